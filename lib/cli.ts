@@ -1,0 +1,162 @@
+// What every command shares: its streams and environment (passed in, so tests can fake them),
+// argument parsing that refuses unknown flags, stdin reading, colour, and mapping errors to exit codes.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import minimist from 'minimist';
+import { EXIT, ToolkitError, UsageError } from './errors.js';
+
+export interface OutStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
+export interface InStream extends AsyncIterable<Buffer | string> {
+  isTTY?: boolean;
+}
+
+export interface IO {
+  stdin: InStream;
+  stdout: OutStream;
+  stderr: OutStream;
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+export function processIO(): IO {
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}
+
+export interface FlagSpec {
+  string?: string[];
+  boolean?: string[];
+  alias?: Record<string, string>;
+  /** String flags that may repeat; always returned as arrays. */
+  repeatable?: string[];
+}
+
+export type ParsedFlags = minimist.ParsedArgs;
+
+/** minimist with unknown flags refused and single-valued flags checked, so a typo never passes silently. */
+export function parseFlags(argv: string[], spec: FlagSpec): ParsedFlags {
+  const strings = [...(spec.string ?? []), ...(spec.repeatable ?? [])];
+  const known = new Set<string>([...strings, ...(spec.boolean ?? [])]);
+  for (const [short, long] of Object.entries(spec.alias ?? {})) {
+    known.add(short);
+    known.add(long);
+  }
+  const parsed = minimist(argv, {
+    string: strings,
+    boolean: spec.boolean ?? [],
+    alias: spec.alias ?? {},
+    '--': true,
+    unknown: (arg) => {
+      if (arg.startsWith('-') && arg !== '-' && !/^-\d/.test(arg)) {
+        const name = arg.replace(/^-+/, '').split('=')[0] ?? arg;
+        if (!known.has(name)) throw new UsageError(`unknown option: ${arg}`, { hints: ['Run with --help for usage.'] });
+      }
+      return true;
+    },
+  });
+  for (const name of spec.repeatable ?? []) {
+    const value = parsed[name];
+    parsed[name] = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  }
+  for (const name of spec.string ?? []) {
+    const value = parsed[name];
+    if (Array.isArray(value)) throw new UsageError(`--${name} was given more than once`);
+  }
+  for (const name of spec.boolean ?? []) {
+    if (Array.isArray(parsed[name])) parsed[name] = parsed[name].at(-1);
+  }
+  const rest = parsed['--'] ?? [];
+  parsed._ = [...parsed._.map(String), ...rest];
+  delete parsed['--'];
+  return parsed;
+}
+
+/** A string flag's value, or undefined; `--flag` with no value is a usage error. */
+export function stringFlag(flags: ParsedFlags, name: string): string | undefined {
+  const value: unknown = flags[name];
+  if (value === undefined) return undefined;
+  if (value === '' || typeof value !== 'string') throw new UsageError(`--${name} needs a value`);
+  return value;
+}
+
+/**
+ * Reads stdin when it is a pipe or a file. A terminal, or an empty stdin (`</dev/null`), counts as
+ * no input, so a command run from a script with a closed stdin behaves as from a terminal.
+ */
+export async function readStdin(io: IO): Promise<string | null> {
+  if (io.stdin.isTTY) return null;
+  const chunks: Buffer[] = [];
+  for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text.trim() === '' ? null : text;
+}
+
+export interface Colors {
+  bold(s: string): string;
+  dim(s: string): string;
+  red(s: string): string;
+  yellow(s: string): string;
+  green(s: string): string;
+  cyan(s: string): string;
+}
+
+/** ANSI colours for a stream: only on a TTY and never with NO_COLOR set. */
+export function colorsFor(stream: OutStream, env: IO['env']): Colors {
+  const on = stream.isTTY === true && env.NO_COLOR === undefined && env.TERM !== 'dumb';
+  const wrap = (open: number, close: number) => (s: string) => (on ? `\u001b[${open}m${s}\u001b[${close}m` : s);
+  return { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39), cyan: wrap(36, 39) };
+}
+
+export function writeLine(stream: OutStream, line = ''): void {
+  stream.write(`${line}\n`);
+}
+
+/** Prints a user error as `command: message` plus hints, never a stack trace, and returns its exit code. */
+export function reportError(command: string, error: unknown, io: IO): number {
+  if (error instanceof ToolkitError) {
+    writeLine(io.stderr, `${command}: ${error.message}`);
+    for (const hint of error.hints) writeLine(io.stderr, `  ${hint}`);
+    return error.exitCode;
+  }
+  const err = error as NodeJS.ErrnoException;
+  if (err && err.code === 'EPIPE') return EXIT.ok;
+  const message = err instanceof Error ? err.message : String(error);
+  writeLine(io.stderr, `${command}: internal error: ${message}`);
+  if (io.env.CLERK_BAPI_DEBUG && err instanceof Error && err.stack) writeLine(io.stderr, err.stack);
+  else writeLine(io.stderr, '  Set CLERK_BAPI_DEBUG=1 to see the stack trace, and please report it.');
+  return EXIT.runtime;
+}
+
+export type Main = (argv: string[], io: IO) => Promise<number>;
+
+/** True when the module at `moduleUrl` is the process's entry point (also through a bin symlink). */
+export function isEntryPoint(moduleUrl: string): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(moduleUrl));
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a command's main as the process: sets the exit code, never calls process.exit(). */
+export function runMain(command: string, moduleUrl: string, main: Main): void {
+  if (!isEntryPoint(moduleUrl)) return;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    // A closed pipe (`| head`) is not an error of ours.
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  });
+  const io = processIO();
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.exitCode = reportError(command, error, io);
+    },
+  );
+}

@@ -1,0 +1,99 @@
+// A local server that imitates GitHub for the spec source: the contents API listing of bapi/ (in the
+// shape of ../shared/clerk-openapi-specs/github-contents-bapi.json, download_urls pointing here) and
+// the raw files, with the failures users meet (rate limit, 404, 5xx, truncated downloads) on demand.
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { SHARED_SPECS_DIR } from './spec-fixtures.js';
+
+export type GithubFault = 'rate-limit' | 'not-found' | 'server-error' | 'truncate' | 'reset';
+
+export interface FakeGithub {
+  url: string;
+  /** Every request received: method, path, and whether it carried a token. */
+  requests: Array<{ method: string; path: string; authorization: string | undefined; ifNoneMatch: string | undefined }>;
+  /** Fail the listing (`listing`) or downloads (`download`) this way until cleared. */
+  faults: { listing?: GithubFault; download?: GithubFault };
+  /** Only these file names are listed (default: all in the shared listing). */
+  only: string[] | null;
+  close(): Promise<void>;
+}
+
+export async function startFakeGithub(): Promise<FakeGithub> {
+  const listing = JSON.parse(readFileSync(join(SHARED_SPECS_DIR, 'github-contents-bapi.json'), 'utf8')) as Array<Record<string, unknown>>;
+  const state: FakeGithub = {
+    url: '',
+    requests: [],
+    faults: {},
+    only: null,
+    close: async () => {},
+  };
+
+  function fail(res: ServerResponse, fault: GithubFault, body: Buffer | null): void {
+    if (fault === 'rate-limit') {
+      res.writeHead(403, { 'content-type': 'application/json', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1893456000' });
+      res.end(JSON.stringify({ message: 'API rate limit exceeded for 127.0.0.1.' }));
+    } else if (fault === 'not-found') {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ message: 'Not Found' }));
+    } else if (fault === 'server-error') {
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<html><body>Bad gateway</body></html>');
+    } else if (fault === 'truncate' && body) {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(body.subarray(0, Math.floor(body.length / 2)));
+    } else {
+      res.socket?.destroy();
+    }
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = new URL(req.url ?? '/', state.url).pathname;
+    const header = (name: string) => {
+      const value = req.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    state.requests.push({ method: req.method ?? 'GET', path, authorization: header('authorization'), ifNoneMatch: header('if-none-match') });
+    if (path === '/repos/clerk/openapi-specs/contents/bapi') {
+      if (state.faults.listing) return fail(res, state.faults.listing, null);
+      const entries = listing
+        .filter((entry) => state.only === null || state.only.includes(String(entry.name)))
+        .map((entry) => ({ ...entry, download_url: `${state.url}/raw/${String(entry.path)}` }));
+      const body = JSON.stringify(entries);
+      const etag = `"${Buffer.from(body).length}-${entries.length}"`;
+      if (header('if-none-match') === etag) {
+        res.writeHead(304, { etag });
+        return void res.end();
+      }
+      res.writeHead(200, { 'content-type': 'application/json', etag, 'x-ratelimit-remaining': '59' });
+      return void res.end(body);
+    }
+    const raw = /^\/raw\/(bapi\/\d{4}-\d{2}-\d{2}\.yml)$/.exec(path);
+    if (raw?.[1]) {
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(join(SHARED_SPECS_DIR, raw[1]));
+      } catch {
+        res.writeHead(404);
+        return void res.end('404: Not Found');
+      }
+      if (state.faults.download) return fail(res, state.faults.download, bytes);
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': bytes.length });
+      return void res.end(bytes);
+    }
+    res.writeHead(404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ message: 'Not Found' }));
+  }
+
+  const server: Server = createServer(handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  state.url = `http://127.0.0.1:${port}`;
+  state.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return state;
+}

@@ -1,0 +1,46 @@
+// Runs a built executable as a user would (node dist/scripts/<command>.js) and captures what it says.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { PROJECT_DIR, SHARED_SPECS_DIR } from './spec-fixtures.js';
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function tempDir(prefix = 'bapi-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** The environment of a test run: nothing inherited that could reach the network or a real key. */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (/^(CLERK_|GITHUB_|NO_COLOR|FORCE_COLOR|NODE_OPTIONS)/.test(name)) continue;
+    env[name] = value;
+  }
+  return { ...env, CLERK_SPECS_SOURCE: SHARED_SPECS_DIR, ...extra };
+}
+
+export function scriptPath(command: string): string {
+  return join(PROJECT_DIR, 'dist', 'scripts', `${command}.js`);
+}
+
+export async function runCli(
+  command: string,
+  args: string[],
+  options: { env?: Record<string, string | undefined>; input?: string; cwd?: string } = {},
+): Promise<CliResult> {
+  const result = await execa(process.execPath, [scriptPath(command), ...args], {
+    env: options.env ?? cleanEnv(),
+    extendEnv: false,
+    reject: false,
+    cwd: options.cwd ?? PROJECT_DIR,
+    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
+    stripFinalNewline: false,
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
