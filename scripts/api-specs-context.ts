@@ -13,6 +13,8 @@ downloaded and indexed, so the other commands answer at once.
 
 Options:
   --json               one JSON document: {api, source, versions, latest, selected, tags, endpoints}
+  --shell              print export lines for eval "$(api-specs-context --shell)": CLERK_API_VERSION,
+                       CLERK_API_VERSIONS, CLERK_API_LATEST_VERSION
 ${SPEC_FLAGS_HELP}
   -h, --help           show this help
   -V, --version        show the toolkit's version
@@ -28,24 +30,31 @@ Examples:
   api-specs-context --api-version 2025-04-10
   api-specs-context --json | jq -r '.tags[].name'
   CLERK_SPECS_SOURCE=~/src/openapi-specs api-specs-context --offline
-  api-specs-context --refresh
+  eval "$(api-specs-context --shell)" && echo "$CLERK_API_VERSION"
 `;
 
 export interface Options {
   json: boolean;
+  shell: boolean;
   spec: SpecOptions;
 }
 
 export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'version' {
   const flags = parseFlags(argv, {
     string: [...SPEC_FLAG_SPEC.string],
-    boolean: [...SPEC_FLAG_SPEC.boolean, 'json', 'help', 'version'],
+    boolean: [...SPEC_FLAG_SPEC.boolean, 'json', 'shell', 'help', 'version'],
     alias: { h: 'help', V: 'version' },
   });
   if (flags.help) return 'help';
   if (flags.version) return 'version';
   if (flags._.length > 0) throw new UsageError(`unexpected argument: ${flags._[0]}`, { hints: ['Run api-specs-context --help for usage.'] });
-  return { json: flags.json === true, spec: specOptionsFrom(flags, env) };
+  if (flags.json && flags.shell) throw new UsageError('--json and --shell are two different outputs: choose one');
+  return { json: flags.json === true, shell: flags.shell === true, spec: specOptionsFrom(flags, env) };
+}
+
+/** Single-quotes a value for POSIX shells. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 export async function main(argv: string[], io: IO): Promise<number> {
@@ -59,6 +68,15 @@ export async function main(argv: string[], io: IO): Promise<number> {
     return 0;
   }
   const selected = await selectSpec(options.spec, io);
+  if (options.shell) {
+    const exports: Array<[string, string]> = [
+      ['CLERK_API_VERSION', selected.version],
+      ['CLERK_API_VERSIONS', selected.versions.join(' ')],
+      ['CLERK_API_LATEST_VERSION', selected.latest],
+    ];
+    for (const [name, value] of exports) writeLine(io.stdout, `export ${name}=${shellQuote(value)}`);
+    return 0;
+  }
   const tags = tagCounts(selected.summary, options.spec.includePlatform);
   const endpoints = visibleEndpoints(selected.summary, options.spec.includePlatform).length;
   if (options.json) {

@@ -59,6 +59,17 @@ describe('api-specs-context', () => {
     noStackTrace(malformed.stderr);
   });
 
+  it('--shell prints export lines that a shell can eval', async () => {
+    const env = cleanEnv({ CLERK_SPECS_DIR: tempDir(), CLERK_API_VERSION: '2025-04-10' });
+    const result = await runCli('api-specs-context', ['--shell'], { env });
+    assert.equal(result.exitCode, 0, result.stderr);
+    const { execa } = await import('execa');
+    const evaluated = await execa('bash', ['-c', `${result.stdout}\nprintf '%s|%s|%s' "$CLERK_API_VERSION" "$CLERK_API_VERSIONS" "$CLERK_API_LATEST_VERSION"`]);
+    assert.equal(evaluated.stdout, `2025-04-10|${versions.join(' ')}|${latest}`);
+    const both = await runCli('api-specs-context', ['--shell', '--json'], { env });
+    assert.equal(both.exitCode, 2);
+  });
+
   it('--help, --version, and unknown flags', async () => {
     const help = await runCli('api-specs-context', ['--help']);
     assert.equal(help.exitCode, 0);
