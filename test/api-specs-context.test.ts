@@ -6,13 +6,10 @@ import { startFakeGithub, type FakeGithub } from './helpers/fake-github.js';
 import { cleanEnv, runCli, tempDir } from './helpers/run-cli.js';
 import { sharedIndex, sharedVersions } from './helpers/spec-fixtures.js';
 import { tagCounts } from '../lib/spec-index.js';
+import { noStackTrace } from './helpers/cli-assert.js';
 
 const versions = sharedVersions();
 const latest = versions.at(-1)!;
-
-function noStackTrace(stderr: string): void {
-  assert.doesNotMatch(stderr, /\n\s+at .+:\d+:\d+/, 'no stack trace');
-}
 
 describe('api-specs-context', () => {
   it('prints versions, the latest, and the tags with their endpoint counts', async () => {

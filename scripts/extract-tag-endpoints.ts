@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+import { parseFlags, readStdin, runMain, writeLine, type IO } from '../lib/cli.js';
+import { findTag, isHttpMethod } from '../lib/endpoint-match.js';
+import { UsageError } from '../lib/errors.js';
+import { recordFormat, renderEndpoints, type RecordFormat } from '../lib/render-records.js';
+import { visibleEndpoints, type EndpointSummary } from '../lib/spec-index.js';
+import { SPEC_ENV_HELP, SPEC_FLAG_SPEC, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
+import { packageVersion } from '../lib/version.js';
+
+export const USAGE = `Usage: extract-tag-endpoints [TAG] [options]
+
+The endpoints of one tag (all endpoints without TAG), one per line:
+METHOD<TAB>PATH<TAB>operationId<TAB>summary
+TAG is case-insensitive ("users", "email addresses"); words may be given unquoted. TAG - reads the
+tag from stdin (the first field of the first line, as printed by extract-tags).
+
+Options:
+  --grep WORDS         keep endpoints whose path, summary, operationId or tag contain every word
+                       (case-insensitive)
+  --method M[,M...]    keep these HTTP methods only
+  --json               one JSON array: [{method, path, operationId, summary, tags, deprecated}]
+  --ndjson             one JSON object per line
+${SPEC_FLAGS_HELP}
+  -h, --help           show this help
+  -V, --version        show the toolkit's version
+
+Environment:
+${SPEC_ENV_HELP}
+
+Exit codes:
+  0 ok (also when nothing matches) · 2 usage error, unknown tag or version · 5 spec source unreachable
+  and nothing cached
+
+Examples:
+  extract-tag-endpoints Users
+  extract-tag-endpoints users --method delete
+  extract-tag-endpoints --grep metadata --json | jq -r '.[] | "\\(.method) \\(.path)"'
+  extract-tags | fzf | extract-tag-endpoints - | fzf | extract-endpoint-detail
+  extract-tag-endpoints Organizations --api-version 2025-04-10 | cut -f1,2
+`;
+
+export interface Options {
+  tag: string | null;
+  tagFromStdin: boolean;
+  grep: string[];
+  methods: string[];
+  format: RecordFormat;
+  spec: SpecOptions;
+}
+
+export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'version' {
+  const flags = parseFlags(argv, {
+    string: [...SPEC_FLAG_SPEC.string, 'grep', 'method'],
+    boolean: [...SPEC_FLAG_SPEC.boolean, 'json', 'ndjson', 'help', 'version'],
+    alias: { h: 'help', V: 'version' },
+  });
+  if (flags.help) return 'help';
+  if (flags.version) return 'version';
+  const words = flags._.map(String);
+  const tagFromStdin = words.length === 1 && words[0] === '-';
+  const rawGrep = flags.grep as string | undefined;
+  const rawMethod = flags.method as string | undefined;
+  if (rawGrep === '') throw new UsageError('--grep needs a word');
+  if (rawMethod === '') throw new UsageError('--method needs a method, e.g. --method GET');
+  const methods = (rawMethod ?? '').split(/[\s,]+/).filter((m) => m !== '');
+  for (const method of methods) {
+    if (!isHttpMethod(method)) throw new UsageError(`unknown HTTP method: ${method}`, { hints: ['Use GET, POST, PUT, PATCH or DELETE.'] });
+  }
+  const spec = specOptionsFrom(flags, env);
+  if (tagFromStdin && spec.spec === '-') throw new UsageError('stdin cannot carry both the tag (TAG -) and the spec (--spec -)');
+  return {
+    tag: words.length === 0 || tagFromStdin ? null : words.join(' '),
+    tagFromStdin,
+    grep: (rawGrep ?? '').toLowerCase().split(/\s+/).filter((w) => w !== ''),
+    methods: methods.map((m) => m.toUpperCase()),
+    format: recordFormat(flags),
+    spec,
+  };
+}
+
+/** Endpoints of a tag (all when null) that match every grep word and one of the methods. */
+export function filterEndpoints(endpoints: EndpointSummary[], tag: string | null, grep: string[], methods: string[]): EndpointSummary[] {
+  return endpoints.filter((e) => {
+    if (tag !== null && !e.tags.includes(tag)) return false;
+    if (methods.length > 0 && !methods.includes(e.method)) return false;
+    if (grep.length === 0) return true;
+    const haystack = [e.path, e.summary, e.operationId ?? '', ...e.tags].join('\n').toLowerCase();
+    return grep.every((word) => haystack.includes(word));
+  });
+}
+
+export async function main(argv: string[], io: IO): Promise<number> {
+  const options = parseArgs(argv, io.env);
+  if (options === 'help') {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  if (options === 'version') {
+    writeLine(io.stdout, packageVersion());
+    return 0;
+  }
+  let tagName = options.tag;
+  if (options.tagFromStdin) {
+    const text = await readStdin(io);
+    tagName = text === null ? null : (text.trim().split(/\r?\n/, 1)[0] ?? '').split('\t', 1)[0]?.trim() || null;
+    if (tagName === null) throw new UsageError('TAG - was given but stdin is empty');
+  }
+  const stdinSpec = options.spec.spec === '-' ? await readStdin(io) : null;
+  const selected = await selectSpec(options.spec, io, stdinSpec);
+  const visible = visibleEndpoints(selected.summary, options.spec.includePlatform);
+  let tag: string | null = null;
+  if (tagName !== null) {
+    const names = selected.summary.tags.filter((t) => options.spec.includePlatform || !t.platform).map((t) => t.name);
+    for (const e of visible) for (const t of e.tags) if (!names.includes(t)) names.push(t);
+    tag = findTag(names, tagName, selected.version);
+  }
+  const endpoints = filterEndpoints(visible, tag, options.grep, options.methods);
+  if (endpoints.length === 0 && (options.grep.length > 0 || options.methods.length > 0)) {
+    writeLine(io.stderr, `extract-tag-endpoints: no endpoints${tag ? ` of tag ${tag}` : ''} match in spec version ${selected.version}`);
+  }
+  io.stdout.write(renderEndpoints(endpoints, options.format));
+  return 0;
+}
+
+runMain('extract-tag-endpoints', import.meta.url, main);
