@@ -1,0 +1,52 @@
+// The private state directory (approvals, audit log, backups): CLERK_BAPI_STATE_DIR, else
+// $XDG_STATE_HOME/clerk-bapi, else ~/.local/state/clerk-bapi. Mode 0700, files 0600, because what
+// it holds says what was done to a Clerk instance and lets a write through.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { ToolkitError } from './errors.js';
+
+export const STATE_DIR_VARIABLE = 'CLERK_BAPI_STATE_DIR';
+
+export function defaultStateDir(env: Record<string, string | undefined>, cwd = process.cwd()): string {
+  const explicit = env[STATE_DIR_VARIABLE];
+  if (explicit !== undefined && explicit !== '') return resolve(cwd, explicit);
+  const xdg = env.XDG_STATE_HOME;
+  if (xdg !== undefined && xdg !== '' && isAbsolute(xdg)) return join(xdg, 'clerk-bapi');
+  return join(env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir(), '.local', 'state', 'clerk-bapi');
+}
+
+/** Creates `dir` (and parents) and makes it private: 0700, owned by this user, not a symlink. */
+export function ensurePrivateDir(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const stat = lstatSync(dir);
+  if (!stat.isDirectory()) throw new ToolkitError(`state directory ${dir} is not a directory`);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : null;
+  if (uid !== null && stat.uid !== uid) {
+    throw new ToolkitError(`state directory ${dir} belongs to another user (uid ${stat.uid})`, {
+      hints: [`Set ${STATE_DIR_VARIABLE} to a directory of your own.`],
+    });
+  }
+  if ((stat.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+  return dir;
+}
+
+/** A private subdirectory of the state directory (`approvals`, `backups`, ...). */
+export function stateSubdir(stateDir: string, name: string): string {
+  ensurePrivateDir(stateDir);
+  return ensurePrivateDir(join(stateDir, name));
+}
+
+/** Writes a 0600 file atomically (temporary name, then rename), so a reader never sees half of it. */
+export function writePrivateFile(path: string, data: string | Buffer): void {
+  ensurePrivateDir(dirname(path));
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(temp, data, { mode: 0o600, flag: 'wx' });
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,209 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseFlags, readStdin, runMain, stringFlag, writeLine, type IO } from '../lib/cli.js';
+import { approvalTtl } from '../lib/approvals.js';
+import { parseEndpointArgs, parseEndpointRecord } from '../lib/endpoint-match.js';
+import { UsageError } from '../lib/errors.js';
+import { runGuard, type GuardRequest } from '../lib/guard.js';
+import { visibleEndpoints } from '../lib/spec-index.js';
+import { SPEC_ENV_HELP, SPEC_FLAG_SPEC, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
+import { packageVersion } from '../lib/version.js';
+
+export const USAGE = `Usage: bapi-guard METHOD PATH [-d JSON|@file|-] [-q k=v]... [--admin] [--yes] [--json]
+
+The mandatory pre-flight check for a Clerk Backend API request. It checks, in order, and reports
+each check: (1) the secret key, (2) the request against the spec (endpoint, required parameters,
+body schema), (3) for writes, the scopes in CLERK_BAPI_SCOPES, (4) what the request permanently
+destroys, (5) the metadata it sets, (6) confirmation of destructive requests and of every write
+with a sk_live_ key (a prompt at a terminal, otherwise --yes).
+An allowed write yields an approval for that exact request (method, path, query, body, spec
+version, key), single use and short-lived, which bapi-curl consumes. A GET needs no approval.
+
+Options:
+  -d, --data JSON|@file|-  the JSON request body, from the argument, a file or stdin
+  -q, --query k=v          a query parameter (repeatable); a ?query in PATH works too
+  --form k=v|k=@file       a multipart field (repeatable), as bapi-curl --form sends it (the
+                           file itself is not read: the approval binds its name)
+  --admin                  bypass the scope check (only that check)
+  -y, --yes                confirm a destructive or live write without a prompt
+  --json                   print the verdict as JSON on stdout: {allowed, request, endpoint,
+                           checks:[{id, ok, message}], destroys, warnings, approval, ...}
+  --ttl DURATION           approval lifetime: seconds, or 90s, 5m (default 5m, at most 60m)
+${SPEC_FLAGS_HELP}
+  -h, --help               show this help
+  -V, --version            show the toolkit's version
+
+Environment:
+  CLERK_SECRET_KEY         the secret key (sk_test_… or sk_live_…); else read from .env, then
+                           .env.local, in this directory or a parent up to the repository root
+                           or $HOME. Never printed: at most its prefix and last 4 characters.
+  CLERK_BAPI_SCOPES        what writes may do, comma or space separated: write, delete, or
+                           narrowed to a tag or path resource: users:write, organizations:delete.
+                           POST/PUT/PATCH need write; DELETE needs write and delete.
+  CLERK_BAPI_STATE_DIR     where approvals are kept (default $XDG_STATE_HOME/clerk-bapi, else
+                           ~/.local/state/clerk-bapi; mode 0700)
+  CLERK_BAPI_APPROVAL_TTL  approval lifetime when --ttl is absent
+${SPEC_ENV_HELP}
+  NO_COLOR                 no colour on stderr even on a terminal
+
+Exit codes:
+  0 allowed · 1 runtime failure · 2 usage error, unknown endpoint or request invalid against the
+  spec · 3 refused: no or malformed key, insufficient scopes · 4 needs confirmation (--yes or a
+  terminal), or declined · 5 spec source unreachable and nothing cached
+
+Examples:
+  bapi-guard GET /users
+  bapi-guard POST /users -d '{"email_address":["ada@example.com"]}'
+  CLERK_BAPI_SCOPES=write,delete bapi-guard DELETE /users/user_123 --yes && bapi-curl DELETE /users/user_123
+  CLERK_BAPI_SCOPES=users:write bapi-guard PATCH /users/user_123/metadata -d @metadata.json
+  bapi-guard POST /organizations -d - --json < org.json | jq '.checks[] | select(.ok | not)'
+  bapi-guard DELETE /organizations/org_123 --admin --yes --api-version 2025-04-10
+`;
+
+export interface Options {
+  args: string[];
+  data: string | undefined;
+  query: Array<[string, string]>;
+  form: Array<[string, string]>;
+  admin: boolean;
+  yes: boolean;
+  json: boolean;
+  ttl: string | undefined;
+  spec: SpecOptions;
+}
+
+export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'version' {
+  const flags = parseFlags(argv, {
+    string: [...SPEC_FLAG_SPEC.string, 'data', 'ttl'],
+    boolean: [...SPEC_FLAG_SPEC.boolean, 'admin', 'yes', 'json', 'help', 'version'],
+    repeatable: ['query', 'form'],
+    alias: { d: 'data', q: 'query', y: 'yes', h: 'help', V: 'version' },
+  });
+  if (flags.help) return 'help';
+  if (flags.version) return 'version';
+  const query: Array<[string, string]> = [];
+  for (const pair of flags.query as string[]) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`-q expects NAME=VALUE, got ${JSON.stringify(pair)}`);
+    query.push([pair.slice(0, at), pair.slice(at + 1)]);
+  }
+  const form: Array<[string, string]> = [];
+  for (const pair of flags.form as string[]) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`--form expects NAME=VALUE or NAME=@FILE, got ${JSON.stringify(pair)}`);
+    form.push([pair.slice(0, at), pair.slice(at + 1)]);
+  }
+  const data = stringFlag(flags, 'data');
+  if (data !== undefined && form.length > 0) throw new UsageError('--form cannot be combined with -d');
+  const spec = specOptionsFrom(flags, env);
+  if (data === '-' && spec.spec === '-') throw new UsageError('-d - and --spec - both want stdin: give one of them as a file');
+  return {
+    args: flags._.map(String),
+    data,
+    query,
+    form,
+    admin: flags.admin === true,
+    yes: flags.yes === true,
+    json: flags.json === true,
+    ttl: stringFlag(flags, 'ttl'),
+    spec,
+  };
+}
+
+function parseBody(text: string, from: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    // The parser may quote the text it choked on; a body can hold passwords, so never echo it.
+    const reason = (error as Error).message.replace(/"(?:[^"\\]|\\.)*"/g, '…');
+    throw new UsageError(`the request body ${from} is not valid JSON: ${reason}`, {
+      hints: [`Give a JSON document, e.g. -d '{"first_name":"Ada"}', -d @body.json or -d - < body.json.`],
+    });
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The request from the arguments, or from stdin (`{method, path, query, body}`, a verdict, or `METHOD⇥PATH`). */
+async function readRequest(options: Options, io: IO): Promise<GuardRequest> {
+  let body: unknown;
+  if (options.data === '-') {
+    const text = await readStdin(io);
+    if (text === null) throw new UsageError('-d - was given but stdin is empty');
+    body = parseBody(text, 'on stdin');
+  } else if (options.data !== undefined && options.data.startsWith('@')) {
+    const file = options.data.slice(1);
+    let text: string;
+    try {
+      text = readFileSync(resolve(io.cwd, file), 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read the request body from ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    body = parseBody(text, `in ${file}`);
+  } else if (options.data !== undefined) {
+    body = parseBody(options.data, 'given with -d');
+  } else if (options.form.length > 0) {
+    // The same shape bapi-curl gives the guard for a multipart request, so the approval matches.
+    const fields: Record<string, string> = {};
+    for (const [name, value] of options.form) fields[name] = value.startsWith('@') ? `@${resolve(io.cwd, value.slice(1))}` : value;
+    body = fields;
+  }
+  if (options.args.length > 0) {
+    const input = parseEndpointArgs(options.args);
+    return { method: input.method, path: input.origin ? `${input.origin}${input.path}` : input.path, query: options.query, body };
+  }
+  const text = options.data === '-' || options.spec.spec === '-' ? null : await readStdin(io);
+  if (text === null) throw new UsageError('missing METHOD and PATH', { hints: ['Run bapi-guard --help for usage.'] });
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    let document: unknown;
+    try {
+      document = JSON.parse(trimmed);
+    } catch (error) {
+      throw new UsageError(`stdin is not valid JSON: ${(error as Error).message}`);
+    }
+    const request = isObject(document) && isObject(document.request) ? document.request : document;
+    if (isObject(request) && typeof request.method === 'string' && typeof request.path === 'string') {
+      const query = Array.isArray(request.query)
+        ? request.query.filter((p): p is [string, string] => Array.isArray(p) && p.length === 2).map(([k, v]): [string, string] => [String(k), String(v)])
+        : isObject(request.query)
+          ? Object.entries(request.query).map(([k, v]): [string, string] => [k, String(v)])
+          : [];
+      const stdinBody = request.body === null || request.body === undefined ? undefined : request.body;
+      if (body !== undefined && stdinBody !== undefined) throw new UsageError('the body was given twice: with -d and in the request on stdin');
+      return { method: request.method.toUpperCase(), path: request.path, query: [...query, ...options.query], body: body ?? stdinBody };
+    }
+  }
+  const input = parseEndpointRecord(text);
+  return { method: input.method, path: input.path, query: options.query, body };
+}
+
+export async function main(argv: string[], io: IO): Promise<number> {
+  const options = parseArgs(argv, io.env);
+  if (options === 'help') {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  if (options === 'version') {
+    writeLine(io.stdout, packageVersion());
+    return 0;
+  }
+  const ttlSeconds = approvalTtl(options.ttl, io.env);
+  const request = await readRequest(options, io);
+  const stdinSpec = options.spec.spec === '-' ? await readStdin(io) : undefined;
+  const selected = await selectSpec(options.spec, io, stdinSpec);
+  const detail = await selected.loadDetail();
+  const outcome = await runGuard(
+    request,
+    { endpoints: visibleEndpoints(selected.summary, options.spec.includePlatform), detail, version: selected.version },
+    io,
+    { admin: options.admin, yes: options.yes, ttlSeconds },
+  );
+  if (options.json) writeLine(io.stdout, JSON.stringify(outcome.verdict, null, 2));
+  return outcome.exitCode;
+}
+
+runMain('bapi-guard', import.meta.url, main);
