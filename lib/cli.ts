@@ -1,6 +1,6 @@
 // What every command shares: its streams and environment (passed in, so tests can fake them),
 // argument parsing that refuses unknown flags, stdin reading, colour, and mapping errors to exit codes.
-import { realpathSync } from 'node:fs';
+import { fstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import minimist from 'minimist';
 import { EXIT, ToolkitError, UsageError } from './errors.js';
@@ -23,7 +23,42 @@ export interface IO {
 }
 
 export function processIO(): IO {
-  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+  return { stdin: lazyStdin(), stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}
+
+// process.stdin builds a stream (milliseconds of start-up) even for `</dev/null`. Commands that only
+// may read stdin get this instead: a pipe or file is read straight from fd 0; a terminal, or a pipe
+// that cannot be read that way, falls back to process.stdin.
+function lazyStdin(): InStream {
+  let kind: 'none' | 'tty' | 'data' | undefined;
+  const classify = (): 'none' | 'tty' | 'data' => {
+    if (kind) return kind;
+    try {
+      const stat = fstatSync(0);
+      if (!stat.isCharacterDevice()) return (kind = 'data');
+      return (kind = stat.rdev === statSync('/dev/null').rdev ? 'none' : process.stdin.isTTY ? 'tty' : 'data');
+    } catch {
+      return (kind = 'none');
+    }
+  };
+  return {
+    get isTTY() {
+      return classify() === 'tty';
+    },
+    async *[Symbol.asyncIterator](): AsyncGenerator<Buffer | string> {
+      const mode = classify();
+      if (mode === 'none') return;
+      if (mode === 'data') {
+        try {
+          yield readFileSync(0);
+          return;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+        }
+      }
+      yield* process.stdin;
+    },
+  };
 }
 
 export interface FlagSpec {

@@ -1,6 +1,5 @@
 // Files that other processes may read at any moment: written to a temporary name and renamed into
 // place, so a reader sees the old file or the new one, never half of one.
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -8,9 +7,11 @@ export function ensureDir(dir: string, mode = 0o755): void {
   mkdirSync(dir, { recursive: true, mode });
 }
 
+let tempCounter = 0;
+
 export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o644): void {
   ensureDir(dirname(path));
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const temp = `${path}.${process.pid}.${(tempCounter++).toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`;
   try {
     writeFileSync(temp, data, { mode });
     renameSync(temp, path);

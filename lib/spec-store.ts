@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UnavailableError } from './errors.js';
 import { ensureDir, isUnwritable, writeFileAtomic } from './fs-atomic.js';
-import { gitBlobSha, sha256Hex } from './git-blob.js';
+import { checksum, gitBlobSha } from './git-blob.js';
 import { withLock } from './lock.js';
 import { buildIndex, INDEX_FORMAT, type SpecDetail, type SpecIndex, type SpecSummary } from './spec-index.js';
 import { parseSpecText } from './spec-parse.js';
@@ -47,10 +47,10 @@ export interface StoreOptions {
   now?: () => number;
 }
 
-// Files the store writes carry a one-line header with their body's length and sha256: a truncated or
-// bit-flipped file fails the check instead of parsing into something wrong.
+// Files the store writes carry a one-line header with their body's length and checksum: a truncated
+// or damaged file fails the check instead of parsing into something wrong.
 function sealed(kind: string, key: string, body: string): string {
-  const header = { kind, key, format: INDEX_FORMAT, length: Buffer.byteLength(body), sha256: sha256Hex(body) };
+  const header = { kind, key, format: INDEX_FORMAT, length: body.length, checksum: checksum(body) };
   return `${JSON.stringify(header)}\n${body}`;
 }
 
@@ -67,7 +67,7 @@ function unseal<T>(path: string, kind: string, key: string): T | null {
     const header = JSON.parse(text.slice(0, newline)) as Record<string, unknown>;
     const body = text.slice(newline + 1);
     if (header.kind !== kind || header.key !== key || header.format !== INDEX_FORMAT) return null;
-    if (header.length !== Buffer.byteLength(body) || header.sha256 !== sha256Hex(body)) return null;
+    if (header.length !== body.length || header.checksum !== checksum(body)) return null;
     return JSON.parse(body) as T;
   } catch {
     return null;
@@ -107,7 +107,7 @@ export class SpecStore {
   }
 
   private listingPath(): string {
-    return join(this.dir, `listing-${sha256Hex(describeSource(this.source)).slice(0, 16)}.json`);
+    return join(this.dir, `listing-${checksum(describeSource(this.source))}.json`);
   }
 
   private summaryPath(sha: string): string {

@@ -2,15 +2,15 @@ import { readFileSync } from 'node:fs';
 
 let cached: string | undefined;
 
-/** This package's version, read from package.json (found from source or from dist/). */
+/** This package's version, from the nearest package.json above this module (source, dist/ or a bundle chunk). */
 export function packageVersion(): string {
   if (cached) return cached;
-  for (const relative of ['../package.json', '../../package.json']) {
+  for (let up = '../'; up.length <= 15; up += '../') {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(`${up}package.json`, import.meta.url), 'utf8')) as { name?: string; version?: string };
       if (pkg.name === 'clerk-bapi-toolkit' && pkg.version) return (cached = pkg.version);
     } catch {
-      // try the next candidate
+      // not at this level
     }
   }
   return (cached = '0.0.0');
