@@ -1,0 +1,50 @@
+// The audit log: one JSON line per write sent (or attempted) to Clerk, in the state directory.
+// It says what was done and with which approval and key, never the key or the body's values.
+import { appendFileSync, chmodSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensurePrivateDir } from './state-dir.js';
+
+export const AUDIT_FILE = 'audit.log';
+
+export interface AuditEntry {
+  time: string;
+  method: string;
+  path: string;
+  query: Array<[string, string]>;
+  /** The spec's template, when the request matched one. */
+  endpoint: string | null;
+  /** HTTP status, or null when no answer came back. */
+  status: number | null;
+  clerk_trace_id: string | null;
+  approval_id: string | null;
+  key_fingerprint: string | null;
+  api_version: string | null;
+  /** Names of the top-level body fields sent; their values are not recorded. */
+  body_fields: string[];
+  /** Where the resource was saved before a DELETE. */
+  backup: string | null;
+  /** A network failure, when there was no answer. */
+  error: string | null;
+}
+
+export function auditLogPath(stateDir: string): string {
+  return join(stateDir, AUDIT_FILE);
+}
+
+/** The names of a body's top-level fields (values stay out of the log). */
+export function bodyFields(body: unknown): string[] {
+  return body !== null && typeof body === 'object' && !Array.isArray(body) ? Object.keys(body).sort() : [];
+}
+
+/** Appends one entry; a single write of one line, so concurrent writers do not interleave. */
+export function appendAudit(stateDir: string, entry: AuditEntry): string {
+  ensurePrivateDir(stateDir);
+  const path = auditLogPath(stateDir);
+  appendFileSync(path, `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+  try {
+    if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+  } catch {
+    // best effort
+  }
+  return path;
+}

@@ -1,0 +1,145 @@
+// --paginate: follows limit/offset until a short page, for list endpoints that answer with an array
+// or with {data, total_count}. Items are handed on page by page as they arrive, so memory stays flat
+// however many there are; the next page is requested while the current one is being written.
+import { ToolkitError } from './errors.js';
+import type { HttpResponse } from './http-client.js';
+import { parseBody } from './response-output.js';
+
+export const DEFAULT_PAGE_LIMIT = 100;
+
+export interface PageItems {
+  /** Each item as compact JSON. */
+  items: string[];
+  totalCount: number | null;
+}
+
+/**
+ * The top-level items of a JSON array text, each as its own text, without parsing them: parsing and
+ * re-serialising every item is most of --paginate's CPU time. Null when the text is not a well
+ * nested array of one-line items (pretty-printed, truncated), so the caller parses instead.
+ */
+export function splitArrayItems(text: string): string[] | null {
+  let start = 0;
+  const length = text.length;
+  while (start < length && isSpace(text.charCodeAt(start))) start++;
+  if (text.charCodeAt(start) !== 0x5b /* [ */) return null;
+  const items: string[] = [];
+  let depth = 0;
+  let itemStart = start + 1;
+  for (let i = start; i < length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      // Jump to the closing quote: one not preceded by an odd number of backslashes.
+      let j = i;
+      for (;;) {
+        j = text.indexOf('"', j + 1);
+        if (j < 0) return null;
+        let backslashes = 0;
+        for (let k = j - 1; text.charCodeAt(k) === 0x5c; k--) backslashes++;
+        if (backslashes % 2 === 0) break;
+      }
+      i = j;
+    } else if (c === 0x5b || c === 0x7b /* [ { */) {
+      depth++;
+    } else if (c === 0x5d || c === 0x7d /* ] } */) {
+      depth--;
+      if (depth === 0) {
+        const last = text.slice(itemStart, i).trim();
+        if (last !== '') items.push(last);
+        else if (items.length > 0) return null;
+        for (let k = i + 1; k < length; k++) if (!isSpace(text.charCodeAt(k))) return null;
+        return items.every((item) => item !== '' && !/[\n\r]/.test(item)) ? items : null;
+      }
+      if (depth < 0) return null;
+    } else if (c === 0x2c /* , */ && depth === 1) {
+      items.push(text.slice(itemStart, i).trim());
+      itemStart = i + 1;
+    }
+  }
+  return null;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** The items of one list page; a ToolkitError when the answer is not a list. */
+export function pageItems(response: HttpResponse): PageItems {
+  const type = response.headers['content-type'];
+  if (type === undefined || /json/i.test(type)) {
+    const fast = splitArrayItems(response.body.toString('utf8'));
+    if (fast !== null) return { items: fast, totalCount: null };
+  }
+  const parsed = parseBody(response);
+  if (!parsed.ok) throw new ToolkitError(`cannot paginate: ${parsed.reason}`);
+  const value = parsed.value;
+  if (Array.isArray(value)) return { items: value.map((item) => JSON.stringify(item)), totalCount: null };
+  if (value !== null && typeof value === 'object' && Array.isArray((value as { data?: unknown }).data)) {
+    const total = (value as { total_count?: unknown }).total_count;
+    return {
+      items: ((value as { data: unknown[] }).data).map((item) => JSON.stringify(item)),
+      totalCount: typeof total === 'number' ? total : null,
+    };
+  }
+  throw new ToolkitError('cannot paginate: the answer is neither an array nor a {data, total_count} page', {
+    hints: ['--paginate is for list endpoints such as GET /users or GET /organizations.'],
+  });
+}
+
+export interface PaginateOptions {
+  /** Query without limit/offset; they are added per page. */
+  query: Array<[string, string]>;
+  limit: number;
+  offset: number;
+  fetchPage(query: Array<[string, string]>): Promise<HttpResponse>;
+  /** Receives each page's items, in order; awaited before the next page's items are handed on. */
+  onItems(items: string[]): Promise<void>;
+}
+
+export interface PaginateResult {
+  pages: number;
+  items: number;
+  /** The answer that stopped the walk with an HTTP error, if any. */
+  failed: HttpResponse | null;
+}
+
+/** Splits limit/offset off a query: the user's values start the walk. */
+export function pageWindow(query: Array<[string, string]>, defaultLimit: number): { query: Array<[string, string]>; limit: number; offset: number } {
+  let limit = defaultLimit;
+  let offset = 0;
+  const rest: Array<[string, string]> = [];
+  for (const [name, value] of query) {
+    if (name === 'limit' && /^\d+$/.test(value) && Number(value) > 0) limit = Number(value);
+    else if (name === 'offset' && /^\d+$/.test(value)) offset = Number(value);
+    else rest.push([name, value]);
+  }
+  return { query: rest, limit, offset };
+}
+
+export async function paginate(options: PaginateOptions): Promise<PaginateResult> {
+  const { limit } = options;
+  const request = (offset: number) =>
+    options.fetchPage([...options.query, ['limit', String(limit)], ['offset', String(offset)]]);
+  let offset = options.offset;
+  let pages = 0;
+  let count = 0;
+  let pending: Promise<HttpResponse> | null = request(offset);
+  while (pending !== null) {
+    const response: HttpResponse = await pending;
+    pending = null;
+    if (response.status >= 400) return { pages, items: count, failed: response };
+    const { items, totalCount } = pageItems(response);
+    pages++;
+    offset += items.length;
+    const more = items.length >= limit && (totalCount === null || offset < totalCount);
+    // Ask for the next page now, so the network works while this one is written out.
+    if (more) {
+      pending = request(offset);
+      // Handled when awaited on the next turn; until then a failure must not count as unhandled.
+      pending.catch(() => undefined);
+    }
+    if (items.length > 0) await options.onItems(items);
+    count += items.length;
+  }
+  return { pages, items: count, failed: null };
+}

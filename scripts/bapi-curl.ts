@@ -1,0 +1,592 @@
+#!/usr/bin/env node
+import { parseFlags, readStdin, runMain, stringFlag, writeLine, type IO, type OutStream } from '../lib/cli.js';
+import type { AuditEntry } from '../lib/audit-log.js';
+import { matchEndpoint } from '../lib/endpoint-match.js';
+import { EXIT, HttpStatusError, PolicyError, ToolkitError, UsageError } from '../lib/errors.js';
+import type { GuardSpec } from '../lib/guard.js';
+import {
+  buildRequestUrl,
+  createHttpClient,
+  resolveBaseUrl,
+  type ClientConfig,
+  type HttpClient,
+  type HttpResponse,
+  type OutgoingRequest,
+} from '../lib/http-client.js';
+import { openJq, type JqStream } from '../lib/jq.js';
+import { DEFAULT_PAGE_LIMIT, paginate, pageWindow } from '../lib/paginate.js';
+import { callFromArgs, callFromJson, normalizeMethod, type ApiCall, type FieldType } from '../lib/request-args.js';
+import { errorSummary, parseBody, renderBody, renderHead, traceIdOf } from '../lib/response-output.js';
+import { resolveRef } from '../lib/schema-validate.js';
+import { isWriteMethod } from '../lib/scopes.js';
+import { findSecretKey, KEY_HINTS, type KeyInfo, type SecretKey } from '../lib/secret-key.js';
+import { endpointKey, visibleEndpoints, type EndpointRaw, type SpecDetail } from '../lib/spec-index.js';
+import { SPEC_ENV_HELP, SPEC_FLAG_SPEC, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SelectedSpec, type SpecOptions } from '../lib/spec-select.js';
+import { defaultStateDir } from '../lib/state-dir.js';
+import { packageVersion, userAgent } from '../lib/version.js';
+
+export const USAGE = `Usage: bapi-curl METHOD PATH [options]
+       bapi-curl < request.json        (a bapi-guard --json verdict, or {method, path, query, body})
+
+Sends one authenticated request to Clerk's Backend API and prints the response body on stdout.
+A GET needs only the key. A write (POST, PUT, PATCH, DELETE) is sent only with the guard's
+approval for that exact request (from bapi-guard), or after the same guard runs here first, with
+the same checks, prompts and exit codes. Every write is recorded in the audit log; before a
+DELETE, the resource is fetched and saved in the backups.
+
+Options:
+  -d, --data JSON|@file|-  JSON request body, from the argument, a file or stdin
+  -f, --raw-field k=v      a string body field (repeatable; key[sub]=v and key[]=v nest)
+  -F, --field k=v          a typed body field: the spec's type where it knows the field, else
+                           true/false/null/numbers/JSON are typed and @file reads a file
+                           (for GET, -f/-F go to the query string)
+  -q, --query k=v          a query parameter (repeatable: repeat for arrays)
+  --form k=@file|k=v       a multipart/form-data field (file uploads)
+  -H, --header 'Name: v'   an extra request header (repeatable; not Authorization)
+  -i, --include            print the status line and response headers before the body
+  --dry-run                print the request and an equivalent curl command; send nothing
+  --paginate               follow limit/offset to the end of a list; one item per line (NDJSON)
+  --slurp                  with --paginate: one JSON array instead of lines
+  --jq FILTER              filter the response with jq (per item with --paginate); strings are
+                           printed raw, other values one per line (indented on a terminal)
+  --timeout SECONDS        give up on an attempt after this long (default 30)
+  --admin                  the guard's scope check is bypassed (only that check)
+  -y, --yes                confirm a destructive or live write without a prompt
+  --no-backup              do not save the resource before a DELETE
+${SPEC_FLAGS_HELP}
+  -h, --help               show this help
+  -V, --version            show the toolkit's version
+
+Environment:
+  CLERK_SECRET_KEY         the secret key; else read from .env / .env.local up to the repository
+                           root. Sent only in the Authorization header, never printed or logged.
+  CLERK_API_URL            API base URL (default https://api.clerk.com; /v1 is added to PATH);
+                           https://, or http:// to localhost only
+  CLERK_BAPI_SCOPES        what writes may do (see bapi-guard --help)
+  CLERK_BAPI_STATE_DIR     approvals, audit.log and backups/ (default ~/.local/state/clerk-bapi)
+  CLERK_BAPI_JQ            the jq to use for --jq: a path, or "wasm" for the built-in one
+                           (default: jq on PATH, else the built-in one)
+  CLERK_BAPI_MAX_RETRIES   retries of a failed attempt (default 3)
+  CLERK_BAPI_RETRY_DELAY_MS  first backoff delay in ms, doubled each retry (default 500)
+${SPEC_ENV_HELP}
+
+Retries: a 429 is retried after its Retry-After; 502/503/504 and lost connections are retried with
+backoff for GET, PUT and DELETE only. A POST or PATCH is never repeated once it may have arrived.
+
+Exit codes:
+  0 ok · 1 the API answered an HTTP error (body on stdout, summary on stderr), or another failure
+  2 usage error, unknown endpoint, request invalid against the spec · 3 refused: no or malformed
+  key, insufficient scopes · 4 needs confirmation (--yes or a terminal) · 5 network or spec
+  source unreachable
+
+Examples:
+  bapi-curl GET /users -q limit=5 --jq '.[].id'
+  bapi-curl GET /users --paginate -q created_at_after=$(( ($(date +%s) - 7*86400) * 1000 )) --jq .id
+  bapi-curl POST /organizations -f name=Acme -f created_by=user_123
+  bapi-curl PATCH /users/user_123/metadata -d '{"public_metadata":{"plan":"pro"}}'
+  bapi-guard DELETE /users/user_123 --yes --json | bapi-curl
+  bapi-curl POST /users -F email_address[]=ada@example.com --dry-run
+`;
+
+export interface Options {
+  /** From the arguments; null when the request comes as JSON on stdin. */
+  method: string | null;
+  path: string | null;
+  data?: string;
+  rawFields: string[];
+  typedFields: string[];
+  query: string[];
+  form: string[];
+  headers: string[];
+  include: boolean;
+  dryRun: boolean;
+  paginate: boolean;
+  slurp: boolean;
+  jq?: string;
+  timeoutMs: number;
+  admin: boolean;
+  yes: boolean;
+  backup: boolean;
+  spec: SpecOptions;
+}
+
+/** What run() talks to; tests replace any of them. */
+export interface Dependencies {
+  io: IO;
+  createClient: (config: ClientConfig) => HttpClient;
+  selectSpec: typeof selectSpec;
+  now: () => Date;
+}
+
+export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'version' {
+  const flags = parseFlags(argv, {
+    string: [...SPEC_FLAG_SPEC.string, 'data', 'jq', 'timeout'],
+    boolean: [...SPEC_FLAG_SPEC.boolean, 'include', 'dry-run', 'paginate', 'slurp', 'admin', 'yes', 'no-backup', 'help', 'version'],
+    repeatable: ['raw-field', 'field', 'query', 'form', 'header'],
+    alias: { d: 'data', f: 'raw-field', F: 'field', q: 'query', H: 'header', i: 'include', y: 'yes', h: 'help', V: 'version' },
+  });
+  if (flags.help) return 'help';
+  if (flags.version) return 'version';
+  const positional = flags._.map(String);
+  if (positional.length > 2) throw new UsageError(`unexpected argument: ${positional[2]}`, { hints: ['Run bapi-curl --help for usage.'] });
+  let method: string | null = null;
+  let path: string | null = null;
+  if (positional.length === 1) {
+    // `bapi-curl /users` is a GET, as with `gh api`.
+    [method, path] = ['GET', positional[0] as string];
+  } else if (positional.length === 2) {
+    const [first, second] = positional as [string, string];
+    const firstIsPath = first.startsWith('/') || /^https?:/i.test(first);
+    [method, path] = firstIsPath ? [second, first] : [first, second];
+  }
+  if (method !== null) method = normalizeMethod(method);
+  const timeoutText = stringFlag(flags, 'timeout');
+  let timeoutMs = 30_000;
+  if (timeoutText !== undefined) {
+    const seconds = Number(timeoutText);
+    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout ${timeoutText}: expected a number of seconds`);
+    timeoutMs = Math.round(seconds * 1000);
+  }
+  const options: Options = {
+    method,
+    path,
+    rawFields: flags['raw-field'] as string[],
+    typedFields: flags.field as string[],
+    query: flags.query as string[],
+    form: flags.form as string[],
+    headers: flags.header as string[],
+    include: flags.include === true,
+    dryRun: flags['dry-run'] === true,
+    paginate: flags.paginate === true,
+    slurp: flags.slurp === true,
+    timeoutMs,
+    admin: flags.admin === true,
+    yes: flags.yes === true,
+    backup: flags['no-backup'] !== true,
+    spec: specOptionsFrom(flags, env),
+  };
+  const data = flags.data as unknown;
+  if (data !== undefined) {
+    if (typeof data !== 'string' || data === '') throw new UsageError('--data needs a value: JSON, @file, or - for stdin');
+    options.data = data;
+  }
+  const jq = stringFlag(flags, 'jq');
+  if (jq !== undefined) options.jq = jq;
+  if (options.slurp && !options.paginate) throw new UsageError('--slurp goes with --paginate');
+  if (options.paginate && options.include) throw new UsageError('-i cannot be combined with --paginate');
+  if (options.method === null && (options.data !== undefined || options.rawFields.length + options.typedFields.length + options.form.length > 0)) {
+    throw new UsageError('missing METHOD PATH', { hints: ['Run bapi-curl --help for usage.'] });
+  }
+  return options;
+}
+
+function integerEnv(env: IO['env'], name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new UsageError(`${name} must be a whole number, not ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+type Obj = Record<string, unknown>;
+
+function isObject(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function deref(value: unknown, components: SpecDetail['components']): unknown {
+  let current = value;
+  for (let i = 0; i < 8 && isObject(current) && typeof current.$ref === 'string'; i++) current = resolveRef(current.$ref, components);
+  return current;
+}
+
+/** The JSON type of each top-level field of an endpoint's JSON request body, from the spec. */
+export function bodyFieldTypes(raw: EndpointRaw | undefined, components: SpecDetail['components']): (name: string) => FieldType {
+  const body = deref(raw?.requestBody ?? null, components);
+  const content = isObject(body) && isObject(body.content) ? body.content : {};
+  const media = Object.entries(content).find(([type]) => /json/.test(type))?.[1];
+  const schema = deref(isObject(media) ? media.schema : undefined, components);
+  const properties: Obj = {};
+  const collect = (node: unknown, depth: number) => {
+    const resolved = deref(node, components);
+    if (!isObject(resolved) || depth > 5) return;
+    if (isObject(resolved.properties)) Object.assign(properties, resolved.properties);
+    if (Array.isArray(resolved.allOf)) for (const part of resolved.allOf) collect(part, depth + 1);
+  };
+  collect(schema, 0);
+  const typeOf = (node: unknown, depth = 0): FieldType => {
+    const resolved = deref(node, components);
+    if (!isObject(resolved) || depth > 5) return null;
+    const type = Array.isArray(resolved.type) ? resolved.type.find((t) => t !== 'null') : resolved.type;
+    if (typeof type === 'string' && ['string', 'integer', 'number', 'boolean', 'object', 'array'].includes(type)) return type as FieldType;
+    for (const key of ['allOf', 'oneOf', 'anyOf']) {
+      const list = resolved[key];
+      if (Array.isArray(list)) for (const part of list) {
+        const found = typeOf(part, depth + 1);
+        if (found !== null) return found;
+      }
+    }
+    return null;
+  };
+  return (name) => (name in properties ? typeOf(properties[name]) : null);
+}
+
+/** The limit parameter's maximum for this endpoint (a page as large as Clerk allows). */
+function pageLimitFor(raw: EndpointRaw | undefined, components: SpecDetail['components']): number {
+  for (const parameter of raw?.parameters ?? []) {
+    const resolved = deref(parameter, components);
+    if (isObject(resolved) && resolved.name === 'limit' && resolved.in === 'query') {
+      const schema = deref(resolved.schema, components);
+      if (isObject(schema) && typeof schema.maximum === 'number' && schema.maximum > 0) return schema.maximum;
+    }
+  }
+  return DEFAULT_PAGE_LIMIT;
+}
+
+/** Writes to a stream and waits when it asks us to (a slow reader must not make us buffer pages). */
+async function emit(stream: OutStream, text: string): Promise<void> {
+  if (text === '') return;
+  const ok = stream.write(text);
+  const events = stream as OutStream & { once?: (event: string, listener: () => void) => unknown };
+  if (ok === false && typeof events.once === 'function') await new Promise<void>((resolve) => events.once!('drain', resolve));
+}
+
+/** Single-quotes a value for POSIX shells. */
+function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function headerCase(name: string): string {
+  if (name === 'clerk-api-version') return 'Clerk-API-Version';
+  return name.replace(/(^|-)([a-z])/g, (_, dash: string, letter: string) => `${dash}${letter.toUpperCase()}`);
+}
+
+/** The request as text and an equivalent curl command that reads the key from $CLERK_SECRET_KEY. */
+export function renderDryRun(method: string, url: URL, headers: Record<string, string>, call: ApiCall, bodyText: string | null): string {
+  const lines = [`${method} ${url.href}`];
+  lines.push('Authorization: Bearer $CLERK_SECRET_KEY');
+  for (const [name, value] of Object.entries(headers)) lines.push(`${headerCase(name)}: ${value}`);
+  if (bodyText !== null) lines.push('', bodyText);
+  if (call.form) {
+    lines.push('');
+    for (const field of call.form) lines.push(field.file !== undefined ? `${field.name}=@${field.file}` : `${field.name}=${field.value ?? ''}`);
+  }
+  const curl = ['curl', '-sS', '-X', method, shellQuote(url.href), '-H', '"Authorization: Bearer $CLERK_SECRET_KEY"'];
+  for (const [name, value] of Object.entries(headers)) curl.push('-H', shellQuote(`${headerCase(name)}: ${value}`));
+  if (bodyText !== null) curl.push('--data-raw', shellQuote(bodyText));
+  for (const field of call.form ?? []) curl.push('-F', shellQuote(field.file !== undefined ? `${field.name}=@${field.file}` : `${field.name}=${field.value ?? ''}`));
+  return `${lines.join('\n')}\n\n${curl.join(' ')}\n`;
+}
+
+/** The multipart body of --form fields, encoded once (so a retry or redirect can send it again). */
+async function formBody(call: ApiCall): Promise<{ body: Buffer; contentType: string } | null> {
+  if (!call.form) return null;
+  const { openAsBlob } = await import('node:fs');
+  const { basename } = await import('node:path');
+  const form = new FormData();
+  for (const field of call.form) {
+    if (field.file !== undefined) {
+      let blob: Blob;
+      try {
+        blob = await openAsBlob(field.file);
+      } catch (error) {
+        throw new UsageError(`--form ${field.name}=@${field.file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      }
+      form.append(field.name, blob, basename(field.file));
+    } else {
+      form.append(field.name, field.value ?? '');
+    }
+  }
+  const encoded = new Response(form);
+  return { body: Buffer.from(await encoded.arrayBuffer()), contentType: encoded.headers.get('content-type') ?? 'multipart/form-data' };
+}
+
+/** What the guard sees of a multipart request: the field names and file names, so it can be approved. */
+function guardBody(call: ApiCall): unknown {
+  if (!call.form) return call.body;
+  const body: Obj = {};
+  for (const field of call.form) body[field.name] = field.file !== undefined ? `@${field.file}` : (field.value ?? '');
+  return body;
+}
+
+export async function run(options: Options, deps: Dependencies): Promise<number> {
+  const { io } = deps;
+  const stdinCache: { read: boolean; text: string | null } = { read: false, text: null };
+  const stdinText = async () => {
+    if (!stdinCache.read) {
+      stdinCache.read = true;
+      stdinCache.text = await readStdin(io);
+    }
+    return stdinCache.text;
+  };
+  const needsStdin = options.data === '-' || options.typedFields.some((f) => /=@-$/.test(f)) || options.spec.spec === '-';
+  if (needsStdin) await stdinText();
+
+  // The request, from arguments or from JSON on stdin.
+  let fromJson: ApiCall | null = null;
+  if (options.method === null || options.path === null) {
+    const text = await stdinText();
+    if (text === null) throw new UsageError('missing METHOD PATH', { hints: ['Run bapi-curl --help for usage.'] });
+    fromJson = callFromJson(text);
+  }
+  const method = fromJson?.method ?? (options.method as string);
+  const write = isWriteMethod(method);
+  if (options.paginate && method !== 'GET') throw new UsageError('--paginate is for GET list endpoints');
+
+  // Where it goes, checked before anything else happens.
+  const base = resolveBaseUrl(io.env.CLERK_API_URL);
+  const rawPath = fromJson?.path ?? (options.path as string);
+  buildRequestUrl(base, rawPath, []);
+
+  // The spec: for the Clerk-API-Version header, the guard, -F field types and page sizes. A read
+  // with a pinned version needs none of it, so it starts at once and works without the store.
+  const pinned = options.spec.apiVersion;
+  const needSpec = write || options.paginate || options.typedFields.length > 0 || pinned === undefined;
+  let selected: SelectedSpec | null = null;
+  let detail: SpecDetail | null = null;
+  if (needSpec) {
+    selected = await deps.selectSpec(options.spec, io, options.spec.spec === '-' ? stdinCache.text : undefined);
+    if (write || options.paginate || options.typedFields.length > 0) detail = await selected.loadDetail();
+  }
+  const version = selected?.version ?? (pinned as string);
+  const endpoints = selected ? visibleEndpoints(selected.summary, options.spec.includePlatform) : [];
+  const matched = selected ? safeMatch(endpoints, method, rawPath) : null;
+  const raw = matched && detail ? detail.endpoints[endpointKey(matched.method, matched.path)] : undefined;
+
+  const call: ApiCall =
+    fromJson ??
+    callFromArgs({
+      method,
+      path: rawPath,
+      data: options.data,
+      rawFields: options.rawFields,
+      typedFields: options.typedFields,
+      query: options.query,
+      form: options.form,
+      headers: options.headers,
+      readStdin: () => stdinCache.text,
+      fieldType: detail ? bodyFieldTypes(raw, detail.components) : () => null,
+      cwd: io.cwd,
+    });
+  if (fromJson) call.query.push(...callFromArgs({ method, path: '/', rawFields: [], typedFields: [], query: options.query, form: [], headers: [], cwd: io.cwd }).query);
+  const url = buildRequestUrl(base, call.path, call.query);
+  const bodyText = call.body === undefined ? null : JSON.stringify(call.body);
+  const headers: Record<string, string> = { 'clerk-api-version': version };
+  if (bodyText !== null) headers['content-type'] = 'application/json';
+  Object.assign(headers, call.headers);
+
+  if (options.dryRun) {
+    await emit(io.stdout, renderDryRun(method, url, { accept: 'application/json', ...headers }, call, bodyText));
+    writeLine(io.stderr, 'bapi-curl: dry run: nothing was sent.');
+    return EXIT.ok;
+  }
+
+  // The key, and for a write the guard: a matching approval, or the guard run here and now.
+  const stateDir = defaultStateDir(io.env, io.cwd);
+  let key: SecretKey = findSecretKey(io.env, io.cwd);
+  let approvalId: string | null = null;
+  if (!write) {
+    if (!key.info.wellFormed || key.value === null) throw keyError(key.info);
+  } else {
+    const spec: GuardSpec = { endpoints, detail: detail as SpecDetail, version };
+    const { authorizeWrite } = await import('../lib/guard.js');
+    const authorization = await authorizeWrite(
+      { method, path: call.path, query: call.query, body: guardBody(call) },
+      spec,
+      io,
+      { admin: options.admin, yes: options.yes, stateDir, key, ...(call.approvalId ? { approvalId: call.approvalId } : {}) },
+    );
+    if (!authorization.allowed) return authorization.exitCode;
+    key = authorization.key;
+    approvalId = authorization.approval?.id ?? null;
+    if (approvalId) writeLine(io.stderr, `bapi-curl: using approval ${approvalId}`);
+  }
+  if (key.value === null) throw keyError(key.info);
+
+  const client = deps.createClient({
+    key: key.value,
+    apiVersion: version,
+    userAgent: userAgent(),
+    timeoutMs: options.timeoutMs,
+    maxRetries: integerEnv(io.env, 'CLERK_BAPI_MAX_RETRIES', 3),
+    retryDelayMs: integerEnv(io.env, 'CLERK_BAPI_RETRY_DELAY_MS', 500),
+    maxRetryAfterMs: 60_000,
+    onRetry: (message) => writeLine(io.stderr, `bapi-curl: ${message}`),
+  });
+  try {
+    if (options.paginate) return await runPaginated(options, deps, client, base, call, headers, raw, detail);
+
+    let backupFile: string | null = null;
+    if (method === 'DELETE' && options.backup && matched && endpoints.some((e) => e.method === 'GET' && e.path === matched.path)) {
+      backupFile = await backupBeforeDelete(client, buildRequestUrl(base, call.path, []), version, `GET ${matched.path}`, stateDir, deps);
+      writeLine(io.stderr, backupFile ? `bapi-curl: saved ${call.path} to ${backupFile} before deleting it` : `bapi-curl: nothing to back up at ${call.path} (404)`);
+    }
+
+    const multipart = await formBody(call);
+    if (multipart) headers['content-type'] = multipart.contentType;
+    const request: OutgoingRequest = { method, url, headers, body: bodyText ?? multipart?.body ?? null };
+    let response: HttpResponse;
+    const auditLog = write ? await import('../lib/audit-log.js') : null;
+    const audit = (status: number | null, trace: string | null, error: string | null) => {
+      if (!auditLog) return;
+      const entry: AuditEntry = {
+        time: deps.now().toISOString(),
+        method,
+        path: url.pathname,
+        query: call.query,
+        endpoint: matched ? `${matched.method} ${matched.path}` : null,
+        status,
+        clerk_trace_id: trace,
+        approval_id: approvalId,
+        key_fingerprint: key.info.fingerprint,
+        api_version: version,
+        body_fields: auditLog.bodyFields(guardBody(call)),
+        backup: backupFile,
+        error,
+      };
+      auditLog.appendAudit(stateDir, entry);
+    };
+    try {
+      response = await client.send(request);
+    } catch (error) {
+      audit(null, null, error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+    audit(response.status, traceIdOf(response), null);
+    return await printResponse(options, io, response);
+  } finally {
+    await client.close();
+  }
+}
+
+// The guard's module (and its spec and policy code) is loaded only for writes: reads start faster.
+function keyError(info: KeyInfo): PolicyError {
+  return new PolicyError(info.problem ?? 'no usable CLERK_SECRET_KEY', { hints: KEY_HINTS });
+}
+
+function safeMatch(endpoints: ReturnType<typeof visibleEndpoints>, method: string, path: string) {
+  try {
+    return matchEndpoint(endpoints, { method, path })?.endpoint ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function backupBeforeDelete(client: HttpClient, url: URL, version: string, endpoint: string, stateDir: string, deps: Dependencies): Promise<string | null> {
+  let response: HttpResponse;
+  try {
+    response = await client.send({ method: 'GET', url, headers: { 'clerk-api-version': version }, body: null });
+  } catch (error) {
+    throw new ToolkitError(`could not back up ${url.pathname} before deleting it: ${(error as Error).message}; nothing was deleted`, {
+      hints: ['Rerun when the API answers, or add --no-backup to delete without a backup.'],
+    });
+  }
+  if (response.status === 404) return null;
+  const parsed = parseBody(response);
+  if (response.status !== 200 || !parsed.ok) {
+    throw new ToolkitError(`could not back up ${url.pathname} before deleting it (${errorSummary(response)}); nothing was deleted`, {
+      hints: ['Add --no-backup to delete without a backup.'],
+    });
+  }
+  const { saveBackup } = await import('../lib/backup.js');
+  return saveBackup(stateDir, {
+    saved_at: deps.now().toISOString(),
+    path: url.pathname,
+    endpoint,
+    api_version: version,
+    status: response.status,
+    clerk_trace_id: traceIdOf(response, parsed.value),
+    resource: parsed.value,
+  });
+}
+
+async function printResponse(options: Options, io: IO, response: HttpResponse): Promise<number> {
+  const pretty = io.stdout.isTTY === true;
+  if (options.include) await emit(io.stdout, renderHead(response));
+  if (response.status >= 400) {
+    await emit(io.stdout, renderBody(response, pretty));
+    throw new HttpStatusError(errorSummary(response), response.status);
+  }
+  const type = response.headers['content-type'];
+  if (options.jq !== undefined && response.body.length > 0 && (type === undefined || /json/i.test(type))) {
+    // jq parses the body itself (and says so when it is not JSON); parsing it here too would double the cost.
+    const jq = await openJq(options.jq, (text) => io.stdout.write(text), { pretty, env: io.env });
+    await jq.write(response.body.toString('utf8'));
+    await jq.end();
+    return EXIT.ok;
+  }
+  const parsed = parseBody(response);
+  if (!parsed.ok && response.body.length > 0) {
+    await emit(io.stdout, renderBody(response, false));
+    throw new ToolkitError(`HTTP ${response.status}, but ${parsed.reason}`, { hints: ['The answer was printed as received.'] });
+  }
+  if (options.jq !== undefined && parsed.ok) {
+    const jq = await openJq(options.jq, (text) => io.stdout.write(text), { pretty, env: io.env });
+    await jq.write(response.body.toString('utf8'));
+    await jq.end();
+    return EXIT.ok;
+  }
+  await emit(io.stdout, pretty && parsed.ok ? `${JSON.stringify(parsed.value, null, 2)}\n` : response.body.toString('utf8'));
+  return EXIT.ok;
+}
+
+async function runPaginated(
+  options: Options,
+  deps: Dependencies,
+  client: HttpClient,
+  base: URL,
+  call: ApiCall,
+  headers: Record<string, string>,
+  raw: EndpointRaw | undefined,
+  detail: SpecDetail | null,
+): Promise<number> {
+  const { io } = deps;
+  const pretty = io.stdout.isTTY === true;
+  const window = pageWindow(call.query, detail ? pageLimitFor(raw, detail.components) : DEFAULT_PAGE_LIMIT);
+  let jq: JqStream | null = null;
+  const slurped: string[] | null = options.slurp && options.jq !== undefined ? [] : null;
+  if (options.jq !== undefined && slurped === null) {
+    jq = await openJq(options.jq, (text) => io.stdout.write(text), { pretty, env: io.env });
+  }
+  let first = true;
+  if (options.slurp && slurped === null) await emit(io.stdout, '[');
+  const result = await paginate({
+    query: window.query,
+    limit: window.limit,
+    offset: window.offset,
+    fetchPage: (query) => client.send({ method: 'GET', url: buildRequestUrl(base, call.path, query), headers, body: null }),
+    async onItems(items) {
+      if (slurped) slurped.push(...items);
+      else if (jq) await jq.write(items.join('\n'));
+      else if (options.slurp) {
+        await emit(io.stdout, `${first ? '\n' : ',\n'}${items.join(',\n')}`);
+        first = false;
+      } else await emit(io.stdout, `${items.join('\n')}\n`);
+    },
+  });
+  if (options.slurp && slurped === null) await emit(io.stdout, first ? ']\n' : '\n]\n');
+  if (jq) await jq.end();
+  if (slurped) {
+    const stream = await openJq(options.jq as string, (text) => io.stdout.write(text), { pretty, env: io.env });
+    await stream.write(`[${slurped.join(',')}]`);
+    await stream.end();
+  }
+  if (result.failed) {
+    throw new HttpStatusError(`${errorSummary(result.failed)} (after ${result.items} items in ${result.pages} pages)`, result.failed.status);
+  }
+  return EXIT.ok;
+}
+
+export async function main(argv: string[], io: IO): Promise<number> {
+  const options = parseArgs(argv, io.env);
+  if (options === 'help') {
+    io.stdout.write(USAGE);
+    return EXIT.ok;
+  }
+  if (options === 'version') {
+    writeLine(io.stdout, packageVersion());
+    return EXIT.ok;
+  }
+  return run(options, { io, createClient: createHttpClient, selectSpec, now: () => new Date() });
+}
+
+runMain('bapi-curl', import.meta.url, main);
