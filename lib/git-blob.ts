@@ -11,16 +11,10 @@ export function gitBlobSha(bytes: Buffer): string {
 
 
 /**
- * A 64-bit checksum of a string (two 32-bit FNV-1a variants), to notice truncated or damaged store
- * files. Not a defence against tampering; it only has to be cheaper than loading node:crypto.
+ * A CRC-32 of a store file's body, to notice a truncated or damaged file. Not a defence against
+ * tampering; it only has to be cheaper than loading node:crypto (zlib's native crc32: ~0.1 ms).
  */
-export function checksum(text: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
-  }
-  return (a >>> 0).toString(16).padStart(8, '0') + (b >>> 0).toString(16).padStart(8, '0');
+export function checksum(data: string | Uint8Array): string {
+  const { crc32 } = process.getBuiltinModule('node:zlib');
+  return (crc32(data) >>> 0).toString(16).padStart(8, '0');
 }

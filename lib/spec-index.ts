@@ -2,7 +2,7 @@
 // later commands never parse YAML. Two parts: a small summary (tags, endpoint list) that the fast
 // listing commands read, and the detail (raw operations and components, `$ref`s intact) for the rest.
 
-export const INDEX_FORMAT = 1;
+export const INDEX_FORMAT = 2;
 
 export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
@@ -112,6 +112,31 @@ function mergeParameters(pathLevel: unknown, operationLevel: unknown, components
   return [...merged.values(), ...unnamed];
 }
 
+function endpointSummary(method: string, path: string, operation: Obj): EndpointSummary {
+  const tags = Array.isArray(operation.tags) ? operation.tags.filter((t): t is string => typeof t === 'string') : [];
+  return {
+    method: method.toUpperCase(),
+    path,
+    operationId: typeof operation.operationId === 'string' ? operation.operationId : null,
+    summary: text(operation.summary).trim(),
+    tags,
+    deprecated: operation.deprecated === true,
+    platform: isPlatform(path, tags),
+  };
+}
+
+/** One endpoint's raw detail, from its operation and the path item's own parameters. */
+export function endpointRaw(method: string, path: string, operation: Obj, pathParameters: unknown, components: Obj): EndpointRaw {
+  return {
+    ...endpointSummary(method, path, operation),
+    description: text(operation.description),
+    parameters: mergeParameters(pathParameters, operation.parameters, components),
+    requestBody: operation.requestBody ?? null,
+    responses: isObject(operation.responses) ? operation.responses : {},
+    operation,
+  };
+}
+
 /** Builds the index of one parsed OpenAPI document. Pure. */
 export function buildIndex(spec: unknown, meta: { version: string; sha: string }): SpecIndex {
   if (!isObject(spec) || !isObject(spec.paths)) {
@@ -127,27 +152,10 @@ export function buildIndex(spec: unknown, meta: { version: string; sha: string }
     for (const method of HTTP_METHODS) {
       const operation = item[method];
       if (!isObject(operation)) continue;
-      const tags = Array.isArray(operation.tags) ? operation.tags.filter((t): t is string => typeof t === 'string') : [];
-      for (const tag of tags) tagNamesInUse.add(tag);
-      const upper = method.toUpperCase();
-      const summary: EndpointSummary = {
-        method: upper,
-        path,
-        operationId: typeof operation.operationId === 'string' ? operation.operationId : null,
-        summary: text(operation.summary).trim(),
-        tags,
-        deprecated: operation.deprecated === true,
-        platform: isPlatform(path, tags),
-      };
+      const summary = endpointSummary(method, path, operation);
+      for (const tag of summary.tags) tagNamesInUse.add(tag);
       endpoints.push(summary);
-      raw[endpointKey(upper, path)] = {
-        ...summary,
-        description: text(operation.description),
-        parameters: mergeParameters(item.parameters, operation.parameters, components),
-        requestBody: operation.requestBody ?? null,
-        responses: isObject(operation.responses) ? operation.responses : {},
-        operation,
-      };
+      raw[endpointKey(method, path)] = endpointRaw(method, path, operation, item.parameters, components);
     }
   }
 

@@ -8,7 +8,7 @@ import { UnavailableError } from './errors.js';
 import { ensureDir, isUnwritable, writeFileAtomic } from './fs-atomic.js';
 import { checksum, gitBlobSha } from './git-blob.js';
 import { withLock } from './lock.js';
-import { buildIndex, INDEX_FORMAT, type SpecDetail, type SpecIndex, type SpecSummary } from './spec-index.js';
+import { buildIndex, endpointKey, endpointRaw, HTTP_METHODS, INDEX_FORMAT, type EndpointRaw, type SpecDetail, type SpecIndex, type SpecSummary } from './spec-index.js';
 import { parseSpecText } from './spec-parse.js';
 import {
   describeSource,
@@ -74,7 +74,7 @@ function unseal<T>(path: string, kind: string, key: string): T | null {
   }
 }
 
-/** What the detail file keeps: the parts of the spec that the index is built from. */
+/** The parts of a spec that the index is built from. */
 interface CompactSpec {
   openapi: unknown;
   info: { title: unknown };
@@ -86,6 +86,105 @@ interface CompactSpec {
 function compact(spec: Record<string, unknown>): CompactSpec {
   const info = (spec.info ?? {}) as Record<string, unknown>;
   return { openapi: spec.openapi, info: { title: info.title }, tags: spec.tags, paths: spec.paths, components: spec.components };
+}
+
+type Span = [offset: number, length: number];
+
+interface DetailLayout {
+  endpoints: Record<string, { method: string; path: string; operation: Span; pathParameters: Span | null }>;
+  components: Record<string, Record<string, Span>>;
+}
+
+type Obj = Record<string, unknown>;
+
+function isObj(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+// The detail file is a header (checksum and a table of byte spans) and a body of small JSON texts, one
+// per operation and per component. A command that shows one endpoint parses that endpoint and the
+// components it reaches, not the whole spec: a fraction of a millisecond instead of ~15 ms.
+function encodeDetail(kept: CompactSpec, sha: string): Buffer {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  const put = (value: unknown): Span => {
+    const bytes = Buffer.from(JSON.stringify(value ?? null));
+    parts.push(bytes);
+    const span: Span = [offset, bytes.length];
+    offset += bytes.length;
+    return span;
+  };
+  const layout: DetailLayout = { endpoints: {}, components: {} };
+  for (const [path, item] of Object.entries(isObj(kept.paths) ? kept.paths : {})) {
+    if (!isObj(item)) continue;
+    let pathParameters: Span | null | undefined;
+    for (const method of HTTP_METHODS) {
+      const operation = item[method];
+      if (!isObj(operation)) continue;
+      if (pathParameters === undefined) pathParameters = item.parameters === undefined ? null : put(item.parameters);
+      layout.endpoints[endpointKey(method, path)] = { method, path, operation: put(operation), pathParameters };
+    }
+  }
+  for (const [kind, group] of Object.entries(isObj(kept.components) ? kept.components : {})) {
+    if (!isObj(group)) continue;
+    const spans: Record<string, Span> = {};
+    for (const [name, value] of Object.entries(group)) spans[name] = put(value);
+    layout.components[kind] = spans;
+  }
+  const body = Buffer.concat(parts);
+  const header = { kind: 'detail', key: sha, format: INDEX_FORMAT, length: body.length, checksum: checksum(body), layout };
+  return Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), body]);
+}
+
+/** A read-only record whose values are made from their entries (parsed from spans) on first read. */
+function lazyRecord<E, T>(entries: Record<string, E>, load: (entry: E) => T): Record<string, T> {
+  const cache = new Map<string, T>();
+  const has = (name: string | symbol): name is string => typeof name === 'string' && Object.hasOwn(entries, name);
+  const get = (name: string): T => {
+    let value = cache.get(name);
+    if (value === undefined) {
+      value = load(entries[name] as E);
+      cache.set(name, value);
+    }
+    return value;
+  };
+  return new Proxy({} as Record<string, T>, {
+    get: (_target, name) => (has(name) ? get(name) : undefined),
+    has: (_target, name) => has(name),
+    ownKeys: () => Object.keys(entries),
+    getOwnPropertyDescriptor: (_target, name) => (has(name) ? { value: get(name), enumerable: true, configurable: true, writable: false } : undefined),
+    set: () => false,
+    deleteProperty: () => false,
+  });
+}
+
+function openDetail(path: string, sha: string, version: string): SpecDetail | null {
+  let file: Buffer;
+  try {
+    file = readFileSync(path);
+  } catch {
+    return null;
+  }
+  const newline = file.indexOf(10);
+  if (newline < 0) return null;
+  let layout: DetailLayout;
+  const body = file.subarray(newline + 1);
+  try {
+    const header = JSON.parse(file.toString('utf8', 0, newline)) as Obj;
+    if (header.kind !== 'detail' || header.key !== sha || header.format !== INDEX_FORMAT) return null;
+    if (header.length !== body.length || header.checksum !== checksum(body)) return null;
+    layout = header.layout as DetailLayout;
+    if (!isObj(layout) || !isObj(layout.endpoints) || !isObj(layout.components)) return null;
+  } catch {
+    return null;
+  }
+  const parse = ([offset, length]: Span): unknown => JSON.parse(body.toString('utf8', offset, offset + length));
+  const components: Record<string, Record<string, unknown>> = {};
+  for (const [kind, spans] of Object.entries(layout.components)) components[kind] = lazyRecord(spans, parse);
+  const endpoints = lazyRecord(layout.endpoints, (entry): EndpointRaw =>
+    endpointRaw(entry.method, entry.path, parse(entry.operation) as Obj, entry.pathParameters ? parse(entry.pathParameters) : undefined, components),
+  );
+  return { format: INDEX_FORMAT, version, sha, endpoints, components };
 }
 
 export class SpecStore {
@@ -227,9 +326,7 @@ export class SpecStore {
   async detail(entry: VersionEntry): Promise<SpecDetail> {
     const built = this.built.get(entry.sha);
     if (built) return built.detail;
-    const cached = unseal<CompactSpec>(this.detailPath(entry.sha), 'detail', entry.sha);
-    if (cached) return buildIndex(cached, { version: entry.version, sha: entry.sha }).detail;
-    return (await this.build(entry)).detail;
+    return openDetail(this.detailPath(entry.sha), entry.sha, entry.version) ?? (await this.build(entry)).detail;
   }
 
   private async build(entry: VersionEntry): Promise<SpecIndex> {
@@ -241,7 +338,7 @@ export class SpecStore {
     this.built.set(entry.sha, index);
     ensureDirQuietly(join(this.dir, 'index'));
     // The summary is written last: its presence says the detail is there too.
-    this.save(this.detailPath(entry.sha), sealed('detail', entry.sha, JSON.stringify(kept)));
+    this.save(this.detailPath(entry.sha), encodeDetail(kept, entry.sha));
     this.save(this.summaryPath(entry.sha), sealed('summary', entry.sha, JSON.stringify(index.summary)));
     return index;
   }
@@ -250,14 +347,15 @@ export class SpecStore {
   async indexText(text: string, version: string, label: string): Promise<{ summary: SpecSummary; loadDetail: () => Promise<SpecDetail> }> {
     const sha = gitBlobSha(Buffer.from(text, 'utf8'));
     const summary = unseal<SpecSummary>(this.summaryPath(sha), 'summary', sha);
-    const detail = unseal<CompactSpec>(this.detailPath(sha), 'detail', sha);
-    if (summary && detail && summary.version === version) {
-      return { summary, loadDetail: async () => buildIndex(detail, { version, sha }).detail };
+    if (summary && summary.version === version) {
+      const detailPath = this.detailPath(sha);
+      const detail = openDetail(detailPath, sha, version);
+      if (detail) return { summary, loadDetail: async () => detail };
     }
     const kept = compact(await parseSpecText(text, label));
     const index = buildIndex(kept, { version, sha });
     ensureDirQuietly(join(this.dir, 'index'));
-    this.save(this.detailPath(sha), sealed('detail', sha, JSON.stringify(kept)));
+    this.save(this.detailPath(sha), encodeDetail(kept, sha));
     this.save(this.summaryPath(sha), sealed('summary', sha, JSON.stringify(index.summary)));
     return { summary: index.summary, loadDetail: async () => index.detail };
   }
