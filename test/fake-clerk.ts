@@ -2,7 +2,7 @@
 // their invitations, the bearer-key check, Clerk's error shape, and faults on demand. Every request it
 // receives is recorded, so a test can count what reached the network.
 //
-// Standalone: node --import tsx test/fake-clerk.ts [--port N] [--users N] [--key K]  (prints its base URL)
+// Standalone: node --import tsx test/fake-clerk.ts [--port N] [--users N] [--metadata] [--key K]  (prints its base URL)
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -190,7 +190,7 @@ export class FakeClerk {
   }
 
   /** Adds n users cheaply (compact records, rendered on read); the newest is created now, one minute apart. */
-  seedUsers(n: number): UserRecord[] {
+  seedUsers(n: number, options: { metadata?: boolean } = {}): UserRecord[] {
     const now = Date.now();
     const added: UserRecord[] = [];
     const start = this.seeded;
@@ -206,9 +206,10 @@ export class FakeClerk {
         last_name: `Last${seq}`,
         username: null,
         external_id: null,
-        public_metadata: {},
-        private_metadata: {},
-        unsafe_metadata: {},
+        // With metadata, users weigh what real ones do: a page of 500 is about 1 MB (the benchmark's --jq case).
+        public_metadata: options.metadata ? { plan: seq % 3 === 0 ? 'pro' : 'free', seats: seq % 25, team: `team_${seq % 97}`, onboarding: { completed: seq % 2 === 0, step: seq % 5 } } : {},
+        private_metadata: options.metadata ? { stripe_customer_id: `cus_seed${String(seq).padStart(7, '0')}`, crm_id: `crm-${seq}` } : {},
+        unsafe_metadata: options.metadata ? { theme: seq % 2 ? 'dark' : 'light', locale: 'en-US', bio: `${'Seeded profile text. '.repeat(24)}#${seq}` } : {},
         created_at: created,
         updated_at: created,
         last_sign_in_at: null,
@@ -778,18 +779,19 @@ function listenOn(server: Server, port: number): Promise<string> {
 }
 
 /** Starts a fake on a free loopback port. */
-export async function startFakeClerk(options: { key?: string; users?: number; port?: number } = {}): Promise<FakeClerk> {
+export async function startFakeClerk(options: { key?: string; users?: number; metadata?: boolean; port?: number } = {}): Promise<FakeClerk> {
   const fake = new FakeClerk(options.key === undefined ? {} : { key: options.key });
-  if (options.users) fake.seedUsers(options.users);
+  if (options.users) fake.seedUsers(options.users, { metadata: options.metadata === true });
   return fake.listen(options.port ?? 0);
 }
 
 async function standalone(argv: string[]): Promise<void> {
   const { default: minimist } = await import('minimist');
-  const args = minimist(argv, { string: ['port', 'users', 'key'] });
+  const args = minimist(argv, { string: ['port', 'users', 'key'], boolean: ['metadata'] });
   const fake = await startFakeClerk({
     port: args.port ? Number(args.port) : 0,
     users: args.users ? Number(args.users) : 0,
+    metadata: args.metadata === true,
     ...(args.key ? { key: String(args.key) } : {}),
   });
   fake.record = false;

@@ -1,0 +1,255 @@
+// `make bench`: the toolkit's costs measured side by side in one run (rounds alternate, medians and
+// ratios reported), so the machine's noise hits every contender alike. Not a test: nothing fails on
+// time. Prints a table and writes .bench/results.json.
+//
+//   node --import tsx test/bench/bench.ts [--rounds N] [--users N] [--quick]
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import minimist from 'minimist';
+import { PROJECT_DIR, SHARED_BAPI_DIR, SHARED_SPECS_DIR } from '../helpers/spec-fixtures.js';
+
+const args = minimist(process.argv.slice(2), { string: ['rounds', 'users'], boolean: ['quick'] });
+const quick = args.quick === true;
+const ROUNDS = Number(args.rounds ?? (quick ? 5 : 15));
+const USERS = Number(args.users ?? (quick ? 20_000 : 100_000));
+const KEY = `sk_test_${randomBytes(24).toString('hex')}`;
+const script = (name: string) => join(PROJECT_DIR, 'dist', 'scripts', `${name}.js`);
+const which = (name: string) => spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim() || null;
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+const JQ = which('jq');
+const CURL = which('curl');
+
+interface Run {
+  ms: number;
+  rssKb: number | null;
+  exitCode: number | null;
+  stdoutBytes: number;
+}
+
+/** Runs a command to completion, draining stdout; with /usr/bin/time when memory is asked for. */
+function run(argv: string[], env: NodeJS.ProcessEnv, options: { memory?: boolean; shell?: boolean } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    let command = argv;
+    if (options.shell) command = ['bash', '-c', argv.join(' ')];
+    if (options.memory && TIME) command = [TIME, '-f', '%M', ...command];
+    const start = process.hrtime.bigint();
+    const child = spawn(command[0]!, command.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdoutBytes = 0;
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdoutBytes += chunk.length));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      const rss = options.memory && TIME ? Number(stderr.trim().split('\n').at(-1)) : NaN;
+      if (code !== 0) process.stderr.write(`bench: ${argv.join(' ')} exited ${code}: ${stderr.slice(-400)}\n`);
+      resolve({ ms, rssKb: Number.isFinite(rss) ? rss : null, exitCode: code, stdoutBytes });
+    });
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+interface Contender {
+  name: string;
+  argv: () => string[];
+  env?: () => NodeJS.ProcessEnv;
+  shell?: boolean;
+  memory?: boolean;
+  /** Runs before each measured run, not timed (e.g. emptying a store). */
+  prepare?: () => void;
+}
+
+interface Result {
+  name: string;
+  medianMs: number;
+  minMs: number;
+  peakRssMb: number | null;
+  runs: number;
+}
+
+/** Rounds alternate the contenders' order so drift in the machine's load spreads evenly. */
+async function measure(contenders: Contender[], rounds: number): Promise<Result[]> {
+  const times = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  const rss = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 ? [...contenders].reverse() : contenders;
+    for (const contender of order) {
+      contender.prepare?.();
+      const result = await run(contender.argv(), contender.env?.() ?? baseEnv, {
+        ...(contender.memory ? { memory: true } : {}),
+        ...(contender.shell ? { shell: true } : {}),
+      });
+      times.get(contender.name)!.push(result.ms);
+      if (result.rssKb !== null) rss.get(contender.name)!.push(result.rssKb);
+    }
+  }
+  return contenders.map((c) => {
+    const t = times.get(c.name)!;
+    const r = rss.get(c.name)!;
+    return { name: c.name, medianMs: median(t), minMs: Math.min(...t), peakRssMb: r.length ? Math.max(...r) / 1024 : null, runs: t.length };
+  });
+}
+
+const work = mkdtempSync(join(tmpdir(), 'bapi-bench-'));
+const warmStore = join(work, 'store-warm');
+const baseEnv: NodeJS.ProcessEnv = {
+  PATH: process.env.PATH,
+  HOME: work,
+  CLERK_SPECS_SOURCE: process.env.CLERK_SPECS_SOURCE ?? SHARED_SPECS_DIR,
+  CLERK_SPECS_DIR: warmStore,
+  CLERK_BAPI_STATE_DIR: join(work, 'state'),
+  CLERK_SECRET_KEY: KEY,
+};
+
+async function startFake(users: number): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_DIR, 'test', 'fake-clerk.ts'), '--users', String(users), '--metadata', '--key', KEY], {
+    cwd: PROJECT_DIR,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    child.on('exit', (code) => reject(new Error(`fake Clerk exited ${code}`)));
+  });
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+function row(result: Result, base: Result | null, note = ''): string {
+  const ratio = base ? (result.medianMs / base.medianMs).toFixed(2) : '';
+  const rss = result.peakRssMb === null ? '' : result.peakRssMb.toFixed(0);
+  return `| ${result.name} | ${result.medianMs.toFixed(1)} | ${ratio} | ${rss} | ${note} |`;
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(script('api-specs-context'))) throw new Error('build first: make build');
+  const lines: string[] = [];
+  const report: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, rounds: ROUNDS, users: USERS };
+  const say = (line: string) => {
+    lines.push(line);
+    process.stdout.write(`${line}\n`);
+  };
+  say(`Bench: ${ROUNDS} rounds, node ${process.version}, ${USERS} fake users; times are medians in ms.`);
+  say('');
+
+  // Warm explorers against node's floor.
+  await run(['node', script('api-specs-context')], baseEnv);
+  const floor: Contender = { name: 'node -e 0 (floor)', argv: () => ['node', '-e', '0'] };
+  const explorers: Contender[] = [
+    { name: 'api-specs-context', argv: () => ['node', script('api-specs-context')] },
+    { name: 'extract-tags', argv: () => ['node', script('extract-tags')] },
+    { name: 'extract-tag-endpoints Users', argv: () => ['node', script('extract-tag-endpoints'), 'Users'] },
+    { name: 'extract-endpoint-detail POST /users', argv: () => ['node', script('extract-endpoint-detail'), 'POST', '/users'] },
+  ];
+  const warm = await measure([floor, ...explorers], ROUNDS);
+  const base = warm[0]!;
+  say('| warm explorer | median ms | ratio to floor (target ≤ 1.3) | peak RSS MB | |');
+  say('| --- | --- | --- | --- | --- |');
+  for (const result of warm) say(row(result, base));
+  report.warm = warm;
+  say('');
+
+  // Cold: an empty store each run (index build of the latest spec), and --spec FILE.
+  let cold = 0;
+  const coldStore = () => join(work, `store-cold-${cold++}`);
+  const latest = join(SHARED_BAPI_DIR, '2025-11-10.yml');
+  let coldDir = coldStore();
+  const coldRuns = await measure(
+    [
+      floor,
+      { name: 'api-specs-context, empty store', argv: () => ['node', script('api-specs-context')], prepare: () => (coldDir = coldStore()), env: () => ({ ...baseEnv, CLERK_SPECS_DIR: coldDir }) },
+      { name: 'extract-tags --spec FILE, empty store', argv: () => ['node', script('extract-tags'), '--spec', latest], prepare: () => (coldDir = coldStore()), env: () => ({ ...baseEnv, CLERK_SPECS_DIR: coldDir }) },
+      { name: 'extract-tags --spec FILE, indexed', argv: () => ['node', script('extract-tags'), '--spec', latest] },
+    ],
+    Math.max(3, Math.ceil(ROUNDS / 2)),
+  );
+  say('| cold path | median ms | ratio to floor | peak RSS MB | target |');
+  say('| --- | --- | --- | --- | --- |');
+  for (const result of coldRuns) say(row(result, coldRuns[0]!, result.name.includes('empty') ? `index build ${(result.medianMs - coldRuns[0]!.medianMs).toFixed(0)} ms over the floor (≤ 500)` : ''));
+  report.cold = coldRuns;
+  say('');
+
+  // bapi-curl against the fake Clerk.
+  const fake = await startFake(USERS);
+  try {
+    const env = { ...baseEnv, CLERK_API_URL: fake.url };
+    const headerFile = join(work, 'auth-header');
+    writeFileSync(headerFile, `Authorization: Bearer ${KEY}\n`, { mode: 0o600 });
+    const curlBase = CURL ? `${CURL} -sS -H @${headerFile}` : null;
+    // ~1 MB: 500 users per page of a list response.
+    const bigUrl = `${fake.url}/v1/users?limit=500`;
+    const filter = '[.[] | {id, email: .email_addresses[0].email_address}] | length';
+    const bigFile = join(work, 'users-500.json');
+    const size = await new Promise<number>((resolve, reject) => {
+      const child = spawn('node', [script('bapi-curl'), 'GET', '/users', '-q', 'limit=500'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      const chunks: Buffer[] = [];
+      child.stdout.on('data', (c: Buffer) => chunks.push(c));
+      child.on('close', () => {
+        const body = Buffer.concat(chunks);
+        writeFileSync(bigFile, body);
+        resolve(body.length);
+      });
+      child.on('error', reject);
+    });
+    const jqWasm = join(work, 'jq-wasm.mjs');
+    writeFileSync(jqWasm, `import { readFileSync } from 'node:fs';\nimport { createRequire } from 'node:module';\nconst require = createRequire(${JSON.stringify(join(PROJECT_DIR, 'package.json'))});\nconst jq = await import(require.resolve('jq-wasm'));\nconst out = await (jq.raw ?? jq.default.raw)(readFileSync(process.argv[2], 'utf8'), process.argv[3]);\nprocess.stdout.write(typeof out === 'string' ? out : JSON.stringify(out));\n`);
+    const noJq = { ...env, PATH: '/nonexistent' };
+    const curlContenders: Contender[] = [
+      floor,
+      { name: 'bapi-curl GET /users?limit=10', argv: () => ['node', script('bapi-curl'), 'GET', '/users', '-q', 'limit=10'], env: () => env },
+      ...(curlBase ? [{ name: 'curl GET /users?limit=10', argv: () => [`${curlBase} '${fake.url}/v1/users?limit=10' > /dev/null`], shell: true }] : []),
+      { name: `bapi-curl --jq on ${(size / 1e6).toFixed(2)} MB`, argv: () => ['node', script('bapi-curl'), 'GET', '/users', '-q', 'limit=500', '--jq', filter], env: () => env },
+      { name: `bapi-curl --jq on ${(size / 1e6).toFixed(2)} MB, no jq on PATH (jq-wasm)`, argv: () => [process.execPath, script('bapi-curl'), 'GET', '/users', '-q', 'limit=500', '--jq', filter], env: () => noJq },
+      ...(curlBase && JQ ? [{ name: `curl | jq on ${(size / 1e6).toFixed(2)} MB`, argv: () => [`${curlBase} '${bigUrl}' | ${JQ} '${filter}'`], shell: true }] : []),
+    ];
+    const curlRuns = await measure(curlContenders, ROUNDS);
+    // Plain jq-wasm as shipped is quadratic: one timed run only.
+    const wasm = quick ? null : await run([process.execPath, jqWasm, bigFile, filter], baseEnv);
+    say('| bapi-curl | median ms | ratio | peak RSS MB | note |');
+    say('| --- | --- | --- | --- | --- |');
+    const curlJq = curlRuns.find((r) => r.name.startsWith('curl | jq')) ?? null;
+    for (const result of curlRuns) {
+      const note = result.name.includes('--jq') && curlJq ? `${(result.medianMs / curlJq.medianMs).toFixed(2)} × curl | jq (target ≤ 3)` : '';
+      say(row(result, curlRuns[0]!, note));
+    }
+    if (wasm) say(`| jq-wasm as shipped, same filter and data (1 run) | ${wasm.ms.toFixed(0)} | | | |`);
+    report.curl = curlRuns;
+    report.jqWasmAsShipped = wasm;
+    say('');
+
+    // Pagination: the whole user list, bapi-curl --paginate beside a shell loop of curl calls.
+    const pageLoop = curlBase
+      ? `offset=0; while :; do n=$(${curlBase} '${fake.url}/v1/users?limit=500&offset='$offset | ${JQ ?? 'cat'} ${JQ ? "'length'" : ''}); [ "$n" -lt 500 ] && break; offset=$((offset+500)); done`
+      : null;
+    const paginate: Contender[] = [
+      { name: `bapi-curl --paginate ${USERS} users`, argv: () => ['node', script('bapi-curl'), 'GET', '/users', '-q', 'limit=500', '--paginate'], env: () => env, memory: true },
+      { name: `bapi-curl --paginate ${Math.round(USERS / 10)} users (offset ${USERS - Math.round(USERS / 10)})`, argv: () => ['node', script('bapi-curl'), 'GET', '/users', '-q', 'limit=500', '-q', `offset=${USERS - Math.round(USERS / 10)}`, '--paginate'], env: () => env, memory: true },
+      ...(pageLoop && JQ ? [{ name: `shell loop of curl calls, ${USERS} users`, argv: () => [pageLoop], shell: true }] : []),
+    ];
+    const pageRuns = await measure(paginate, Math.max(3, Math.ceil(ROUNDS / 5)));
+    say('| pagination | median ms | ratio to the curl loop (target ≤ 1.1) | peak RSS MB (target ≤ 150, flat) | |');
+    say('| --- | --- | --- | --- | --- |');
+    const loop = pageRuns.find((r) => r.name.startsWith('shell loop')) ?? null;
+    for (const result of pageRuns) say(row(result, loop));
+    report.paginate = pageRuns;
+  } finally {
+    fake.stop();
+  }
+  mkdirSync(join(PROJECT_DIR, '.bench'), { recursive: true });
+  writeFileSync(join(PROJECT_DIR, '.bench', 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(PROJECT_DIR, '.bench', 'results.md'), `${lines.join('\n')}\n`);
+  say('');
+  say('Written: .bench/results.json, .bench/results.md');
+}
+
+await main();
