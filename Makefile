@@ -1,5 +1,5 @@
 # The commands a developer and CI use. `make install` is all a fresh machine needs.
-.PHONY: install build test check clean
+.PHONY: install build test check bench clean
 
 install:
 	npm ci
@@ -25,6 +25,10 @@ test: build
 check:
 	npx tsc -p tsconfig.json --noEmit
 	npx eslint .
+
+# Side-by-side timings (medians, ratios to node's floor, curl and jq) in one run: see README, Performance.
+bench: build
+	node --import tsx test/bench/bench.ts $(BENCH_ARGS)
 
 clean:
 	rm -rf dist
