@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { colorsFor, parseFlags, runMain, writeLine, type IO } from '../lib/cli.js';
+import { colorsFor, parseFlags, runMain, stringFlag, writeLine, type IO } from '../lib/cli.js';
+import { COMMAND_FLAGS } from '../lib/command-flags.js';
 import { UsageError } from '../lib/errors.js';
 import { tagCounts, visibleEndpoints } from '../lib/spec-index.js';
-import { SPEC_ENV_HELP, SPEC_FLAG_SPEC, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
+import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
 import { packageVersion } from '../lib/version.js';
 
 export const USAGE = `Usage: api-specs-context [options]
@@ -15,15 +16,20 @@ Options:
   --json               one JSON document: {api, source, versions, latest, selected, tags, endpoints}
   --shell              print export lines for eval "$(api-specs-context --shell)": CLERK_API_VERSION,
                        CLERK_API_VERSIONS, CLERK_API_LATEST_VERSION
+  --shell-init SHELL   print the shell integration for eval "$(api-specs-context --shell-init bash)"
+                       (or zsh): completion, plus the helpers bapi-write and bapi-browse
+  --completion SHELL   print only the completion script for the six commands (bash or zsh)
 ${SPEC_FLAGS_HELP}
   -h, --help           show this help
   -V, --version        show the toolkit's version
 
 Environment:
 ${SPEC_ENV_HELP}
+  NO_COLOR             no colour on stdout even on a terminal
 
 Exit codes:
-  0 ok · 2 usage error or unknown version · 5 spec source unreachable and nothing cached
+  0 ok · 1 runtime failure · 2 usage error or unknown version · 5 spec source unreachable and
+  nothing cached
 
 Examples:
   api-specs-context
@@ -31,22 +37,28 @@ Examples:
   api-specs-context --json | jq -r '.tags[].name'
   CLERK_SPECS_SOURCE=~/src/openapi-specs api-specs-context --offline
   eval "$(api-specs-context --shell)" && echo "$CLERK_API_VERSION"
+  eval "$(api-specs-context --shell-init bash)"   # in ~/.bashrc; zsh: --shell-init zsh in ~/.zshrc
 `;
 
 export interface Options {
   json: boolean;
   shell: boolean;
   spec: SpecOptions;
+  /** --completion / --shell-init SHELL, or the hidden --complete WORDS... that completion calls. */
+  integration?: { kind: 'completion' | 'shell-init'; shell: string } | { kind: 'complete'; words: string[] };
 }
 
 export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'version' {
-  const flags = parseFlags(argv, {
-    string: [...SPEC_FLAG_SPEC.string],
-    boolean: [...SPEC_FLAG_SPEC.boolean, 'json', 'shell', 'help', 'version'],
-    alias: { h: 'help', V: 'version' },
-  });
+  const flags = parseFlags(argv, COMMAND_FLAGS['api-specs-context']);
   if (flags.help) return 'help';
   if (flags.version) return 'version';
+  if (flags.complete) return { json: false, shell: false, spec: { offline: true, refresh: false, includePlatform: false }, integration: { kind: 'complete', words: flags._.map(String) } };
+  for (const kind of ['completion', 'shell-init'] as const) {
+    const shell = stringFlag(flags, kind);
+    if (shell === undefined) continue;
+    if (flags._.length > 0 || flags.json || flags.shell) throw new UsageError(`--${kind} prints a shell script and takes no other output option`);
+    return { json: false, shell: false, spec: specOptionsFrom(flags, env), integration: { kind, shell } };
+  }
   if (flags._.length > 0) throw new UsageError(`unexpected argument: ${flags._[0]}`, { hints: ['Run api-specs-context --help for usage.'] });
   if (flags.json && flags.shell) throw new UsageError('--json and --shell are two different outputs: choose one');
   return { json: flags.json === true, shell: flags.shell === true, spec: specOptionsFrom(flags, env) };
@@ -67,6 +79,7 @@ export async function main(argv: string[], io: IO): Promise<number> {
     writeLine(io.stdout, packageVersion());
     return 0;
   }
+  if (options.integration) return shellIntegration(options.integration, io);
   const selected = await selectSpec(options.spec, io);
   if (options.shell) {
     const exports: Array<[string, string]> = [
@@ -104,6 +117,23 @@ export async function main(argv: string[], io: IO): Promise<number> {
   lines.push('', `${c.bold('TAGS:')} (${tags.length} tags, ${endpoints} endpoints in ${selected.version})`);
   for (const tag of tags) lines.push(`  - ${tag.name} (${tag.endpoints})`);
   io.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+// The shell integration's code is loaded only when asked for, so the usual start-up stays cheap.
+async function shellIntegration(integration: NonNullable<Options['integration']>, io: IO): Promise<number> {
+  if (integration.kind === 'complete') {
+    const { complete, renderCompletion } = await import('../lib/completion.js');
+    try {
+      io.stdout.write(renderCompletion(await complete(integration.words, io)));
+    } catch {
+      // A completion that fails offers nothing; it never prints into the user's command line.
+    }
+    return 0;
+  }
+  const { completionScript, parseShell, shellInit } = await import('../lib/completion-shell.js');
+  const shell = parseShell(integration.shell, `--${integration.kind}`);
+  io.stdout.write(integration.kind === 'completion' ? completionScript(shell) : shellInit(shell));
   return 0;
 }
 

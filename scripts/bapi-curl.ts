@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseFlags, readStdin, runMain, stringFlag, writeLine, type IO, type OutStream } from '../lib/cli.js';
+import { COMMAND_FLAGS } from '../lib/command-flags.js';
 import type { AuditEntry } from '../lib/audit-log.js';
 import { matchEndpoint } from '../lib/endpoint-match.js';
 import { EXIT, HttpStatusError, PolicyError, ToolkitError, UsageError } from '../lib/errors.js';
@@ -14,14 +15,14 @@ import {
   type OutgoingRequest,
 } from '../lib/http-client.js';
 import { openJq, type JqStream } from '../lib/jq.js';
-import { DEFAULT_PAGE_LIMIT, paginate, pageWindow } from '../lib/paginate.js';
+import { DEFAULT_PAGE_LIMIT, paginate, pageWindow, progressLine } from '../lib/paginate.js';
 import { callFromArgs, callFromJson, normalizeMethod, type ApiCall, type FieldType } from '../lib/request-args.js';
 import { errorSummary, parseBody, renderBody, renderHead, traceIdOf } from '../lib/response-output.js';
 import { resolveRef } from '../lib/schema-validate.js';
 import { isWriteMethod } from '../lib/scopes.js';
 import { findSecretKey, KEY_HINTS, type KeyInfo, type SecretKey } from '../lib/secret-key.js';
 import { endpointKey, visibleEndpoints, type EndpointRaw, type SpecDetail } from '../lib/spec-index.js';
-import { SPEC_ENV_HELP, SPEC_FLAG_SPEC, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SelectedSpec, type SpecOptions } from '../lib/spec-select.js';
+import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SelectedSpec, type SpecOptions } from '../lib/spec-select.js';
 import { defaultStateDir } from '../lib/state-dir.js';
 import { packageVersion, userAgent } from '../lib/version.js';
 
@@ -45,7 +46,8 @@ Options:
   -H, --header 'Name: v'   an extra request header (repeatable; not Authorization)
   -i, --include            print the status line and response headers before the body
   --dry-run                print the request and an equivalent curl command; send nothing
-  --paginate               follow limit/offset to the end of a list; one item per line (NDJSON)
+  --paginate               follow limit/offset to the end of a list; one item per line (NDJSON),
+                           with a progress line on stderr when it is a terminal
   --slurp                  with --paginate: one JSON array instead of lines
   --jq FILTER              filter the response with jq (per item with --paginate); strings are
                            printed raw, other values one per line (indented on a terminal)
@@ -53,7 +55,7 @@ Options:
   --admin                  the guard's scope check is bypassed (only that check)
   -y, --yes                confirm a destructive or live write without a prompt
   --no-backup              do not save the resource before a DELETE
-${SPEC_FLAGS_HELP}
+${SPEC_FLAGS_HELP.replace(/^(.{23})/gm, '$1    ')}
   -h, --help               show this help
   -V, --version            show the toolkit's version
 
@@ -68,7 +70,7 @@ Environment:
                            (default: jq on PATH, else the built-in one)
   CLERK_BAPI_MAX_RETRIES   retries of a failed attempt (default 3)
   CLERK_BAPI_RETRY_DELAY_MS  first backoff delay in ms, doubled each retry (default 500)
-${SPEC_ENV_HELP}
+${SPEC_ENV_HELP.replace(/^(.{23})/gm, '$1    ')}
 
 Retries: a 429 is retried after its Retry-After; 502/503/504 and lost connections are retried with
 backoff for GET, PUT and DELETE only. A POST or PATCH is never repeated once it may have arrived.
@@ -119,12 +121,7 @@ export interface Dependencies {
 }
 
 export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'version' {
-  const flags = parseFlags(argv, {
-    string: [...SPEC_FLAG_SPEC.string, 'data', 'jq', 'timeout'],
-    boolean: [...SPEC_FLAG_SPEC.boolean, 'include', 'dry-run', 'paginate', 'slurp', 'admin', 'yes', 'no-backup', 'help', 'version'],
-    repeatable: ['raw-field', 'field', 'query', 'form', 'header'],
-    alias: { d: 'data', f: 'raw-field', F: 'field', q: 'query', H: 'header', i: 'include', y: 'yes', h: 'help', V: 'version' },
-  });
+  const flags = parseFlags(argv, COMMAND_FLAGS['bapi-curl']);
   if (flags.help) return 'help';
   if (flags.version) return 'version';
   const positional = flags._.map(String);
@@ -540,15 +537,17 @@ async function runPaginated(
   detail: SpecDetail | null,
 ): Promise<number> {
   const { io } = deps;
+  const progress = progressLine(io.stderr);
+  const stdout = progress.around(io.stdout);
   const pretty = io.stdout.isTTY === true;
   const window = pageWindow(call.query, detail ? pageLimitFor(raw, detail.components) : DEFAULT_PAGE_LIMIT);
   let jq: JqStream | null = null;
   const slurped: string[] | null = options.slurp && options.jq !== undefined ? [] : null;
   if (options.jq !== undefined && slurped === null) {
-    jq = await openJq(options.jq, (text) => io.stdout.write(text), { pretty, env: io.env });
+    jq = await openJq(options.jq, (text) => stdout.write(text), { pretty, env: io.env });
   }
   let first = true;
-  if (options.slurp && slurped === null) await emit(io.stdout, '[');
+  if (options.slurp && slurped === null) await emit(stdout, '[');
   const result = await paginate({
     query: window.query,
     limit: window.limit,
@@ -558,15 +557,16 @@ async function runPaginated(
       if (slurped) slurped.push(...items);
       else if (jq) await jq.write(items.join('\n'));
       else if (options.slurp) {
-        await emit(io.stdout, `${first ? '\n' : ',\n'}${items.join(',\n')}`);
+        await emit(stdout, `${first ? '\n' : ',\n'}${items.join(',\n')}`);
         first = false;
-      } else await emit(io.stdout, `${items.join('\n')}\n`);
+      } else await emit(stdout, `${items.join('\n')}\n`);
     },
-  });
-  if (options.slurp && slurped === null) await emit(io.stdout, first ? ']\n' : '\n]\n');
+    onProgress: (items, totalCount) => progress.update(items, totalCount),
+  }).finally(() => progress.clear());
+  if (options.slurp && slurped === null) await emit(stdout, first ? ']\n' : '\n]\n');
   if (jq) await jq.end();
   if (slurped) {
-    const stream = await openJq(options.jq as string, (text) => io.stdout.write(text), { pretty, env: io.env });
+    const stream = await openJq(options.jq as string, (text) => stdout.write(text), { pretty, env: io.env });
     await stream.write(`[${slurped.join(',')}]`);
     await stream.end();
   }

@@ -4,13 +4,16 @@ import { resolve } from 'node:path';
 import { parseFlags, readStdin, runMain, stringFlag, writeLine, type IO } from '../lib/cli.js';
 import { approvalTtl } from '../lib/approvals.js';
 import { parseEndpointArgs, parseEndpointRecord } from '../lib/endpoint-match.js';
+import { COMMAND_FLAGS } from '../lib/command-flags.js';
 import { UsageError } from '../lib/errors.js';
 import { runGuard, type GuardRequest } from '../lib/guard.js';
 import { visibleEndpoints } from '../lib/spec-index.js';
-import { SPEC_ENV_HELP, SPEC_FLAG_SPEC, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
+import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
 import { packageVersion } from '../lib/version.js';
 
-export const USAGE = `Usage: bapi-guard METHOD PATH [-d JSON|@file|-] [-q k=v]... [--admin] [--yes] [--json]
+export const USAGE = `Usage: bapi-guard METHOD PATH [-d JSON|@file|-] [-q k=v]... [--form k=v]... [--admin] [--yes] [--json]
+       … | bapi-guard [options]         (a request as JSON {method, path, query, body}, or a
+                                         METHOD<TAB>PATH line as printed by extract-tag-endpoints)
 
 The mandatory pre-flight check for a Clerk Backend API request. It checks, in order, and reports
 each check: (1) the secret key, (2) the request against the spec (endpoint, required parameters,
@@ -30,7 +33,7 @@ Options:
   --json                   print the verdict as JSON on stdout: {allowed, request, endpoint,
                            checks:[{id, ok, message}], destroys, warnings, approval, ...}
   --ttl DURATION           approval lifetime: seconds, or 90s, 5m (default 5m, at most 60m)
-${SPEC_FLAGS_HELP}
+${SPEC_FLAGS_HELP.replace(/^(.{23})/gm, '$1    ')}
   -h, --help               show this help
   -V, --version            show the toolkit's version
 
@@ -44,7 +47,7 @@ Environment:
   CLERK_BAPI_STATE_DIR     where approvals are kept (default $XDG_STATE_HOME/clerk-bapi, else
                            ~/.local/state/clerk-bapi; mode 0700)
   CLERK_BAPI_APPROVAL_TTL  approval lifetime when --ttl is absent
-${SPEC_ENV_HELP}
+${SPEC_ENV_HELP.replace(/^(.{23})/gm, '$1    ')}
   NO_COLOR                 no colour on stderr even on a terminal
 
 Exit codes:
@@ -74,12 +77,7 @@ export interface Options {
 }
 
 export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'version' {
-  const flags = parseFlags(argv, {
-    string: [...SPEC_FLAG_SPEC.string, 'data', 'ttl'],
-    boolean: [...SPEC_FLAG_SPEC.boolean, 'admin', 'yes', 'json', 'help', 'version'],
-    repeatable: ['query', 'form'],
-    alias: { d: 'data', q: 'query', y: 'yes', h: 'help', V: 'version' },
-  });
+  const flags = parseFlags(argv, COMMAND_FLAGS['bapi-guard']);
   if (flags.help) return 'help';
   if (flags.version) return 'version';
   const query: Array<[string, string]> = [];

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { colorsFor, parseFlags, readStdin, runMain, writeLine, type IO } from '../lib/cli.js';
+import { COMMAND_FLAGS } from '../lib/command-flags.js';
 import { buildEndpointDetail, endpointDocument, rawEndpoint, type EndpointDetail } from '../lib/endpoint-detail.js';
 import { findEndpoint, matchEndpoint, parseEndpointArgs, parseEndpointRecord, type EndpointInput, type EndpointMatch } from '../lib/endpoint-match.js';
 import { NotFoundError, UsageError } from '../lib/errors.js';
@@ -8,7 +9,6 @@ import { visibleEndpoints, type SpecDetail } from '../lib/spec-index.js';
 import {
   normalizeVersion,
   SPEC_ENV_HELP,
-  SPEC_FLAG_SPEC,
   SPEC_FLAGS_HELP,
   selectOtherVersion,
   selectSpec,
@@ -47,9 +47,10 @@ ${SPEC_FLAGS_HELP}
 Environment:
 ${SPEC_ENV_HELP}
   CLERK_API_URL        base URL shown in the curl command (default https://api.clerk.com)
+  NO_COLOR             no colour on stdout even on a terminal
 
 Exit codes:
-  0 ok · 2 usage error, unknown endpoint (the closest ones are named) or version
+  0 ok · 1 runtime failure · 2 usage error, unknown endpoint (the closest ones are named) or version
   5 spec source unreachable and nothing cached
 
 Examples:
@@ -71,11 +72,7 @@ export interface Options {
 }
 
 export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'version' {
-  const flags = parseFlags(argv, {
-    string: [...SPEC_FLAG_SPEC.string, 'diff', 'depth'],
-    boolean: [...SPEC_FLAG_SPEC.boolean, 'json', 'yaml', 'help', 'version'],
-    alias: { h: 'help', V: 'version' },
-  });
+  const flags = parseFlags(argv, COMMAND_FLAGS['extract-endpoint-detail']);
   if (flags.help) return 'help';
   if (flags.version) return 'version';
   if (flags.json && flags.yaml) throw new UsageError('--json and --yaml are two different outputs: choose one');

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 import { parseFlags, readStdin, runMain, writeLine, type IO } from '../lib/cli.js';
 import { findTag, isHttpMethod } from '../lib/endpoint-match.js';
+import { COMMAND_FLAGS } from '../lib/command-flags.js';
 import { UsageError } from '../lib/errors.js';
 import { recordFormat, renderEndpoints, type RecordFormat } from '../lib/render-records.js';
 import { visibleEndpoints, type EndpointSummary } from '../lib/spec-index.js';
-import { SPEC_ENV_HELP, SPEC_FLAG_SPEC, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
+import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
 import { packageVersion } from '../lib/version.js';
 
 export const USAGE = `Usage: extract-tag-endpoints [TAG] [options]
@@ -28,8 +29,8 @@ Environment:
 ${SPEC_ENV_HELP}
 
 Exit codes:
-  0 ok (also when nothing matches) · 2 usage error, unknown tag or version · 5 spec source unreachable
-  and nothing cached
+  0 ok (also when nothing matches) · 1 runtime failure · 2 usage error, unknown tag or version
+  5 spec source unreachable and nothing cached
 
 Examples:
   extract-tag-endpoints Users
@@ -49,11 +50,7 @@ export interface Options {
 }
 
 export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'version' {
-  const flags = parseFlags(argv, {
-    string: [...SPEC_FLAG_SPEC.string, 'grep', 'method'],
-    boolean: [...SPEC_FLAG_SPEC.boolean, 'json', 'ndjson', 'help', 'version'],
-    alias: { h: 'help', V: 'version' },
-  });
+  const flags = parseFlags(argv, COMMAND_FLAGS['extract-tag-endpoints']);
   if (flags.help) return 'help';
   if (flags.version) return 'version';
   const words = flags._.map(String);

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { parseFlags, readStdin, runMain, writeLine, type IO } from '../lib/cli.js';
+import { COMMAND_FLAGS } from '../lib/command-flags.js';
 import { UsageError } from '../lib/errors.js';
 import { recordFormat, renderTags, type RecordFormat } from '../lib/render-records.js';
 import { tagCounts } from '../lib/spec-index.js';
-import { SPEC_ENV_HELP, SPEC_FLAG_SPEC, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
+import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
 import { packageVersion } from '../lib/version.js';
 
 export const USAGE = `Usage: extract-tags [options]
@@ -23,7 +24,8 @@ Environment:
 ${SPEC_ENV_HELP}
 
 Exit codes:
-  0 ok · 2 usage error, unknown version or unreadable spec · 5 spec source unreachable and nothing cached
+  0 ok · 1 runtime failure · 2 usage error, unknown version or unreadable spec · 5 spec source
+  unreachable and nothing cached
 
 Examples:
   extract-tags
@@ -39,11 +41,7 @@ export interface Options {
 }
 
 export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'version' {
-  const flags = parseFlags(argv, {
-    string: [...SPEC_FLAG_SPEC.string],
-    boolean: [...SPEC_FLAG_SPEC.boolean, 'json', 'ndjson', 'help', 'version'],
-    alias: { h: 'help', V: 'version' },
-  });
+  const flags = parseFlags(argv, COMMAND_FLAGS['extract-tags']);
   if (flags.help) return 'help';
   if (flags.version) return 'version';
   if (flags._.length > 0) throw new UsageError(`unexpected argument: ${flags._[0]}`, { hints: ['Run extract-tags --help for usage.'] });

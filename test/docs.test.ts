@@ -352,9 +352,14 @@ function levenshtein(a: string, b: string): number {
   return row[b.length] as number;
 }
 
+/** The shell functions that lib/shell/bapi.sh defines (bapi-write, bapi-browse): real, not typos. */
+const SHELL_HELPERS = new Set(
+  [...readFileSync(join(PROJECT_DIR, 'lib', 'shell', 'bapi.sh'), 'utf8').matchAll(/^(?:function\s+)?([a-z][a-z0-9-]*)\s*\(\)/gm)].map((m) => m[1] as string),
+);
+
 /** A command word that is meant to be one of ours but isn't: `bapi-curls`, `extract-tag-endpoint`. */
 function looksLikeToolkit(name: string): boolean {
-  if (!/^[a-z][a-z0-9-]*$/.test(name) || isToolkitName(name)) return false;
+  if (!/^[a-z][a-z0-9-]*$/.test(name) || isToolkitName(name) || SHELL_HELPERS.has(name)) return false;
   return /^(extract|api-specs)-/.test(name) || COMMANDS.some((command) => levenshtein(name, command) <= 2);
 }
 
@@ -365,7 +370,7 @@ function findInvocations(snippet: Snippet): Invocation[] {
   if (snippet.kind === 'synopsis') {
     const words = snippet.text.trim().split(/\s+/).map((text) => ({ text, expanded: false }));
     const found = commandOf(words);
-    if (!found) return [];
+    if (!found || (!isToolkitName(found.name) && !looksLikeToolkit(found.name))) return [];
     return [{ command: found.name, args: found.args, env: found.env, where, kind: 'synopsis', text: snippet.text.trim() }];
   }
   const invocations: Invocation[] = [];
@@ -543,6 +548,9 @@ describe('the checker', () => {
     assert.match(check('bapi-curl GET /users --made-up-flag').join('\n'), /bapi-curl has no option --made-up-flag/);
     assert.match(check('extract-tags -x').join('\n'), /extract-tags has no option -x/);
     assert.match(check('extract-tag-endpoint Users').join('\n'), /extract-tag-endpoint: no such command/);
+    assert.deepEqual([...SHELL_HELPERS].sort(), ['bapi-browse', 'bapi-write']);
+    assert.deepEqual(check('bapi-browse [TAG] [--api-version DATE]', 'loose'), []);
+    assert.match(check('bapi-gaurd [-d JSON] DELETE /users/user_1', 'loose').join('\n'), /bapi-gaurd: no such command/);
     assert.match(check('bapi-guard DELETE /users/user_1 --ttl').join('\n'), /--ttl needs a value/);
     assert.match(check('bapi-curl GET /users --slurp').join('\n'), /refuses it: --slurp goes with --paginate/);
     assert.match(check('bapi-guard METHOD PATH [-d JSON] [--yess]', 'loose').join('\n'), /bapi-guard has no option --yess/);
