@@ -1,6 +1,7 @@
 // --paginate: follows limit/offset until a short page, for list endpoints that answer with an array
 // or with {data, total_count}. Items are handed on page by page as they arrive, so memory stays flat
 // however many there are; the next page is requested while the current one is being written.
+import type { OutStream } from './cli.js';
 import { ToolkitError } from './errors.js';
 import type { HttpResponse } from './http-client.js';
 import { parseBody } from './response-output.js';
@@ -94,6 +95,8 @@ export interface PaginateOptions {
   fetchPage(query: Array<[string, string]>): Promise<HttpResponse>;
   /** Receives each page's items, in order; awaited before the next page's items are handed on. */
   onItems(items: string[]): Promise<void>;
+  /** Called after each page's items are handed on: items so far, and the total when the API tells it. */
+  onProgress?(items: number, totalCount: number | null): void;
 }
 
 export interface PaginateResult {
@@ -140,6 +143,67 @@ export async function paginate(options: PaginateOptions): Promise<PaginateResult
     }
     if (items.length > 0) await options.onItems(items);
     count += items.length;
+    options.onProgress?.(count, totalCount);
   }
   return { pages, items: count, failed: null };
+}
+
+export type DrainableStream = OutStream & { once?(event: string, listener: () => void): unknown };
+
+export interface ProgressLine {
+  update(items: number, totalCount: number | null): void;
+  /** Erases the line, if shown: before other output to the same terminal, and at the end. */
+  clear(): void;
+  /** `stream`, erasing the line before each write when it is a terminal too, so output and the line never mix. */
+  around(stream: DrainableStream): DrainableStream;
+}
+
+/** 12345 → "12 345". */
+export function groupDigits(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
+}
+
+/**
+ * `fetched 12 000 items…` on stderr while --paginate walks, redrawn in place with `\r` at most every
+ * `intervalMs` and erased with spaces at the end (no escape sequence, so NO_COLOR and dumb terminals
+ * are fine). Only when stderr is a terminal: a log or a pipe never gets it.
+ */
+export function progressLine(stderr: OutStream, options: { now?: () => number; intervalMs?: number } = {}): ProgressLine {
+  const now = options.now ?? Date.now;
+  const intervalMs = options.intervalMs ?? 100;
+  const on = stderr.isTTY === true;
+  let shown = 0;
+  // The terminal's cursor is in the middle of an output line: drawing now would overwrite it.
+  let midLine = false;
+  // The first draw waits one interval too: a walk of a page or two finishes without a flicker.
+  let last = now();
+  const clear = (): void => {
+    if (shown === 0) return;
+    stderr.write(`\r${' '.repeat(shown)}\r`);
+    shown = 0;
+  };
+  return {
+    update(items, totalCount) {
+      if (!on || midLine || now() - last < intervalMs) return;
+      last = now();
+      const text = ` fetched ${groupDigits(items)}${totalCount === null ? '' : ` of ${groupDigits(totalCount)}`} items…`;
+      stderr.write(`\r${text}${' '.repeat(Math.max(0, shown - text.length))}`);
+      shown = Math.max(shown, text.length);
+    },
+    clear,
+    around(stream) {
+      // Output to a file or a pipe does not disturb the line; only output to the terminal must erase it.
+      if (!on || stream.isTTY !== true) return stream;
+      const wrapped: DrainableStream = {
+        isTTY: stream.isTTY,
+        write(chunk: string) {
+          clear();
+          if (chunk.length > 0) midLine = !chunk.endsWith('\n');
+          return stream.write(chunk);
+        },
+      };
+      if (stream.once) wrapped.once = stream.once.bind(stream);
+      return wrapped;
+    },
+  };
 }
