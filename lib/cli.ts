@@ -1,6 +1,6 @@
 // What every command shares: its streams and environment (passed in, so tests can fake them),
 // argument parsing that refuses unknown flags, stdin reading, colour, and mapping errors to exit codes.
-import { fstatSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { fstatSync, readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import minimist from 'minimist';
 import { EXIT, ToolkitError, UsageError } from './errors.js';
@@ -8,6 +8,8 @@ import { EXIT, ToolkitError, UsageError } from './errors.js';
 export interface OutStream {
   write(chunk: string): unknown;
   isTTY?: boolean;
+  /** For 'drain' after a write returned false. */
+  once?(event: 'drain', listener: () => void): unknown;
 }
 
 export interface InStream extends AsyncIterable<Buffer | string> {
@@ -23,23 +25,87 @@ export interface IO {
 }
 
 export function processIO(): IO {
-  return { stdin: lazyStdin(), stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+  return { stdin: lazyStdin(), stdout: lazyStdout(), stderr: lazyStderr(), env: process.env, cwd: process.cwd() };
+}
+
+/** process.stderr, built only when something is written or asked of it. */
+function lazyStderr(): OutStream {
+  return {
+    get isTTY() {
+      return process.stderr.isTTY === true;
+    },
+    write: (chunk: string) => process.stderr.write(chunk),
+  };
+}
+
+type FdKind = 'none' | 'tty' | 'data';
+
+/** What a standard fd is: a terminal, /dev/null or closed ('none'), or a pipe, file or socket. */
+function fdKind(fd: number): FdKind {
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isCharacterDevice()) return 'data';
+    if (stat.rdev === statSync('/dev/null').rdev) return 'none';
+    return 'tty';
+  } catch {
+    return 'none';
+  }
+}
+
+function onStdoutError(error: NodeJS.ErrnoException): void {
+  // A closed pipe (`| head`) is not an error of ours.
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+}
+
+// process.stdout builds a stream (2-3 ms of start-up, as much as a listing command's own work). Output
+// to a pipe or file is written straight to fd 1; a terminal, or a pipe that would block, falls back to
+// process.stdout. A closed pipe surfaces as EPIPE, which reportError treats as a quiet end.
+function lazyStdout(): OutStream {
+  let kind: FdKind | undefined;
+  let stream: NodeJS.WriteStream | undefined;
+  const fallback = (): NodeJS.WriteStream => {
+    if (!stream) {
+      stream = process.stdout;
+      stream.on('error', onStdoutError);
+    }
+    return stream;
+  };
+  return {
+    get isTTY() {
+      kind ??= fdKind(1);
+      return kind === 'tty' && process.stdout.isTTY === true;
+    },
+    once(event: 'drain', listener: () => void) {
+      return fallback().once(event, listener);
+    },
+    write(chunk: string): boolean {
+      kind ??= fdKind(1);
+      if (kind === 'tty' || stream) return fallback().write(chunk);
+      const bytes = Buffer.from(chunk);
+      let offset = 0;
+      try {
+        while (offset < bytes.length) offset += writeSync(1, bytes, offset);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+        return fallback().write(bytes.subarray(offset));
+      }
+      return true;
+    },
+  };
 }
 
 // process.stdin builds a stream (milliseconds of start-up) even for `</dev/null`. Commands that only
 // may read stdin get this instead: a pipe or file is read straight from fd 0; a terminal, or a pipe
 // that cannot be read that way, falls back to process.stdin.
 function lazyStdin(): InStream {
-  let kind: 'none' | 'tty' | 'data' | undefined;
-  const classify = (): 'none' | 'tty' | 'data' => {
-    if (kind) return kind;
-    try {
-      const stat = fstatSync(0);
-      if (!stat.isCharacterDevice()) return (kind = 'data');
-      return (kind = stat.rdev === statSync('/dev/null').rdev ? 'none' : process.stdin.isTTY ? 'tty' : 'data');
-    } catch {
-      return (kind = 'none');
+  let kind: FdKind | undefined;
+  const classify = (): FdKind => {
+    if (kind === undefined) {
+      const raw = fdKind(0);
+      kind = raw === 'tty' && !process.stdin.isTTY ? 'data' : raw;
     }
+    return kind;
   };
   return {
     get isTTY() {
@@ -172,7 +238,8 @@ export function isEntryPoint(moduleUrl: string): boolean {
   const entry = process.argv[1];
   if (!entry) return false;
   try {
-    return realpathSync(entry) === realpathSync(fileURLToPath(moduleUrl));
+    const self = fileURLToPath(moduleUrl);
+    return entry === self || realpathSync(entry) === realpathSync(self);
   } catch {
     return false;
   }
@@ -181,10 +248,6 @@ export function isEntryPoint(moduleUrl: string): boolean {
 /** Runs a command's main as the process: sets the exit code, never calls process.exit(). */
 export function runMain(command: string, moduleUrl: string, main: Main): void {
   if (!isEntryPoint(moduleUrl)) return;
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    // A closed pipe (`| head`) is not an error of ours.
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  });
   const io = processIO();
   main(process.argv.slice(2), io).then(
     (code) => {

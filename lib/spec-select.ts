@@ -77,14 +77,17 @@ export function specOptionsFrom(flags: ParsedFlags, env: IO['env']): SpecOptions
 }
 
 export function openStore(options: SpecOptions, io: IO): SpecStore {
-  const progress = io.stderr.isTTY ? (message: string) => io.stderr.write(`${message}\n`) : undefined;
+  // Asked only when there is progress to show: looking at stderr costs start-up time on the warm path.
+  const progress = (message: string) => {
+    if (io.stderr.isTTY) io.stderr.write(`${message}\n`);
+  };
   return new SpecStore({
     dir: resolve(io.cwd, defaultStoreDir(io.env)),
     source: sourceFromEnv(io.env, io.cwd),
     offline: options.offline,
     refresh: options.refresh,
     warn: (message) => io.stderr.write(`${message}\n`),
-    ...(progress ? { progress } : {}),
+    progress,
   });
 }
 

@@ -1,0 +1,56 @@
+// How the commands meet their file descriptors: stdout written straight to a pipe or file, a closed
+// pipe (`| head`) ending quietly, stdin read from a pipe, a file or nothing at all.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { execa } from 'execa';
+import { cleanEnv, scriptPath, tempDir } from './helpers/run-cli.js';
+
+const env = cleanEnv({ CLERK_SPECS_DIR: tempDir() });
+
+async function sh(script: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const result = await execa('bash', ['-c', script], { env, extendEnv: false, reject: false, stdin: 'ignore' });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+describe('standard streams', () => {
+  const all = `node ${scriptPath('extract-tag-endpoints')}`;
+
+  it('a reader that stops early (| head -1) ends the command quietly with exit 0', async () => {
+    // More than a pipe's 64 KiB buffer, so the write really meets the closed pipe.
+    const big = `node ${scriptPath('extract-endpoint-detail')} POST /users --json`;
+    const size = await sh(`${big} | wc -c`);
+    assert.ok(Number(size.stdout) > 64 * 1024, `output of ${size.stdout} bytes`);
+    const result = await sh(`${big} | head -1; echo "status=\${PIPESTATUS[0]}" >&2`);
+    assert.equal(result.stdout.split('\n').filter(Boolean).length, 1);
+    assert.match(result.stderr, /^status=0$/m);
+    assert.doesNotMatch(result.stderr, /EPIPE|Error/);
+  });
+
+  it('writes the same bytes to a pipe, a file and /dev/null', async () => {
+    const dir = tempDir();
+    const piped = await sh(`${all} | cat`);
+    const file = join(dir, 'out.tsv');
+    const redirected = await sh(`${all} > ${file}`);
+    assert.equal(redirected.exitCode, 0, redirected.stderr);
+    assert.equal(readFileSync(file, 'utf8'), piped.stdout + '\n');
+    assert.ok(piped.stdout.split('\n').length > 200);
+    const devnull = await sh(`${all} > /dev/null`);
+    assert.equal(devnull.exitCode, 0, devnull.stderr);
+  });
+
+  it('reads stdin from a pipe and from a file, and treats /dev/null as no input', async () => {
+    const dir = tempDir();
+    const record = join(dir, 'record.txt');
+    const detail = `node ${scriptPath('extract-endpoint-detail')} --json`;
+    const fromPipe = await sh(`printf 'GET\\t/users/count\\n' | ${detail}`);
+    assert.equal(JSON.parse(fromPipe.stdout).operationId, 'GetUsersCount');
+    await sh(`printf '{"method":"post","path":"/users"}' > ${record}`);
+    const fromFile = await sh(`${detail} < ${record}`);
+    assert.equal(JSON.parse(fromFile.stdout).operationId, 'CreateUser');
+    const none = await sh(`${detail} < /dev/null`);
+    assert.equal(none.exitCode, 2);
+    assert.match(none.stderr, /missing METHOD PATH/);
+  });
+});
