@@ -24,7 +24,7 @@ test: build
 
 check:
 	npx tsc -p tsconfig.json --noEmit
-	npx eslint .
+	npx eslint -c .eslint.config.js .
 
 # Side-by-side timings (medians, ratios to node's floor, curl and jq) in one run: see README, Performance.
 bench: build
