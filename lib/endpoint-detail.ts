@@ -1,6 +1,7 @@
 // One endpoint in full, as `extract-endpoint-detail --json` prints it: the index's raw operation with
 // every `$ref` resolved, plus ready-to-run example commands. Pure: the spec detail comes in.
-import { isObject, SchemaResolver } from './schema-resolve.js';
+import { SchemaResolver } from './schema-resolve.js';
+import { isObject } from './values.js';
 import { endpointKey, type EndpointRaw, type SpecDetail } from './spec-index.js';
 
 export interface ParameterDetail {

@@ -2,7 +2,8 @@
 // required-ness, responses and their fields, or the endpoint itself appearing or disappearing.
 // Pure: two resolved details (or null where a version lacks the endpoint) in, a list of changes out.
 import type { EndpointDetail, ParameterDetail } from './endpoint-detail.js';
-import { CYCLE_KEY, deepEqual, isObject } from './schema-resolve.js';
+import { CYCLE_KEY, deepEqual } from './schema-resolve.js';
+import { isObject } from './values.js';
 
 export type ChangeKind = 'endpoint' | 'parameter' | 'body' | 'body-field' | 'response' | 'response-field';
 

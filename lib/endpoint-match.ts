@@ -3,6 +3,7 @@
 // the guard and the executor so that all three agree on what a request means.
 import { NotFoundError, UsageError } from './errors.js';
 import { HTTP_METHODS, type EndpointSummary } from './spec-index.js';
+import { isObject } from './values.js';
 
 /** Normalised user input: upper-case method; path with a leading slash, no host, no /v1, query kept. */
 export interface EndpointInput {
@@ -114,10 +115,6 @@ export function parseEndpointArgs(args: string[]): EndpointInput {
   const input: EndpointInput = { method: method.toUpperCase(), path: formatTarget(target) };
   if (target.origin !== undefined) input.origin = target.origin;
   return input;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function fromJson(value: unknown): EndpointInput {

@@ -8,11 +8,12 @@ import { destructionFor } from './destruction.js';
 import { findEndpoint, parseRequestTarget, type EndpointMatch } from './endpoint-match.js';
 import { ConfirmationError, EXIT, PolicyError, ToolkitError, UsageError } from './errors.js';
 import { adviseMetadata, metadataTable, type MetadataAdvice } from './metadata-advice.js';
-import { deprecatedProperties, resolveRef, validateValue, type SchemaProblem } from './schema-validate.js';
+import { deprecatedProperties, deref, validateValue, type SchemaProblem } from './schema-validate.js';
 import { checkScopes, isWriteMethod, parseScopes, SCOPES_VARIABLE, type ScopeCheck } from './scopes.js';
 import { findSecretKey, KEY_HINTS, type KeyInfo, type SecretKey } from './secret-key.js';
 import { endpointKey, type EndpointRaw, type EndpointSummary, type SpecDetail } from './spec-index.js';
 import { defaultStateDir } from './state-dir.js';
+import { isObject } from './values.js';
 
 // The executor's whole interface lives here: evaluate/runGuard/authorizeWrite, and the approvals.
 export { consumeApproval, createApproval, type Approval, type ApprovalRequest, type ConsumeResult } from './approvals.js';
@@ -73,18 +74,6 @@ export interface Verdict {
   /** What a person must type to confirm at a terminal; null when no confirmation is needed. */
   confirmation: { required: boolean; reasons: string[]; expected: string | null; pending: boolean; by: 'yes-flag' | 'prompt' | null };
   destroysNote: string | null;
-}
-
-type Obj = Record<string, unknown>;
-
-function isObject(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function deref(value: unknown, components: SpecDetail['components']): unknown {
-  let current = value;
-  for (let i = 0; i < 8 && isObject(current) && typeof current.$ref === 'string'; i++) current = resolveRef(current.$ref, components);
-  return current;
 }
 
 // Query values arrive as text; give them the type their schema expects before validating.

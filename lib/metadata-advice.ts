@@ -1,5 +1,6 @@
 // Advice for requests that set Clerk metadata: the three kinds and who can read or write each, the
 // one this request uses and whether its keys fit there, and whether the endpoint replaces or merges.
+import { isObject, type Obj } from './values.js';
 
 export type MetadataField = 'public_metadata' | 'private_metadata' | 'unsafe_metadata';
 
@@ -46,12 +47,6 @@ export interface MetadataAdvice {
   warnings: string[];
   /** Fields whose previous contents this request discards (replace semantics). */
   replaces: MetadataField[];
-}
-
-type Obj = Record<string, unknown>;
-
-function isObject(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 // Key names that mean a secret or an internal identifier: fine in private_metadata, not elsewhere.

@@ -3,7 +3,8 @@
 import type { Colors } from './cli.js';
 import type { EndpointDiff } from './endpoint-diff.js';
 import type { EndpointDetail, ParameterDetail } from './endpoint-detail.js';
-import { COMPONENT_KEY, CYCLE_KEY, isObject } from './schema-resolve.js';
+import { COMPONENT_KEY, CYCLE_KEY } from './schema-resolve.js';
+import { isObject } from './values.js';
 
 type Obj = Record<string, unknown>;
 

@@ -5,17 +5,12 @@
 // `{"$cycle": "#/components/schemas/X"}` (keeping the reference's sibling keywords such as
 // `description`), meaning "X again, as shown above". A reference that cannot be followed (external
 // or missing) becomes `{"$unresolved": "<ref>"}`.
+import { isObject, type Obj } from './values.js';
 
 export const CYCLE_KEY = '$cycle';
 export const UNRESOLVED_KEY = '$unresolved';
 /** Added by an annotating resolver (text rendering only): the component a schema came from. */
 export const COMPONENT_KEY = '$component';
-
-type Obj = Record<string, unknown>;
-
-export function isObject(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 // Values of these keywords are data, not schemas: a `$ref` inside an example is text to show.
 const LITERAL_KEYWORDS = new Set(['example', 'examples', 'default', 'enum', 'const', 'x-speakeasy-usage-example']);

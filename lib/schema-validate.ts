@@ -1,18 +1,14 @@
 // A validator for the OpenAPI 3.0 schema dialect Clerk's specs use: `$ref` into components, types,
 // `nullable`, required, enums, additionalProperties, allOf/oneOf/anyOf, bounds, and formats checked
 // loosely. Each problem is reported at its JSON path (`$.email_address[0]`).
+import { isObject } from './values.js';
 
 export interface SchemaProblem {
   path: string;
   message: string;
 }
 
-type Obj = Record<string, unknown>;
 type Components = Record<string, Record<string, unknown>>;
-
-function isObject(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
@@ -40,6 +36,13 @@ export function resolveRef(ref: string, components: Components): unknown {
   const section = components[match[1] as string];
   const name = (match[2] as string).replace(/~1/g, '/').replace(/~0/g, '~');
   return isObject(section) ? section[name] : undefined;
+}
+
+/** Follows a chain of `$ref`s (at most 8) to the object they name. */
+export function deref(value: unknown, components: Components): unknown {
+  let current = value;
+  for (let i = 0; i < 8 && isObject(current) && typeof current.$ref === 'string'; i++) current = resolveRef(current.$ref, components);
+  return current;
 }
 
 function matchesType(value: unknown, type: string): boolean {

@@ -1,6 +1,7 @@
 // The index: what every command needs from one spec version, extracted once and kept as JSON so that
 // later commands never parse YAML. Two parts: a small summary (tags, endpoint list) that the fast
 // listing commands read, and the detail (raw operations and components, `$ref`s intact) for the rest.
+import { isObject, type Obj } from './values.js';
 
 export const INDEX_FORMAT = 2;
 
@@ -70,12 +71,6 @@ export interface SpecIndex {
 
 export function endpointKey(method: string, path: string): string {
   return `${method.toUpperCase()} ${path}`;
-}
-
-type Obj = Record<string, unknown>;
-
-function isObject(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function text(value: unknown): string {

@@ -18,6 +18,7 @@ import {
   type SpecSource,
   type VersionEntry,
 } from './spec-source.js';
+import { isObject, type Obj } from './values.js';
 
 /** How long a GitHub listing is trusted before it is revalidated. */
 export const LISTING_MAX_AGE_MS = 60 * 60 * 1000;
@@ -95,12 +96,6 @@ interface DetailLayout {
   components: Record<string, Record<string, Span>>;
 }
 
-type Obj = Record<string, unknown>;
-
-function isObj(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 // The detail file is a header (checksum and a table of byte spans) and a body of small JSON texts, one
 // per operation and per component. A command that shows one endpoint parses that endpoint and the
 // components it reaches, not the whole spec: a fraction of a millisecond instead of ~15 ms.
@@ -115,18 +110,18 @@ function encodeDetail(kept: CompactSpec, sha: string): Buffer {
     return span;
   };
   const layout: DetailLayout = { endpoints: {}, components: {} };
-  for (const [path, item] of Object.entries(isObj(kept.paths) ? kept.paths : {})) {
-    if (!isObj(item)) continue;
+  for (const [path, item] of Object.entries(isObject(kept.paths) ? kept.paths : {})) {
+    if (!isObject(item)) continue;
     let pathParameters: Span | null | undefined;
     for (const method of HTTP_METHODS) {
       const operation = item[method];
-      if (!isObj(operation)) continue;
+      if (!isObject(operation)) continue;
       if (pathParameters === undefined) pathParameters = item.parameters === undefined ? null : put(item.parameters);
       layout.endpoints[endpointKey(method, path)] = { method, path, operation: put(operation), pathParameters };
     }
   }
-  for (const [kind, group] of Object.entries(isObj(kept.components) ? kept.components : {})) {
-    if (!isObj(group)) continue;
+  for (const [kind, group] of Object.entries(isObject(kept.components) ? kept.components : {})) {
+    if (!isObject(group)) continue;
     const spans: Record<string, Span> = {};
     for (const [name, value] of Object.entries(group)) spans[name] = put(value);
     layout.components[kind] = spans;
@@ -174,7 +169,7 @@ function openDetail(path: string, sha: string, version: string): SpecDetail | nu
     if (header.kind !== 'detail' || header.key !== sha || header.format !== INDEX_FORMAT) return null;
     if (header.length !== body.length || header.checksum !== checksum(body)) return null;
     layout = header.layout as DetailLayout;
-    if (!isObj(layout) || !isObj(layout.endpoints) || !isObj(layout.components)) return null;
+    if (!isObject(layout) || !isObject(layout.endpoints) || !isObject(layout.components)) return null;
   } catch {
     return null;
   }

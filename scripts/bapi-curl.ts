@@ -18,13 +18,14 @@ import { openJq, type JqStream } from '../lib/jq.js';
 import { DEFAULT_PAGE_LIMIT, paginate, pageWindow, progressLine } from '../lib/paginate.js';
 import { callFromArgs, callFromJson, normalizeMethod, type ApiCall, type FieldType } from '../lib/request-args.js';
 import { errorSummary, parseBody, renderBody, renderHead, traceIdOf } from '../lib/response-output.js';
-import { resolveRef } from '../lib/schema-validate.js';
+import { deref } from '../lib/schema-validate.js';
 import { isWriteMethod } from '../lib/scopes.js';
 import { findSecretKey, KEY_HINTS, type KeyInfo, type SecretKey } from '../lib/secret-key.js';
 import { endpointKey, visibleEndpoints, type EndpointRaw, type SpecDetail } from '../lib/spec-index.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SelectedSpec, type SpecOptions } from '../lib/spec-select.js';
 import { defaultStateDir } from '../lib/state-dir.js';
 import { packageVersion, userAgent } from '../lib/version.js';
+import { isObject, type Obj } from '../lib/values.js';
 
 export const USAGE = `Usage: bapi-curl METHOD PATH [options]
        bapi-curl < request.json        (a bapi-guard --json verdict, or {method, path, query, body})
@@ -182,18 +183,6 @@ function integerEnv(env: IO['env'], name: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d+$/.test(raw)) throw new UsageError(`${name} must be a whole number, not ${JSON.stringify(raw)}`);
   return Number(raw);
-}
-
-type Obj = Record<string, unknown>;
-
-function isObject(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function deref(value: unknown, components: SpecDetail['components']): unknown {
-  let current = value;
-  for (let i = 0; i < 8 && isObject(current) && typeof current.$ref === 'string'; i++) current = resolveRef(current.$ref, components);
-  return current;
 }
 
 /** The JSON type of each top-level field of an endpoint's JSON request body, from the spec. */

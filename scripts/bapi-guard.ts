@@ -10,6 +10,7 @@ import { runGuard, type GuardRequest } from '../lib/guard.js';
 import { visibleEndpoints } from '../lib/spec-index.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
 import { packageVersion } from '../lib/version.js';
+import { isObject } from '../lib/values.js';
 
 export const USAGE = `Usage: bapi-guard METHOD PATH [-d JSON|@file|-] [-q k=v]... [--form k=v]... [--admin] [--yes] [--json]
        … | bapi-guard [options]         (a request as JSON {method, path, query, body}, or a
@@ -119,10 +120,6 @@ function parseBody(text: string, from: string): unknown {
       hints: [`Give a JSON document, e.g. -d '{"first_name":"Ada"}', -d @body.json or -d - < body.json.`],
     });
   }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The request from the arguments, or from stdin (`{method, path, query, body}`, a verdict, or `METHOD⇥PATH`). */
