@@ -4,6 +4,7 @@ import { fstatSync, readFileSync, realpathSync, statSync, writeSync } from 'node
 import { fileURLToPath } from 'node:url';
 import minimist from 'minimist';
 import { EXIT, ToolkitError, UsageError } from './errors.js';
+import { packageVersion } from './version.js';
 
 export interface OutStream {
   write(chunk: string): unknown;
@@ -213,6 +214,19 @@ export function colorsFor(stream: OutStream, env: IO['env']): Colors {
 
 export function writeLine(stream: OutStream, line = ''): void {
   stream.write(`${line}\n`);
+}
+
+/** What parseArgs returns for --help and --version instead of options. */
+export type MetaRequest = 'help' | 'version';
+
+export function isMetaRequest(value: unknown): value is MetaRequest {
+  return value === 'help' || value === 'version';
+}
+
+/** Answers --help (the usage text) or --version (the toolkit's version) on stdout; exit 0. */
+export function answerMetaRequest(request: MetaRequest, usage: string, io: IO): number {
+  io.stdout.write(request === 'help' ? usage : `${packageVersion()}\n`);
+  return EXIT.ok;
 }
 
 /** Prints a user error as `command: message` plus hints, never a stack trace, and returns its exit code. */

@@ -1,10 +1,9 @@
 #!/usr/bin/env node
-import { colorsFor, parseFlags, runMain, stringFlag, writeLine, type IO } from '../lib/cli.js';
+import { answerMetaRequest, colorsFor, isMetaRequest, parseFlags, runMain, stringFlag, writeLine, type IO } from '../lib/cli.js';
 import { COMMAND_FLAGS } from '../lib/command-flags.js';
 import { UsageError } from '../lib/errors.js';
 import { tagCounts, visibleEndpoints } from '../lib/spec-index.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
-import { packageVersion } from '../lib/version.js';
 
 export const USAGE = `Usage: api-specs-context [options]
 
@@ -71,14 +70,7 @@ export function shellQuote(value: string): string {
 
 export async function main(argv: string[], io: IO): Promise<number> {
   const options = parseArgs(argv, io.env);
-  if (options === 'help') {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  if (options === 'version') {
-    writeLine(io.stdout, packageVersion());
-    return 0;
-  }
+  if (isMetaRequest(options)) return answerMetaRequest(options, USAGE, io);
   if (options.integration) return shellIntegration(options.integration, io);
   const selected = await selectSpec(options.spec, io);
   if (options.shell) {

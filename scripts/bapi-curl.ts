@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { parseFlags, readStdin, runMain, stringFlag, writeLine, type IO, type OutStream } from '../lib/cli.js';
+import { answerMetaRequest, isMetaRequest, parseFlags, readStdin, runMain, stringFlag, writeLine, type IO, type OutStream } from '../lib/cli.js';
 import { COMMAND_FLAGS } from '../lib/command-flags.js';
 import type { AuditEntry } from '../lib/audit-log.js';
 import { matchEndpoint } from '../lib/endpoint-match.js';
@@ -24,7 +24,7 @@ import { findSecretKey, KEY_HINTS, type KeyInfo, type SecretKey } from '../lib/s
 import { endpointKey, visibleEndpoints, type EndpointRaw, type SpecDetail } from '../lib/spec-index.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SelectedSpec, type SpecOptions } from '../lib/spec-select.js';
 import { defaultStateDir } from '../lib/state-dir.js';
-import { packageVersion, userAgent } from '../lib/version.js';
+import { userAgent } from '../lib/version.js';
 import { isObject, type Obj } from '../lib/values.js';
 
 export const USAGE = `Usage: bapi-curl METHOD PATH [options]
@@ -567,14 +567,7 @@ async function runPaginated(
 
 export async function main(argv: string[], io: IO): Promise<number> {
   const options = parseArgs(argv, io.env);
-  if (options === 'help') {
-    io.stdout.write(USAGE);
-    return EXIT.ok;
-  }
-  if (options === 'version') {
-    writeLine(io.stdout, packageVersion());
-    return EXIT.ok;
-  }
+  if (isMetaRequest(options)) return answerMetaRequest(options, USAGE, io);
   return run(options, { io, createClient: createHttpClient, selectSpec, now: () => new Date() });
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseFlags, readStdin, runMain, stringFlag, writeLine, type IO } from '../lib/cli.js';
+import { answerMetaRequest, isMetaRequest, parseFlags, readStdin, runMain, stringFlag, writeLine, type IO } from '../lib/cli.js';
 import { approvalTtl } from '../lib/approvals.js';
 import { parseEndpointArgs, parseEndpointRecord } from '../lib/endpoint-match.js';
 import { COMMAND_FLAGS } from '../lib/command-flags.js';
@@ -9,7 +9,6 @@ import { UsageError } from '../lib/errors.js';
 import { runGuard, type GuardRequest } from '../lib/guard.js';
 import { visibleEndpoints } from '../lib/spec-index.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
-import { packageVersion } from '../lib/version.js';
 import { isObject } from '../lib/values.js';
 
 export const USAGE = `Usage: bapi-guard METHOD PATH [-d JSON|@file|-] [-q k=v]... [--form k=v]... [--admin] [--yes] [--json]
@@ -178,14 +177,7 @@ async function readRequest(options: Options, io: IO): Promise<GuardRequest> {
 
 export async function main(argv: string[], io: IO): Promise<number> {
   const options = parseArgs(argv, io.env);
-  if (options === 'help') {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  if (options === 'version') {
-    writeLine(io.stdout, packageVersion());
-    return 0;
-  }
+  if (isMetaRequest(options)) return answerMetaRequest(options, USAGE, io);
   const ttlSeconds = approvalTtl(options.ttl, io.env);
   const request = await readRequest(options, io);
   const stdinSpec = options.spec.spec === '-' ? await readStdin(io) : undefined;

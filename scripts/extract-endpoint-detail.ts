@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { colorsFor, parseFlags, readStdin, runMain, writeLine, type IO } from '../lib/cli.js';
+import { answerMetaRequest, colorsFor, isMetaRequest, parseFlags, readStdin, runMain, writeLine, type IO } from '../lib/cli.js';
 import { COMMAND_FLAGS } from '../lib/command-flags.js';
 import { buildEndpointDetail, endpointDocument, rawEndpoint, type EndpointDetail } from '../lib/endpoint-detail.js';
 import { findEndpoint, matchEndpoint, parseEndpointArgs, parseEndpointRecord, type EndpointInput, type EndpointMatch } from '../lib/endpoint-match.js';
@@ -16,7 +16,6 @@ import {
   type SelectedSpec,
   type SpecOptions,
 } from '../lib/spec-select.js';
-import { packageVersion } from '../lib/version.js';
 
 export const USAGE = `Usage: extract-endpoint-detail METHOD PATH [options]
        … | extract-endpoint-detail [options]
@@ -151,14 +150,7 @@ async function printDiff(selected: SelectedSpec, input: EndpointInput, options: 
 
 export async function main(argv: string[], io: IO): Promise<number> {
   const options = parseArgs(argv, io.env);
-  if (options === 'help') {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  if (options === 'version') {
-    writeLine(io.stdout, packageVersion());
-    return 0;
-  }
+  if (isMetaRequest(options)) return answerMetaRequest(options, USAGE, io);
   const input = options.endpoint ?? (await readEndpoint(io));
   const stdinSpec = options.spec.spec === '-' ? await readStdin(io) : null;
   const selected = await selectSpec(options.spec, io, stdinSpec);

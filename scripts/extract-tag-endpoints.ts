@@ -1,12 +1,11 @@
 #!/usr/bin/env node
-import { parseFlags, readStdin, runMain, writeLine, type IO } from '../lib/cli.js';
+import { answerMetaRequest, isMetaRequest, parseFlags, readStdin, runMain, writeLine, type IO } from '../lib/cli.js';
 import { findTag, isHttpMethod } from '../lib/endpoint-match.js';
 import { COMMAND_FLAGS } from '../lib/command-flags.js';
 import { UsageError } from '../lib/errors.js';
 import { recordFormat, renderEndpoints, type RecordFormat } from '../lib/render-records.js';
 import { visibleEndpoints, type EndpointSummary } from '../lib/spec-index.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
-import { packageVersion } from '../lib/version.js';
 
 export const USAGE = `Usage: extract-tag-endpoints [TAG] [options]
 
@@ -88,14 +87,7 @@ export function filterEndpoints(endpoints: EndpointSummary[], tag: string | null
 
 export async function main(argv: string[], io: IO): Promise<number> {
   const options = parseArgs(argv, io.env);
-  if (options === 'help') {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  if (options === 'version') {
-    writeLine(io.stdout, packageVersion());
-    return 0;
-  }
+  if (isMetaRequest(options)) return answerMetaRequest(options, USAGE, io);
   let tagName = options.tag;
   if (options.tagFromStdin) {
     const text = await readStdin(io);

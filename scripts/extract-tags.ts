@@ -1,11 +1,10 @@
 #!/usr/bin/env node
-import { parseFlags, readStdin, runMain, writeLine, type IO } from '../lib/cli.js';
+import { answerMetaRequest, isMetaRequest, parseFlags, readStdin, runMain, type IO } from '../lib/cli.js';
 import { COMMAND_FLAGS } from '../lib/command-flags.js';
 import { UsageError } from '../lib/errors.js';
 import { recordFormat, renderTags, type RecordFormat } from '../lib/render-records.js';
 import { tagCounts } from '../lib/spec-index.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
-import { packageVersion } from '../lib/version.js';
 
 export const USAGE = `Usage: extract-tags [options]
 
@@ -50,14 +49,7 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
 
 export async function main(argv: string[], io: IO): Promise<number> {
   const options = parseArgs(argv, io.env);
-  if (options === 'help') {
-    io.stdout.write(USAGE);
-    return 0;
-  }
-  if (options === 'version') {
-    writeLine(io.stdout, packageVersion());
-    return 0;
-  }
+  if (isMetaRequest(options)) return answerMetaRequest(options, USAGE, io);
   // Without --spec FILE, a piped spec (`curl … | extract-tags`) is the input; an empty stdin is none.
   const stdinSpec = options.spec.spec === undefined || options.spec.spec === '-' ? await readStdin(io) : null;
   const selected = await selectSpec(options.spec, io, stdinSpec);
