@@ -18,3 +18,10 @@ export function checksum(data: string | Uint8Array): string {
   const { crc32 } = process.getBuiltinModule('node:zlib');
   return (crc32(data) >>> 0).toString(16).padStart(8, '0');
 }
+
+/** A short, stable FNV-1a hash of a short string, for file names (not for integrity). */
+export function shortHash(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, '0');
+}

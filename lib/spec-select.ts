@@ -45,6 +45,8 @@ export interface SelectedSpec {
   includePlatform: boolean;
   summary: SpecSummary;
   loadDetail(): Promise<SpecDetail>;
+  /** A value derived from this version's index, computed once and then read from the store. */
+  memo<T>(name: string, compute: () => Promise<T>): Promise<T>;
   /** Internal: how to reach other versions of the same source (for --diff). */
   readonly store: SpecStore | null;
   readonly entries: VersionEntry[];
@@ -108,7 +110,7 @@ function pickEntry(entries: VersionEntry[], wanted: string | undefined, source: 
 async function fromText(text: string, label: string, fileName: string | null, options: SpecOptions, io: IO): Promise<SelectedSpec> {
   const version = options.apiVersion ?? (fileName ? versionFromFileName(basename(fileName)) : null) ?? 'local';
   const store = openStore({ ...options, offline: true }, io);
-  const { summary, loadDetail } = await store.indexText(text, version, label);
+  const { sha, summary, loadDetail } = await store.indexText(text, version, label);
   return {
     version,
     versions: [version],
@@ -118,6 +120,7 @@ async function fromText(text: string, label: string, fileName: string | null, op
     includePlatform: options.includePlatform,
     summary,
     loadDetail,
+    memo: (name, compute) => store.memo(sha, name, compute),
     store: null,
     entries: [],
   };
@@ -155,6 +158,7 @@ export async function selectSpec(options: SpecOptions, io: IO, stdinSpec?: strin
     includePlatform: options.includePlatform,
     summary,
     loadDetail: () => store.detail(entry),
+    memo: (name, compute) => store.memo(entry.sha, name, compute),
     store,
     entries: listing.entries,
   };
@@ -174,5 +178,6 @@ export async function selectOtherVersion(selected: SelectedSpec, rawVersion: str
     pinned: true,
     summary: await store.summary(entry),
     loadDetail: () => store.detail(entry),
+    memo: (name, compute) => store.memo(entry.sha, name, compute),
   };
 }

@@ -1,12 +1,13 @@
 // The store: downloaded specs and their indexes, keyed by the spec file's git blob sha, in the user's
 // cache directory (CLERK_SPECS_DIR). Every file is written atomically and checked when read, so a
 // truncated or corrupt file is rebuilt, never served; concurrent processes share work through locks.
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UnavailableError } from './errors.js';
 import { ensureDir, isUnwritable, writeFileAtomic } from './fs-atomic.js';
-import { checksum, gitBlobSha } from './git-blob.js';
+import { checksum, gitBlobSha, shortHash } from './git-blob.js';
 import { withLock } from './lock.js';
 import { buildIndex, endpointKey, endpointRaw, HTTP_METHODS, INDEX_FORMAT, type EndpointRaw, type SpecDetail, type SpecIndex, type SpecSummary } from './spec-index.js';
 import { parseSpecText } from './spec-parse.js';
@@ -73,6 +74,21 @@ function unseal<T>(path: string, kind: string, key: string): T | null {
   } catch {
     return null;
   }
+}
+
+let identity: string | undefined;
+
+/** This build of the toolkit: the file this module runs from (a bundle, or the source under tsx). */
+function codeIdentity(): string {
+  if (identity === undefined) {
+    try {
+      const stat = statSync(fileURLToPath(import.meta.url));
+      identity = `${INDEX_FORMAT}:${stat.size}:${stat.mtimeMs}`;
+    } catch {
+      identity = `${INDEX_FORMAT}:${Date.now()}`;
+    }
+  }
+  return identity;
 }
 
 /** The parts of a spec that the index is built from. */
@@ -201,7 +217,7 @@ export class SpecStore {
   }
 
   private listingPath(): string {
-    return join(this.dir, `listing-${checksum(describeSource(this.source))}.json`);
+    return join(this.dir, `listing-${shortHash(describeSource(this.source))}.json`);
   }
 
   private summaryPath(sha: string): string {
@@ -339,20 +355,36 @@ export class SpecStore {
   }
 
   /** Index of a spec given as text (--spec): cached by its sha when the store is writable. */
-  async indexText(text: string, version: string, label: string): Promise<{ summary: SpecSummary; loadDetail: () => Promise<SpecDetail> }> {
+  async indexText(text: string, version: string, label: string): Promise<{ sha: string; summary: SpecSummary; loadDetail: () => Promise<SpecDetail> }> {
     const sha = gitBlobSha(Buffer.from(text, 'utf8'));
     const summary = unseal<SpecSummary>(this.summaryPath(sha), 'summary', sha);
     if (summary && summary.version === version) {
       const detailPath = this.detailPath(sha);
       const detail = openDetail(detailPath, sha, version);
-      if (detail) return { summary, loadDetail: async () => detail };
+      if (detail) return { sha, summary, loadDetail: async () => detail };
     }
     const kept = compact(await parseSpecText(text, label));
     const index = buildIndex(kept, { version, sha });
     ensureDirQuietly(join(this.dir, 'index'));
     this.save(this.detailPath(sha), encodeDetail(kept, sha));
     this.save(this.summaryPath(sha), sealed('summary', sha, JSON.stringify(index.summary)));
-    return { summary: index.summary, loadDetail: async () => index.detail };
+    return { sha, summary: index.summary, loadDetail: async () => index.detail };
+  }
+
+  /**
+   * A value computed from one version's index (such as an endpoint with every `$ref` resolved), kept
+   * beside the index so the next command reads it instead of computing it again. Keyed by the
+   * spec's sha, `name` and the identity of this build of the toolkit, so new code never reads an
+   * answer that older code computed.
+   */
+  async memo<T>(sha: string, name: string, compute: () => Promise<T>): Promise<T> {
+    const key = `${name}\u0000${codeIdentity()}`;
+    const path = join(this.dir, 'index', `${sha}.v${INDEX_FORMAT}.memo`, `${shortHash(key)}.json`);
+    const hit = unseal<{ value: T }>(path, 'memo', key);
+    if (hit) return hit.value;
+    const value = await compute();
+    this.save(path, sealed('memo', key, JSON.stringify({ value })));
+    return value;
   }
 
   /** Removes a corrupt or unwanted index (tests, `clean`). */

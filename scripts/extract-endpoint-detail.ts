@@ -157,16 +157,20 @@ export async function main(argv: string[], io: IO): Promise<number> {
   if (options.diff !== null) return printDiff(selected, input, options, io, options.diff);
 
   const match = locate(selected, input, options.spec.includePlatform);
-  const detail = await selected.loadDetail();
   if (options.format === 'yaml') {
-    const raw = rawEndpoint(detail, match.endpoint.method, match.endpoint.path);
+    const raw = rawEndpoint(await selected.loadDetail(), match.endpoint.method, match.endpoint.path);
     const { stringify } = await import('yaml');
     const document = { [match.endpoint.path]: { [match.endpoint.method.toLowerCase()]: raw?.operation ?? {} } };
     io.stdout.write(stringify(document, { lineWidth: 0, aliasDuplicateObjects: false }));
     return 0;
   }
   const annotate = options.format === 'text';
-  const document = endpointDocument(detailOf(detail, match, selected.version, annotate), { pathParams: match.pathParams, query: match.query }, io.env.CLERK_API_URL);
+  // Resolving an endpoint's schemas is most of this command's work: done once per endpoint and version.
+  const { method, path } = match.endpoint;
+  const resolved = await selected.memo(`endpoint-detail ${method} ${path} ${selected.version}${annotate ? ' annotated' : ''}`, async () =>
+    detailOf(await selected.loadDetail(), match, selected.version, annotate),
+  );
+  const document = endpointDocument(resolved, { pathParams: match.pathParams, query: match.query }, io.env.CLERK_API_URL);
   if (options.format === 'json') {
     writeLine(io.stdout, JSON.stringify(document, null, 2));
     return 0;

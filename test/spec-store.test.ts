@@ -180,6 +180,24 @@ describe('the store against a fake GitHub', () => {
     assert.ok(detail.endpoints['GET /users']);
   });
 
+  it('memoises values derived from an index: computed once, read back by the next process, recomputed when damaged', async () => {
+    const listing = await store().listing();
+    const sha = listing.entries.at(-1)!.sha;
+    let computed = 0;
+    const compute = async () => ({ n: ++computed, nested: { list: [1, 'two', null] } });
+    const first = await store().memo(sha, 'answer', compute);
+    const second = await store().memo(sha, 'answer', compute);
+    assert.deepEqual(second, first);
+    assert.equal(computed, 1);
+    assert.deepEqual(await store().memo(sha, 'another answer', compute), { n: 2, nested: { list: [1, 'two', null] } });
+    const memoDir = join(dir, 'index', readdirSync(join(dir, 'index')).find((name) => name.endsWith('.memo'))!);
+    for (const name of readdirSync(memoDir)) {
+      const path = join(memoDir, name);
+      writeFileSync(path, readFileSync(path, 'utf8').replace('"two"', '"tow"'));
+    }
+    assert.equal((await store().memo(sha, 'answer', compute)).n, 3);
+  });
+
   it('works in memory when the store cannot be written, with one warning', async (t) => {
     if (process.getuid?.() === 0) {
       // root ignores permissions: point the store below a file instead
