@@ -8,7 +8,7 @@ import { listLocal, versionFromFileName } from '../lib/spec-source.js';
 import { LISTING_MAX_AGE_MS, SpecStore } from '../lib/spec-store.js';
 import { startFakeGithub, type FakeGithub } from './helpers/fake-github.js';
 import { tempDir } from './helpers/run-cli.js';
-import { SHARED_SPECS_DIR, sharedVersions } from './helpers/spec-fixtures.js';
+import { PROJECT_DIR, SHARED_SPECS_DIR, sharedVersions } from './helpers/spec-fixtures.js';
 
 const listingFile = JSON.parse(readFileSync(join(SHARED_SPECS_DIR, 'github-contents-bapi.json'), 'utf8')) as Array<{ name: string; sha: string; path: string }>;
 
@@ -212,5 +212,27 @@ describe('the store against a fake GitHub', () => {
     assert.equal(summary.version, '2025-11-10');
     assert.ok(warnings.length >= 1);
     assert.match(warnings[0]!, /cannot write the spec store/);
+  });
+});
+
+describe('store checksums', () => {
+  it('FNV-1a gives the published test values, and the WebAssembly hash equals a JavaScript one', async () => {
+    const { fnv1a, checksum } = await import('../lib/git-blob.js');
+    assert.equal(fnv1a(Buffer.from('')), 0x811c9dc5);
+    assert.equal(fnv1a(Buffer.from('a')), 0xe40c292c);
+    assert.equal(fnv1a(Buffer.from('foobar')), 0xbf9cf968);
+    assert.equal(checksum('foobar'), 'bf9cf968');
+    // Larger than the module's first memory page, so it has to grow.
+    const big = Buffer.alloc(200_000, 7);
+    let js = 0x811c9dc5;
+    for (const byte of big) js = Math.imul(js ^ byte, 0x01000193);
+    assert.equal(fnv1a(big), js >>> 0);
+  });
+
+  it('falls back to JavaScript where WebAssembly is off (node --jitless)', async () => {
+    const { execa } = await import('execa');
+    const result = await execa(process.execPath, ['--jitless', '--import', 'tsx', '--input-type=module', '-e',
+      "const m = await import('./lib/git-blob.ts'); process.stdout.write(`${typeof WebAssembly} ${m.checksum('foobar')}`);"], { cwd: PROJECT_DIR });
+    assert.equal(result.stdout, 'undefined bf9cf968');
   });
 });
