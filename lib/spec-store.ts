@@ -1,7 +1,7 @@
 // The store: downloaded specs and their indexes, keyed by the spec file's git blob sha, in the user's
 // cache directory (CLERK_SPECS_DIR). Every file is written atomically and checked when read, so a
 // truncated or corrupt file is rebuilt, never served; concurrent processes share work through locks.
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,20 @@ function codeIdentity(): string {
     }
   }
   return identity;
+}
+
+/** Memoised answers of other builds of the toolkit can never be read again: remove them. */
+function pruneOtherBuilds(root: string, keep: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const path = join(root, name);
+    if (path !== keep) rmSync(path, { recursive: true, force: true });
+  }
 }
 
 /** The parts of a spec that the index is built from. */
@@ -378,11 +392,15 @@ export class SpecStore {
    * answer that older code computed.
    */
   async memo<T>(sha: string, name: string, compute: () => Promise<T>): Promise<T> {
-    const key = `${name}\u0000${codeIdentity()}`;
-    const path = join(this.dir, 'index', `${sha}.v${INDEX_FORMAT}.memo`, `${shortHash(key)}.json`);
+    const identity = codeIdentity();
+    const key = `${name}\u0000${identity}`;
+    const root = join(this.dir, 'index', `${sha}.v${INDEX_FORMAT}.memo`);
+    const dir = join(root, shortHash(identity));
+    const path = join(dir, `${shortHash(key)}.json`);
     const hit = unseal<{ value: T }>(path, 'memo', key);
     if (hit) return hit.value;
     const value = await compute();
+    if (this.writable && !existsSync(dir)) pruneOtherBuilds(root, dir);
     this.save(path, sealed('memo', key, JSON.stringify({ value })));
     return value;
   }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { UnavailableError } from '../lib/errors.js';
@@ -190,12 +190,22 @@ describe('the store against a fake GitHub', () => {
     assert.deepEqual(second, first);
     assert.equal(computed, 1);
     assert.deepEqual(await store().memo(sha, 'another answer', compute), { n: 2, nested: { list: [1, 'two', null] } });
-    const memoDir = join(dir, 'index', readdirSync(join(dir, 'index')).find((name) => name.endsWith('.memo'))!);
+    const memoRoot = join(dir, 'index', readdirSync(join(dir, 'index')).find((name) => name.endsWith('.memo'))!);
+    const builds = readdirSync(memoRoot);
+    assert.equal(builds.length, 1, 'one directory for this build of the toolkit');
+    const memoDir = join(memoRoot, builds[0]!);
     for (const name of readdirSync(memoDir)) {
       const path = join(memoDir, name);
       writeFileSync(path, readFileSync(path, 'utf8').replace('"two"', '"tow"'));
     }
     assert.equal((await store().memo(sha, 'answer', compute)).n, 3);
+    // Answers of another build are unreadable, so the first answer of this build removes them.
+    const stale = join(memoRoot, 'deadbeef');
+    mkdirSync(stale);
+    writeFileSync(join(stale, 'x.json'), '{}');
+    rmSync(memoDir, { recursive: true });
+    await store().memo(sha, 'answer', compute);
+    assert.deepEqual(readdirSync(memoRoot), builds);
   });
 
   it('works in memory when the store cannot be written, with one warning', async (t) => {
