@@ -13,9 +13,10 @@ import { COMMANDS, COMMAND_FLAGS, HIDDEN_FLAGS, type CommandName } from '../lib/
 import { groupDigits, progressLine } from '../lib/paginate.js';
 import { cleanEnv, runCli, scriptPath, tempDir } from './helpers/run-cli.js';
 import { PROJECT_DIR } from './helpers/spec-fixtures.js';
+import { randomBytes } from 'node:crypto';
 
 const ESC = /\u001b/;
-const KEY = 'sk_test_helptest000000000000000000000000';
+const KEY = `sk_test_${randomBytes(20).toString('hex')}`;
 const SECTIONS = ['Usage:', 'Options:', 'Environment:', 'Exit codes:', 'Examples:'];
 /** Commands that colour their output on a terminal, and the stream they colour. */
 const COLOURING: Partial<Record<CommandName, 'stdout' | 'stderr'>> = {

@@ -11,6 +11,7 @@ import { execa } from 'execa';
 import { startFakeGithub, type FakeGithub } from './helpers/fake-github.js';
 import { tempDir, type CliResult } from './helpers/run-cli.js';
 import { PROJECT_DIR, SHARED_SPECS_DIR } from './helpers/spec-fixtures.js';
+import { randomBytes } from 'node:crypto';
 
 interface PackageJson {
   name: string;
@@ -24,7 +25,7 @@ interface PackageJson {
 const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as PackageJson;
 const COMMANDS = ['api-specs-context', 'extract-tags', 'extract-tag-endpoints', 'extract-endpoint-detail', 'bapi-guard', 'bapi-curl'];
 const VERSION = '2025-11-10';
-const KEY = 'sk_test_packagetest0000000000000000000000';
+const KEY = `sk_test_${randomBytes(20).toString('hex')}`;
 
 /** npm with the user's configuration (registry, proxy, cache), quiet and without update checks. */
 async function npm(args: string[], cwd: string): Promise<string> {
