@@ -196,6 +196,13 @@ function templateSegments(endpoint: EndpointSummary): SegmentPattern[] {
   return segments;
 }
 
+/** splitPath(path).length, without building the array: the starts of non-empty segments. */
+function segmentCount(path: string): number {
+  let count = 0;
+  for (let i = 0; i < path.length; i++) if (path.charCodeAt(i) !== 47 && (i === 0 || path.charCodeAt(i - 1) === 47)) count++;
+  return count;
+}
+
 function splitPath(path: string): string[] {
   return path.split('/').filter((s) => s !== '');
 }
@@ -260,7 +267,8 @@ export function matchEndpoint(endpoints: EndpointSummary[], input: EndpointInput
   const segments = splitPath(target.path);
   let best: { endpoint: EndpointSummary; params: Record<string, string>; ranks: number[] } | null = null;
   for (const endpoint of endpoints) {
-    if (endpoint.method !== method) continue;
+    // Cheap tests first: most templates differ in method or in their number of segments.
+    if (endpoint.method !== method || segmentCount(endpoint.path) !== segments.length) continue;
     const params: Record<string, string> = {};
     const ranks = fit(templateSegments(endpoint), segments, params);
     if (ranks === null) continue;

@@ -91,7 +91,10 @@ function codeIdentity(): string {
   return identity;
 }
 
-/** Memoised answers of other builds of the toolkit can never be read again: remove them. */
+/** How long another build's memoised answers are kept: two installed versions may share a store. */
+const OTHER_BUILD_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Memoised answers of other builds are never read by this one: remove those not written to for a week. */
 function pruneOtherBuilds(root: string, keep: string): void {
   let names: string[];
   try {
@@ -99,9 +102,12 @@ function pruneOtherBuilds(root: string, keep: string): void {
   } catch {
     return;
   }
+  const now = Date.now();
   for (const name of names) {
     const path = join(root, name);
-    if (path !== keep) rmSync(path, { recursive: true, force: true });
+    if (path === keep) continue;
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (stat && now - stat.mtimeMs > OTHER_BUILD_TTL_MS) rmSync(path, { recursive: true, force: true });
   }
 }
 

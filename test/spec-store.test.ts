@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { UnavailableError } from '../lib/errors.js';
@@ -199,13 +199,19 @@ describe('the store against a fake GitHub', () => {
       writeFileSync(path, readFileSync(path, 'utf8').replace('"two"', '"tow"'));
     }
     assert.equal((await store().memo(sha, 'answer', compute)).n, 3);
-    // Answers of another build are unreadable, so the first answer of this build removes them.
+    // Answers of another build are unreadable: the first answer of this build removes those untouched
+    // for a week, and leaves a recent one (another installed version may share the store).
     const stale = join(memoRoot, 'deadbeef');
-    mkdirSync(stale);
-    writeFileSync(join(stale, 'x.json'), '{}');
+    const recent = join(memoRoot, 'cafef00d');
+    for (const other of [stale, recent]) {
+      mkdirSync(other);
+      writeFileSync(join(other, 'x.json'), '{}');
+    }
+    const eightDaysAgo = new Date(Date.now() - 8 * 24 * 60 * 60 * 1000);
+    utimesSync(stale, eightDaysAgo, eightDaysAgo);
     rmSync(memoDir, { recursive: true });
     await store().memo(sha, 'answer', compute);
-    assert.deepEqual(readdirSync(memoRoot), builds);
+    assert.deepEqual(readdirSync(memoRoot).sort(), [...builds, 'cafef00d'].sort());
   });
 
   it('works in memory when the store cannot be written, with one warning', async (t) => {
