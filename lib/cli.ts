@@ -206,8 +206,13 @@ export interface Colors {
 }
 
 /** ANSI colours for a stream: only on a TTY and never with NO_COLOR set. */
+/** Whether output to `stream` gets colour: only on a TTY, never with NO_COLOR or TERM=dumb. */
+export function colorEnabled(stream: OutStream, env: IO['env']): boolean {
+  return stream.isTTY === true && env.NO_COLOR === undefined && env.TERM !== 'dumb';
+}
+
 export function colorsFor(stream: OutStream, env: IO['env']): Colors {
-  const on = stream.isTTY === true && env.NO_COLOR === undefined && env.TERM !== 'dumb';
+  const on = colorEnabled(stream, env);
   const wrap = (open: number, close: number) => (s: string) => (on ? `\u001b[${open}m${s}\u001b[${close}m` : s);
   return { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39), cyan: wrap(36, 39) };
 }

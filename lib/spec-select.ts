@@ -46,7 +46,7 @@ export interface SelectedSpec {
   summary: SpecSummary;
   loadDetail(): Promise<SpecDetail>;
   /** A value derived from this version's index, computed once and then read from the store. */
-  memo<T>(name: string, compute: () => Promise<T>): Promise<T>;
+  memo<T>(name: string, compute: () => Promise<T>, keep?: (value: T) => boolean): Promise<T>;
   /** Internal: how to reach other versions of the same source (for --diff). */
   readonly store: SpecStore | null;
   readonly entries: VersionEntry[];
@@ -120,7 +120,7 @@ async function fromText(text: string, label: string, fileName: string | null, op
     includePlatform: options.includePlatform,
     summary,
     loadDetail,
-    memo: (name, compute) => store.memo(sha, name, compute),
+    memo: (name, compute, keep) => store.memo(sha, name, compute, keep),
     store: null,
     entries: [],
   };
@@ -158,7 +158,7 @@ export async function selectSpec(options: SpecOptions, io: IO, stdinSpec?: strin
     includePlatform: options.includePlatform,
     summary,
     loadDetail: () => store.detail(entry),
-    memo: (name, compute) => store.memo(entry.sha, name, compute),
+    memo: (name, compute, keep) => store.memo(entry.sha, name, compute, keep),
     store,
     entries: listing.entries,
   };
@@ -178,6 +178,6 @@ export async function selectOtherVersion(selected: SelectedSpec, rawVersion: str
     pinned: true,
     summary: await store.summary(entry),
     loadDetail: () => store.detail(entry),
-    memo: (name, compute) => store.memo(entry.sha, name, compute),
+    memo: (name, compute, keep) => store.memo(entry.sha, name, compute, keep),
   };
 }

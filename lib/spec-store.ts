@@ -395,9 +395,9 @@ export class SpecStore {
    * A value computed from one version's index (such as an endpoint with every `$ref` resolved), kept
    * beside the index so the next command reads it instead of computing it again. Keyed by the
    * spec's sha, `name` and the identity of this build of the toolkit, so new code never reads an
-   * answer that older code computed.
+   * answer that older code computed. `keep` may decline to store a value (it is still returned).
    */
-  async memo<T>(sha: string, name: string, compute: () => Promise<T>): Promise<T> {
+  async memo<T>(sha: string, name: string, compute: () => Promise<T>, keep: (value: T) => boolean = () => true): Promise<T> {
     const identity = codeIdentity();
     const key = `${name}\u0000${identity}`;
     const root = join(this.dir, 'index', `${sha}.v${INDEX_FORMAT}.memo`);
@@ -406,6 +406,7 @@ export class SpecStore {
     const hit = unseal<{ value: T }>(path, 'memo', key);
     if (hit) return hit.value;
     const value = await compute();
+    if (!keep(value)) return value;
     if (this.writable && !existsSync(dir)) pruneOtherBuilds(root, dir);
     this.save(path, sealed('memo', key, JSON.stringify({ value })));
     return value;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { answerMetaRequest, colorsFor, isMetaRequest, parseFlags, readStdin, runMain, writeLine, type IO } from '../lib/cli.js';
+import { answerMetaRequest, colorEnabled, colorsFor, isMetaRequest, parseFlags, readStdin, runMain, writeLine, type IO } from '../lib/cli.js';
 import { COMMAND_FLAGS } from '../lib/command-flags.js';
 import { buildEndpointDetail, endpointDocument, rawEndpoint, type EndpointDetail } from '../lib/endpoint-detail.js';
 import { findEndpoint, matchEndpoint, parseEndpointArgs, parseEndpointRecord, type EndpointInput, type EndpointMatch } from '../lib/endpoint-match.js';
@@ -156,14 +156,30 @@ export async function main(argv: string[], io: IO): Promise<number> {
   const selected = await selectSpec(options.spec, io, stdinSpec);
   if (options.diff !== null) return printDiff(selected, input, options, io, options.diff);
 
-  const match = locate(selected, input, options.spec.includePlatform);
   if (options.format === 'yaml') {
+    const match = locate(selected, input, options.spec.includePlatform);
     const raw = rawEndpoint(await selected.loadDetail(), match.endpoint.method, match.endpoint.path);
     const { stringify } = await import('yaml');
     const document = { [match.endpoint.path]: { [match.endpoint.method.toLowerCase()]: raw?.operation ?? {} } };
     io.stdout.write(stringify(document, { lineWidth: 0, aliasDuplicateObjects: false }));
     return 0;
   }
+  // The same question (endpoint as asked, options, version, colour, base URL) prints the same answer:
+  // kept in the store for template paths, so a repeated call (an fzf preview, an agent loop) is one read.
+  // Concrete paths are answered fresh: their examples carry the ids, and there is no end to those.
+  const question = JSON.stringify([input.method, input.path, options.format, options.depth, options.spec.includePlatform, colorEnabled(io.stdout, io.env), io.env.CLERK_API_URL ?? null]);
+  const answer = await selected.memo(
+    `endpoint-detail output ${selected.version} ${question}`,
+    async () => answerFor(selected, input, options, io),
+    (computed) => computed.template,
+  );
+  io.stdout.write(answer.text);
+  return 0;
+}
+
+async function answerFor(selected: SelectedSpec, input: EndpointInput, options: Options, io: IO): Promise<{ text: string; template: boolean }> {
+  const match = locate(selected, input, options.spec.includePlatform);
+  const template = Object.keys(match.pathParams).length === 0 && match.query.length === 0;
   const annotate = options.format === 'text';
   // Resolving an endpoint's schemas is most of this command's work: done once per endpoint and version.
   const { method, path } = match.endpoint;
@@ -171,17 +187,13 @@ export async function main(argv: string[], io: IO): Promise<number> {
     detailOf(await selected.loadDetail(), match, selected.version, annotate),
   );
   const document = endpointDocument(resolved, { pathParams: match.pathParams, query: match.query }, io.env.CLERK_API_URL);
-  if (options.format === 'json') {
-    writeLine(io.stdout, JSON.stringify(document, null, 2));
-    return 0;
-  }
+  if (options.format === 'json') return { text: `${JSON.stringify(document, null, 2)}\n`, template };
   const text = renderEndpointText(document, {
     colors: colorsFor(io.stdout, io.env),
     commands: [document.examples.bapiCurl, document.examples.curl],
     ...(options.depth !== null ? { maxDepth: options.depth, responseDepth: options.depth } : {}),
   });
-  io.stdout.write(text);
-  return 0;
+  return { text, template };
 }
 
 runMain('extract-endpoint-detail', import.meta.url, main);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { cleanEnv, runCli, tempDir } from './helpers/run-cli.js';
@@ -24,6 +24,27 @@ describe('extract-endpoint-detail', () => {
     assert.deepEqual(JSON.parse(result.stdout), golden('post-users.json'));
     const upload = await detail(['post', '/users/{user_id}/profile_image', '--json']);
     assert.deepEqual(JSON.parse(upload.stdout), golden('post-users-user_id-profile_image.json'));
+  });
+
+  it('answers a repeated question from the store, and keeps no answers for concrete ids', async () => {
+    const own = cleanEnv({ CLERK_SPECS_DIR: tempDir() });
+    const first = await runCli('extract-endpoint-detail', ['GET', '/organizations/{organization_id}'], { env: own });
+    assert.equal(first.exitCode, 0, first.stderr);
+    // Without the detail index, and with yaml unloadable, only a kept answer can reply.
+    const indexDir = join(own.CLERK_SPECS_DIR as string, 'index');
+    const memoFiles = () => readdirSync(indexDir, { recursive: true }).filter((name) => String(name).includes('.memo/') && String(name).endsWith('.json')).length;
+    assert.equal(memoFiles(), 2, 'the resolved endpoint and the answer');
+    for (const name of readdirSync(indexDir)) if (name.endsWith('.detail.json')) rmSync(join(indexDir, name));
+    const again = await runCli('extract-endpoint-detail', ['GET', '/organizations/{organization_id}'], { env: withoutYaml(own) });
+    assert.equal(again.exitCode, 0, again.stderr);
+    assert.equal(again.stdout, first.stdout);
+    const before = memoFiles();
+    for (const id of ['org_1', 'org_2', 'org_3']) {
+      const concrete = await runCli('extract-endpoint-detail', ['GET', `/organizations/${id}`], { env: withoutYaml(own) });
+      assert.equal(concrete.exitCode, 0, concrete.stderr);
+      assert.match(concrete.stdout, new RegExp(`bapi-curl GET /organizations/${id} `));
+    }
+    assert.equal(memoFiles(), before);
   });
 
   it('matches either order, any case, /v1, a concrete path or a full URL', async () => {
