@@ -126,11 +126,27 @@ async function fromText(text: string, label: string, fileName: string | null, op
   };
 }
 
+/** The version of the store that `options` select, before any of its index is read. */
+export interface StoreSelection {
+  store: SpecStore;
+  entries: VersionEntry[];
+  entry: VersionEntry;
+}
+
+/** Picks the version from the store's listing; null when the spec comes from --spec or stdin. */
+export async function selectVersion(options: SpecOptions, io: IO, stdinSpec?: string | null): Promise<StoreSelection | null> {
+  if (options.spec !== undefined || (stdinSpec !== undefined && stdinSpec !== null)) return null;
+  const store = openStore(options, io);
+  const listing = await store.listing();
+  return { store, entries: listing.entries, entry: pickEntry(listing.entries, options.apiVersion, describeSource(store.source)) };
+}
+
 /**
  * The spec a command works on. `stdinSpec` is the text of a spec piped on stdin, used when the
- * command reads its spec from stdin (`--spec -`, or a pipe into `extract-tags`).
+ * command reads its spec from stdin (`--spec -`, or a pipe into `extract-tags`). A `selection` from
+ * selectVersion is continued rather than made again.
  */
-export async function selectSpec(options: SpecOptions, io: IO, stdinSpec?: string | null): Promise<SelectedSpec> {
+export async function selectSpec(options: SpecOptions, io: IO, stdinSpec?: string | null, selection?: StoreSelection | null): Promise<SelectedSpec> {
   if (options.spec !== undefined && options.spec !== '-') {
     let text: string;
     const file = resolve(io.cwd, options.spec);
@@ -145,14 +161,12 @@ export async function selectSpec(options: SpecOptions, io: IO, stdinSpec?: strin
     if (stdinSpec === undefined || stdinSpec === null) throw new UsageError('--spec - was given but stdin is empty');
     return fromText(stdinSpec, 'stdin', null, options, io);
   }
-  const store = openStore(options, io);
-  const listing = await store.listing();
-  const entry = pickEntry(listing.entries, options.apiVersion, describeSource(store.source));
+  const { store, entries, entry } = selection ?? ((await selectVersion(options, io)) as StoreSelection);
   const summary = await store.summary(entry);
   return {
     version: entry.version,
-    versions: listing.entries.map((e) => e.version),
-    latest: (listing.entries[listing.entries.length - 1] as VersionEntry).version,
+    versions: entries.map((e) => e.version),
+    latest: (entries[entries.length - 1] as VersionEntry).version,
     source: describeSource(store.source),
     pinned: options.apiVersion !== undefined,
     includePlatform: options.includePlatform,
@@ -160,7 +174,7 @@ export async function selectSpec(options: SpecOptions, io: IO, stdinSpec?: strin
     loadDetail: () => store.detail(entry),
     memo: (name, compute, keep) => store.memo(entry.sha, name, compute, keep),
     store,
-    entries: listing.entries,
+    entries,
   };
 }
 

@@ -398,18 +398,28 @@ export class SpecStore {
    * answer that older code computed. `keep` may decline to store a value (it is still returned).
    */
   async memo<T>(sha: string, name: string, compute: () => Promise<T>, keep: (value: T) => boolean = () => true): Promise<T> {
+    const place = this.memoPlace(sha, name);
+    const hit = unseal<{ value: T }>(place.path, 'memo', place.key);
+    if (hit) return hit.value;
+    const value = await compute();
+    if (!keep(value)) return value;
+    if (this.writable && !existsSync(place.dir)) pruneOtherBuilds(place.root, place.dir);
+    this.save(place.path, sealed('memo', place.key, JSON.stringify({ value })));
+    return value;
+  }
+
+  /** A memoised value if there is one, without computing anything. */
+  peekMemo<T>(sha: string, name: string): T | null {
+    const place = this.memoPlace(sha, name);
+    return unseal<{ value: T }>(place.path, 'memo', place.key)?.value ?? null;
+  }
+
+  private memoPlace(sha: string, name: string): { root: string; dir: string; path: string; key: string } {
     const identity = codeIdentity();
     const key = `${name}\u0000${identity}`;
     const root = join(this.dir, 'index', `${sha}.v${INDEX_FORMAT}.memo`);
     const dir = join(root, shortHash(identity));
-    const path = join(dir, `${shortHash(key)}.json`);
-    const hit = unseal<{ value: T }>(path, 'memo', key);
-    if (hit) return hit.value;
-    const value = await compute();
-    if (!keep(value)) return value;
-    if (this.writable && !existsSync(dir)) pruneOtherBuilds(root, dir);
-    this.save(path, sealed('memo', key, JSON.stringify({ value })));
-    return value;
+    return { root, dir, path: join(dir, `${shortHash(key)}.json`), key };
   }
 
   /** Removes a corrupt or unwanted index (tests, `clean`). */

@@ -12,6 +12,7 @@ import {
   SPEC_FLAGS_HELP,
   selectOtherVersion,
   selectSpec,
+  selectVersion,
   specOptionsFrom,
   type SelectedSpec,
   type SpecOptions,
@@ -153,7 +154,20 @@ export async function main(argv: string[], io: IO): Promise<number> {
   if (isMetaRequest(options)) return answerMetaRequest(options, USAGE, io);
   const input = options.endpoint ?? (await readEndpoint(io));
   const stdinSpec = options.spec.spec === '-' ? await readStdin(io) : null;
-  const selected = await selectSpec(options.spec, io, stdinSpec);
+  const selection = await selectVersion(options.spec, io, stdinSpec);
+  // The same question (endpoint as asked, options, version, colour, base URL) prints the same answer:
+  // kept in the store for template paths, so a repeated call (an fzf preview, an agent loop) is one read.
+  // Concrete paths are answered fresh: their examples carry the ids, and there is no end to those.
+  const question = JSON.stringify([input.method, input.path, options.format, options.depth, options.spec.includePlatform, colorEnabled(io.stdout, io.env), io.env.CLERK_API_URL ?? null]);
+  const answerName = (version: string) => `endpoint-detail output ${version} ${question}`;
+  if (selection && options.diff === null && options.format !== 'yaml') {
+    const kept = selection.store.peekMemo<{ text: string }>(selection.entry.sha, answerName(selection.entry.version));
+    if (kept) {
+      io.stdout.write(kept.text);
+      return 0;
+    }
+  }
+  const selected = await selectSpec(options.spec, io, stdinSpec, selection);
   if (options.diff !== null) return printDiff(selected, input, options, io, options.diff);
 
   if (options.format === 'yaml') {
@@ -164,12 +178,8 @@ export async function main(argv: string[], io: IO): Promise<number> {
     io.stdout.write(stringify(document, { lineWidth: 0, aliasDuplicateObjects: false }));
     return 0;
   }
-  // The same question (endpoint as asked, options, version, colour, base URL) prints the same answer:
-  // kept in the store for template paths, so a repeated call (an fzf preview, an agent loop) is one read.
-  // Concrete paths are answered fresh: their examples carry the ids, and there is no end to those.
-  const question = JSON.stringify([input.method, input.path, options.format, options.depth, options.spec.includePlatform, colorEnabled(io.stdout, io.env), io.env.CLERK_API_URL ?? null]);
   const answer = await selected.memo(
-    `endpoint-detail output ${selected.version} ${question}`,
+    answerName(selected.version),
     async () => answerFor(selected, input, options, io),
     (computed) => computed.template,
   );
