@@ -1,7 +1,6 @@
 // A lock file so that concurrent processes on an empty store do expensive work (download, YAML parse)
 // once: the first one works, the others wait for its result. A lock whose holder died goes stale.
 import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ensureDir } from './fs-atomic.js';
 import { dirname } from 'node:path';
 
@@ -32,7 +31,7 @@ export async function withLock<T>(lockPath: string, ready: () => T | null, work:
       } catch {
         // gone between open and stat: try again
       }
-      await sleep(pollMs);
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
       continue;
     }
     try {

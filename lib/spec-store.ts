@@ -2,7 +2,6 @@
 // cache directory (CLERK_SPECS_DIR). Every file is written atomically and checked when read, so a
 // truncated or corrupt file is rebuilt, never served; concurrent processes share work through locks.
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UnavailableError } from './errors.js';
@@ -26,7 +25,7 @@ export const LISTING_MAX_AGE_MS = 60 * 60 * 1000;
 
 export function defaultStoreDir(env: Record<string, string | undefined>): string {
   if (env.CLERK_SPECS_DIR) return env.CLERK_SPECS_DIR;
-  const home = env.HOME || homedir();
+  const home = env.HOME || process.getBuiltinModule('node:os').homedir();
   if (process.platform === 'darwin') return join(home, 'Library', 'Caches', 'clerk-bapi-toolkit');
   if (process.platform === 'win32') return join(env.LOCALAPPDATA || join(home, 'AppData', 'Local'), 'clerk-bapi-toolkit', 'cache');
   return join(env.XDG_CACHE_HOME || join(home, '.cache'), 'clerk-bapi-toolkit');
