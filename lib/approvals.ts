@@ -1,11 +1,11 @@
 // Approvals: the guard's permission for one exact write. Bound to the method, concrete path, query,
 // body, spec version and key fingerprint; single-use (claimed by an atomic rename), short-lived, and
 // sealed with an HMAC under a per-state-directory secret so an edited approval is refused.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { linkSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
 import { ensurePrivateDir, stateSubdir, writePrivateFile } from './state-dir.js';
+import { crypto } from './builtins.js';
 
 export const APPROVAL_TTL_VARIABLE = 'CLERK_BAPI_APPROVAL_TTL';
 export const DEFAULT_APPROVAL_TTL_SECONDS = 300;
@@ -73,7 +73,7 @@ function sortKeys(value: unknown): unknown {
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return crypto().createHash('sha256').update(text).digest('hex');
 }
 
 /** `/v1/users/x/` and `https://api.clerk.com/v1/users/x` are `/users/x`. */
@@ -143,8 +143,8 @@ function approvalSecret(stateDir: string): Buffer {
   }
   // Written whole under a temporary name, then linked into place: link fails if another process
   // won the race, and nobody ever reads a half-written secret.
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(temp, randomBytes(32), { mode: 0o600, flag: 'wx' });
+  const temp = `${path}.${process.pid}.${crypto().randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(temp, crypto().randomBytes(32), { mode: 0o600, flag: 'wx' });
   try {
     linkSync(temp, path);
   } catch (error) {
@@ -156,7 +156,7 @@ function approvalSecret(stateDir: string): Buffer {
 }
 
 function sealed(approval: Omit<Approval, 'mac'>, secret: Buffer): string {
-  return createHmac('sha256', secret).update(canonicalJson(approval)).digest('hex');
+  return crypto().createHmac('sha256', secret).update(canonicalJson(approval)).digest('hex');
 }
 
 function macMatches(approval: Approval, secret: Buffer): boolean {
@@ -164,7 +164,7 @@ function macMatches(approval: Approval, secret: Buffer): boolean {
   const { mac, ...rest } = approval;
   const expected = Buffer.from(sealed(rest, secret), 'hex');
   const actual = Buffer.from(mac, 'hex');
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  return actual.length === expected.length && crypto().timingSafeEqual(actual, expected);
 }
 
 export interface CreateApprovalOptions {
@@ -182,7 +182,7 @@ export function createApproval(stateDir: string, request: ApprovalRequest, optio
   const dir = stateSubdir(stateDir, APPROVALS_DIR);
   const unsealed: Omit<Approval, 'mac'> = {
     format: APPROVAL_FORMAT,
-    id: `apv_${randomBytes(12).toString('hex')}`,
+    id: `apv_${crypto().randomBytes(12).toString('hex')}`,
     createdAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
     method: request.method.toUpperCase(),
@@ -296,7 +296,7 @@ export function consumeApproval(stateDir: string, request: ApprovalRequest, opti
       fail('expired', `approval ${approval.id} expired at ${approval.expiresAt}`);
       continue;
     }
-    const claimed = `${path}.claimed.${process.pid}.${randomBytes(4).toString('hex')}`;
+    const claimed = `${path}.claimed.${process.pid}.${crypto().randomBytes(4).toString('hex')}`;
     try {
       renameSync(path, claimed);
     } catch {

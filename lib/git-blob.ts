@@ -1,8 +1,4 @@
-// node:crypto costs milliseconds to load, and the warm path of the explorers never needs it: it is
-// fetched on first use, not imported at start-up.
-function crypto(): typeof import('node:crypto') {
-  return process.getBuiltinModule('node:crypto');
-}
+import { crypto } from './builtins.js';
 
 /** The git blob sha of some bytes: what GitHub's contents API reports as `sha` for a file. */
 export function gitBlobSha(bytes: Buffer): string {

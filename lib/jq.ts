@@ -2,11 +2,10 @@
 // Either way the filter runs over a stream of JSON texts (one response, or one item per page when
 // paginating), and the secret key never comes near it: the child gets a minimal environment and the
 // data on stdin; jq-wasm sees only its own emulated environment.
-import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
 import { ToolkitError, UsageError } from './errors.js';
+import { childProcess, nodeModule } from './builtins.js';
 
 export const JQ_VARIABLE = 'CLERK_BAPI_JQ';
 
@@ -79,7 +78,7 @@ export async function runJq(filter: string, json: string, options: JqOptions): P
 }
 
 function openNative(path: string, filter: string, sink: (text: string) => void, options: JqOptions): JqStream {
-  const child = spawn(path, [...jqFlags(options.pretty), filter], { env: childEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = childProcess().spawn(path, [...jqFlags(options.pretty), filter], { env: childEnv(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr: string[] = [];
   child.stdout.setEncoding('utf8');
   child.stderr.setEncoding('utf8');
@@ -173,7 +172,7 @@ type SyncRun = (input: string, filter: string, flags: string[]) => WasmRun;
 type ShippedRaw = (data: string, filter: string, flags: string[]) => Promise<string>;
 
 async function loadWasm(env: Record<string, string | undefined>): Promise<WasmJq> {
-  const require = createRequire(import.meta.url);
+  const require = nodeModule().createRequire(import.meta.url);
   const file = require.resolve('jq-wasm/dist/build/jq.js');
   const patched = env[JQ_VARIABLE] === 'wasm-shipped' ? null : patchJqWasmSource(readFileSync(file, 'utf8'));
   if (patched !== null) {

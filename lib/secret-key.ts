@@ -1,8 +1,8 @@
 // The Clerk secret key: where it comes from, whether it looks right, and the only forms in which it
 // may ever be shown (a masked hint) or stored (a fingerprint). The key itself stays in memory.
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { crypto } from './builtins.js';
 
 export const KEY_VARIABLE = 'CLERK_SECRET_KEY';
 export const ENV_FILES = ['.env', '.env.local'] as const;
@@ -40,7 +40,7 @@ export function maskKey(key: string): string {
 }
 
 export function keyFingerprint(key: string): string {
-  return `sha256:${createHash('sha256').update(`clerk-bapi-key:${key}`).digest('hex').slice(0, 32)}`;
+  return `sha256:${crypto().createHash('sha256').update(`clerk-bapi-key:${key}`).digest('hex').slice(0, 32)}`;
 }
 
 export function keyKind(key: string): KeyKind | null {

@@ -19,13 +19,14 @@ import {
   type VersionEntry,
 } from './spec-source.js';
 import { isObject, type Obj } from './values.js';
+import { os } from './builtins.js';
 
 /** How long a GitHub listing is trusted before it is revalidated. */
 export const LISTING_MAX_AGE_MS = 60 * 60 * 1000;
 
 export function defaultStoreDir(env: Record<string, string | undefined>): string {
   if (env.CLERK_SPECS_DIR) return env.CLERK_SPECS_DIR;
-  const home = env.HOME || process.getBuiltinModule('node:os').homedir();
+  const home = env.HOME || os().homedir();
   if (process.platform === 'darwin') return join(home, 'Library', 'Caches', 'clerk-bapi-toolkit');
   if (process.platform === 'win32') return join(env.LOCALAPPDATA || join(home, 'AppData', 'Local'), 'clerk-bapi-toolkit', 'cache');
   return join(env.XDG_CACHE_HOME || join(home, '.cache'), 'clerk-bapi-toolkit');

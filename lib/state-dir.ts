@@ -1,11 +1,10 @@
 // The private state directory (approvals, audit log, backups): CLERK_BAPI_STATE_DIR, else
 // $XDG_STATE_HOME/clerk-bapi, else ~/.local/state/clerk-bapi. Mode 0700, files 0600, because what
 // it holds says what was done to a Clerk instance and lets a write through.
-import { randomBytes } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ToolkitError } from './errors.js';
+import { crypto, os } from './builtins.js';
 
 export const STATE_DIR_VARIABLE = 'CLERK_BAPI_STATE_DIR';
 
@@ -14,7 +13,7 @@ export function defaultStateDir(env: Record<string, string | undefined>, cwd = p
   if (explicit !== undefined && explicit !== '') return resolve(cwd, explicit);
   const xdg = env.XDG_STATE_HOME;
   if (xdg !== undefined && xdg !== '' && isAbsolute(xdg)) return join(xdg, 'clerk-bapi');
-  return join(env.HOME !== undefined && env.HOME !== '' ? env.HOME : homedir(), '.local', 'state', 'clerk-bapi');
+  return join(env.HOME !== undefined && env.HOME !== '' ? env.HOME : os().homedir(), '.local', 'state', 'clerk-bapi');
 }
 
 /** Creates `dir` (and parents) and makes it private: 0700, owned by this user, not a symlink. */
@@ -41,7 +40,7 @@ export function stateSubdir(stateDir: string, name: string): string {
 /** Writes a 0600 file atomically (temporary name, then rename), so a reader never sees half of it. */
 export function writePrivateFile(path: string, data: string | Buffer): void {
   ensurePrivateDir(dirname(path));
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const temp = `${path}.${process.pid}.${crypto().randomBytes(4).toString('hex')}.tmp`;
   try {
     writeFileSync(temp, data, { mode: 0o600, flag: 'wx' });
     renameSync(temp, path);
