@@ -412,6 +412,8 @@ export interface RunGuardOptions {
   now?: Date;
   /** An already found key (the executor's); otherwise it is looked up from io.env and io.cwd. */
   key?: SecretKey;
+  /** Who reports: heads the explanation (default `bapi-guard`; the executor running it inline says so). */
+  label?: string;
 }
 
 export interface GuardOutcome {
@@ -455,13 +457,13 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
   const colors = colorsFor(io.stderr, io.env);
   const shown = (v: Verdict) => redactSecret(v, key.value, key.info.masked ?? '[REDACTED]');
   if (verdict.confirmation.pending && prompter) {
-    if (explain) io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: false }));
+    if (explain) io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: false, label: options.label }));
     const expected = verdict.confirmation.expected ?? 'yes';
     const question = expected === 'yes' ? `Proceed? Type yes to confirm: ` : `Type ${colors.bold(expected)} to confirm: `;
     verdict = applyConfirmation(verdict, await prompter(question));
     if (explain) io.stderr.write(renderOutcome(shown(verdict), colors));
   } else if (explain) {
-    io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: true }));
+    io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: true, label: options.label }));
   }
   let approval: Approval | null = null;
   if (verdict.allowed && verdict.write && (options.issueApproval ?? true) && key.info.fingerprint) {
@@ -550,11 +552,11 @@ export function verdictError(verdict: Verdict): ToolkitError | null {
 const MARK = { ok: '✓', fail: '✗', warn: '!' };
 
 /** The human explanation of a verdict, for stderr. */
-export function renderVerdict(verdict: Verdict, c: Colors, options: { outcome: boolean } = { outcome: true }): string {
+export function renderVerdict(verdict: Verdict, c: Colors, options: { outcome: boolean; label?: string | undefined } = { outcome: true }): string {
   const lines: string[] = [];
   const target = `${verdict.request.method} ${verdict.request.path}${verdict.request.query.length > 0 ? `?${new URLSearchParams(verdict.request.query).toString()}` : ''}`;
   const endpoint = verdict.endpoint ? `${verdict.endpoint.method} ${verdict.endpoint.path}` : 'no endpoint';
-  lines.push(`${c.bold('bapi-guard')} ${target}  →  ${endpoint}  (spec ${verdict.version})`);
+  lines.push(`${c.bold(options.label ?? 'bapi-guard')} ${target}  →  ${endpoint}  (spec ${verdict.version})`);
   for (const check of verdict.checks) {
     const pending = check.id === 'confirmation' && verdict.confirmation.pending;
     const mark = pending ? c.yellow('?') : check.ok ? (check.id === 'destruction' && verdict.destructive ? c.red(MARK.warn) : c.green(MARK.ok)) : c.red(MARK.fail);

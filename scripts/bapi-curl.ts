@@ -379,7 +379,7 @@ export async function run(options: Options, deps: Dependencies): Promise<number>
       { method, path: call.path, query: call.query, body: guardBody(call) },
       spec,
       io,
-      { admin: options.admin, yes: options.yes, stateDir, key, ...(call.approvalId ? { approvalId: call.approvalId } : {}) },
+      { admin: options.admin, yes: options.yes, stateDir, key, label: 'bapi-curl (guard)', ...(call.approvalId ? { approvalId: call.approvalId } : {}) },
     );
     if (!authorization.allowed) return authorization.exitCode;
     key = authorization.key;

@@ -151,6 +151,7 @@ describe('bapi-curl writes', () => {
     assert.equal(result.exitCode, 3, result.stderr);
     assert.equal(count, 0);
     assert.match(result.stderr, /This is a write operation and your current scopes may not allow it\. Rerun with --admin to bypass\?/);
+    assert.match(result.stderr, /^bapi-curl \(guard\) POST \/users {2}→ {2}POST \/users /m, 'the inline guard says who is reporting');
     assert.ok(!existsSync(join(stateDir, 'audit.log')), 'nothing sent, nothing audited');
   });
 
