@@ -88,7 +88,10 @@ function lazyStdout(): OutStream {
       try {
         while (offset < bytes.length) offset += writeSync(1, bytes, offset);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+        const code = (error as NodeJS.ErrnoException).code;
+        // Writes also happen in callbacks (jq's output), where a throw would be uncaught: end here.
+        if (code === 'EPIPE') onStdoutError(error as NodeJS.ErrnoException);
+        if (code !== 'EAGAIN') throw error;
         return fallback().write(bytes.subarray(offset));
       }
       return true;

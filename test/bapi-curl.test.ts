@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
 import { noStackTrace } from './helpers/cli-assert.js';
-import { cleanEnv, runCli, tempDir, type CliResult } from './helpers/run-cli.js';
+import { cleanEnv, runCli, scriptPath, tempDir, type CliResult } from './helpers/run-cli.js';
 
 const KEY = `sk_test_${randomBytes(24).toString('hex')}`;
 const specsDir = tempDir('bapi-curl-specs-');
@@ -262,6 +262,17 @@ describe('bapi-curl --paginate', () => {
     assert.equal(new Set(lines.map((line) => JSON.parse(line).id)).size, total);
     assert.equal(count, Math.floor(total / 500) + 1);
     assert.match(fake.requests.at(-1)!.url, /limit=500&offset=\d+/);
+  });
+
+  it('a reader that stops early (| head) ends it quietly, with and without --jq', async () => {
+    const { execa } = await import('execa');
+    for (const jq of [[], ['--jq', '.id']]) {
+      const script = `node ${JSON.stringify(scriptPath('bapi-curl'))} GET /users --paginate ${jq.join(' ')} | head -2; echo "status=\${PIPESTATUS[0]}" >&2`;
+      const result = await execa('bash', ['-c', script], { env: env(), extendEnv: false, reject: false, cwd: workDir, stdin: 'ignore' });
+      assert.equal(String(result.stdout).split('\n').length, 2, String(result.stdout));
+      assert.match(String(result.stderr), /^status=0$/m, String(result.stderr));
+      noStackTrace(String(result.stderr));
+    }
   });
 
   it('--slurp makes one array; --jq applies per item; a start offset and filters are kept', async () => {
