@@ -193,6 +193,13 @@ type -t bapi-write; type -t bapi-browse; complete -p bapi-curl extract-tag-endpo
     const fields = await bash(`source '${SHELL_FILE}'; bapi-write POST /users -f first_name=Ada`);
     assert.equal(fields.exitCode, 2);
     assert.match(fields.stderr, /give the body with -d/);
+    // An option that takes a value, given none, is refused before either command runs.
+    for (const flag of ['-d', '--jq', '--ttl', '-H']) {
+      const missing = await bash(`source '${SHELL_FILE}'; BAPI_WRITE_TRACE=1 bapi-write POST /users ${flag}`);
+      assert.equal(missing.exitCode, 2, flag);
+      assert.equal(missing.stderr.trim(), `bapi-write: ${flag} needs a value`);
+      assert.equal(missing.stdout, '');
+    }
   });
 
   it('bapi-browse without fzf says so and fails', async () => {

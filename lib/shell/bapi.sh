@@ -29,6 +29,18 @@ bapi-write() (
       *) name=$arg ;;
     esac
     case $name in
+      -d | --data | --spec | -q | --query | --form | --api-version | --ttl | -H | --header | --jq | --timeout)
+        if [ "$has_value" = 0 ]; then
+          if [ $# -eq 0 ]; then
+            printf 'bapi-write: %s needs a value\n' "$name" >&2
+            exit 2
+          fi
+          value=$1
+          shift
+        fi
+        ;;
+    esac
+    case $name in
       -h | --help)
         cat <<'USAGE'
 Usage: bapi-write METHOD PATH [options]
@@ -63,14 +75,6 @@ USAGE
         done
         ;;
       -d | --data | --spec)
-        if [ "$has_value" = 0 ]; then
-          if [ $# -eq 0 ]; then
-            printf 'bapi-write: %s needs a value\n' "$name" >&2
-            exit 2
-          fi
-          value=$1
-          shift
-        fi
         if [ "$value" = - ]; then
           if [ -n "$stdin_for" ]; then
             printf 'bapi-write: %s - and %s - both want stdin: give one of them as a file\n' "$stdin_for" "$name" >&2
@@ -85,23 +89,13 @@ USAGE
         curl_args+=("$name" "$value")
         ;;
       -q | --query | --form | --api-version)
-        if [ "$has_value" = 0 ]; then
-          if [ $# -eq 0 ]; then
-            printf 'bapi-write: %s needs a value\n' "$name" >&2
-            exit 2
-          fi
-          value=$1
-          shift
-        fi
         guard_args+=("$name" "$value")
         curl_args+=("$name" "$value")
         ;;
       --ttl)
-        if [ "$has_value" = 0 ]; then value=${1-}; [ $# -gt 0 ] && shift; fi
         guard_args+=("$name" "$value")
         ;;
       -H | --header | --jq | --timeout)
-        if [ "$has_value" = 0 ]; then value=${1-}; [ $# -gt 0 ] && shift; fi
         curl_args+=("$name" "$value")
         ;;
       -f | --raw-field | -F | --field)
