@@ -52,25 +52,37 @@ export interface StoreOptions {
 // Files the store writes carry a one-line header with their body's length and checksum: a truncated
 // or damaged file fails the check instead of parsing into something wrong.
 function sealed(kind: string, key: string, body: string): string {
-  const header = { kind, key, format: INDEX_FORMAT, length: body.length, checksum: checksum(body) };
+  const bytes = Buffer.from(body);
+  const header = { kind, key, format: INDEX_FORMAT, length: bytes.length, checksum: checksum(bytes) };
   return `${JSON.stringify(header)}\n${body}`;
 }
 
-function unseal<T>(path: string, kind: string, key: string): T | null {
-  let text: string;
+/** A store file's header and body bytes, when the header names `kind`/`key` and the body checks out. */
+function readSealed(path: string, kind: string, key: string): { header: Record<string, unknown>; body: Buffer } | null {
+  let file: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    file = readFileSync(path);
   } catch {
     return null;
   }
-  const newline = text.indexOf('\n');
+  const newline = file.indexOf(10);
   if (newline < 0) return null;
+  const body = file.subarray(newline + 1);
   try {
-    const header = JSON.parse(text.slice(0, newline)) as Record<string, unknown>;
-    const body = text.slice(newline + 1);
+    const header = JSON.parse(file.toString('utf8', 0, newline)) as Record<string, unknown>;
     if (header.kind !== kind || header.key !== key || header.format !== INDEX_FORMAT) return null;
     if (header.length !== body.length || header.checksum !== checksum(body)) return null;
-    return JSON.parse(body) as T;
+    return { header, body };
+  } catch {
+    return null;
+  }
+}
+
+function unseal<T>(path: string, kind: string, key: string): T | null {
+  const sealedFile = readSealed(path, kind, key);
+  if (!sealedFile) return null;
+  try {
+    return JSON.parse(sealedFile.body.toString('utf8')) as T;
   } catch {
     return null;
   }
@@ -190,25 +202,11 @@ function lazyRecord<E, T>(entries: Record<string, E>, load: (entry: E) => T): Re
 }
 
 function openDetail(path: string, sha: string, version: string): SpecDetail | null {
-  let file: Buffer;
-  try {
-    file = readFileSync(path);
-  } catch {
-    return null;
-  }
-  const newline = file.indexOf(10);
-  if (newline < 0) return null;
-  let layout: DetailLayout;
-  const body = file.subarray(newline + 1);
-  try {
-    const header = JSON.parse(file.toString('utf8', 0, newline)) as Obj;
-    if (header.kind !== 'detail' || header.key !== sha || header.format !== INDEX_FORMAT) return null;
-    if (header.length !== body.length || header.checksum !== checksum(body)) return null;
-    layout = header.layout as DetailLayout;
-    if (!isObject(layout) || !isObject(layout.endpoints) || !isObject(layout.components)) return null;
-  } catch {
-    return null;
-  }
+  const sealedFile = readSealed(path, 'detail', sha);
+  if (!sealedFile) return null;
+  const { header, body } = sealedFile;
+  const layout = header.layout as DetailLayout;
+  if (!isObject(layout) || !isObject(layout.endpoints) || !isObject(layout.components)) return null;
   const parse = ([offset, length]: Span): unknown => JSON.parse(body.toString('utf8', offset, offset + length));
   const components: Record<string, Record<string, unknown>> = {};
   for (const [kind, spans] of Object.entries(layout.components)) components[kind] = lazyRecord(spans, parse);
@@ -420,12 +418,6 @@ export class SpecStore {
     const root = join(this.dir, 'index', `${sha}.v${INDEX_FORMAT}.memo`);
     const dir = join(root, shortHash(identity));
     return { root, dir, path: join(dir, `${shortHash(key)}.json`), key };
-  }
-
-  /** Removes a corrupt or unwanted index (tests, `clean`). */
-  forget(sha: string): void {
-    rmSync(this.summaryPath(sha), { force: true });
-    rmSync(this.detailPath(sha), { force: true });
   }
 }
 
