@@ -13,7 +13,8 @@ export function writeFileAtomic(path: string, data: string | Buffer, mode = 0o64
   ensureDir(dirname(path));
   const temp = `${path}.${process.pid}.${(tempCounter++).toString(36)}${Math.random().toString(36).slice(2, 8)}.tmp`;
   try {
-    writeFileSync(temp, data, { mode });
+    // 'wx': never write through something already at the temporary name (a planted link).
+    writeFileSync(temp, data, { mode, flag: 'wx' });
     renameSync(temp, path);
   } catch (error) {
     rmSync(temp, { force: true });

@@ -1,10 +1,11 @@
 // The private state directory (approvals, audit log, backups): CLERK_BAPI_STATE_DIR, else
 // $XDG_STATE_HOME/clerk-bapi, else ~/.local/state/clerk-bapi. Mode 0700, files 0600, because what
 // it holds says what was done to a Clerk instance and lets a write through.
-import { chmodSync, lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ToolkitError } from './errors.js';
-import { crypto, os } from './builtins.js';
+import { os } from './builtins.js';
+import { writeFileAtomic } from './fs-atomic.js';
 
 export const STATE_DIR_VARIABLE = 'CLERK_BAPI_STATE_DIR';
 
@@ -40,12 +41,5 @@ export function stateSubdir(stateDir: string, name: string): string {
 /** Writes a 0600 file atomically (temporary name, then rename), so a reader never sees half of it. */
 export function writePrivateFile(path: string, data: string | Buffer): void {
   ensurePrivateDir(dirname(path));
-  const temp = `${path}.${process.pid}.${crypto().randomBytes(4).toString('hex')}.tmp`;
-  try {
-    writeFileSync(temp, data, { mode: 0o600, flag: 'wx' });
-    renameSync(temp, path);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
+  writeFileAtomic(path, data, 0o600);
 }
