@@ -37,18 +37,24 @@ export interface RequestTarget {
   origin?: string;
 }
 
-// Control characters and dot segments are never part of a Clerk path; refusing them here keeps
-// every consumer (including the executor building a URL) safe from path tricks.
+// The one normalisation of a path, shared by the explorers, the guard and the executor: what the
+// guard judges is what the executor sends. Anything a URL parser or a server would read differently
+// from how it reads here is refused rather than normalised: a backslash (WHATWG URL turns it into
+// `/`), dot segments, also %-encoded (`%2e%2e` climbs as `..` does), encoded separators and controls.
 function checkPathText(raw: string, path: string): void {
-  if (/[\u0000-\u001f\u007f]/.test(raw)) throw new UsageError(`invalid path ${JSON.stringify(raw)}: it contains control characters`);
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(raw)) throw new UsageError(`invalid path ${JSON.stringify(raw)}: it contains control characters`);
+  if (raw.includes('\\')) throw new UsageError(`invalid path ${JSON.stringify(raw)}: it contains a backslash, which URLs read as /`);
   for (const segment of path.split('/')) {
     let decoded = segment;
     try {
       decoded = decodeURIComponent(segment);
     } catch {
-      // Malformed escapes are left for the matcher; they cannot form a dot segment.
+      throw new UsageError(`invalid path ${JSON.stringify(raw)}: it has a malformed %-escape`);
     }
     if (decoded === '.' || decoded === '..') throw new UsageError(`invalid path ${JSON.stringify(raw)}: it contains a '${decoded}' segment`);
+    if (decoded !== segment && /[/\\?#\u0000-\u001f\u007f-\u009f]/.test(decoded)) {
+      throw new UsageError(`invalid path ${JSON.stringify(raw)}: it has an encoded separator or control character`);
+    }
   }
 }
 
@@ -58,7 +64,7 @@ export function parseRequestTarget(rawTarget: string): RequestTarget {
   if (raw === '') throw new UsageError('missing PATH');
   let origin: string | undefined;
   let rest = raw;
-  const url = /^([a-z][a-z0-9+.-]*:)\/\/([^/?#]*)(.*)$/i.exec(raw);
+  const url = /^([a-z][a-z0-9+.-]*:)\/\/([^/?#\\]*)(.*)$/i.exec(raw);
   if (url) {
     const scheme = (url[1] ?? '').toLowerCase();
     if (scheme !== 'https:' && scheme !== 'http:') throw new UsageError(`unsupported URL scheme in ${JSON.stringify(raw)}: use https://`);
@@ -74,6 +80,9 @@ export function parseRequestTarget(rawTarget: string): RequestTarget {
   path = path.replace(/\/{2,}/g, '/');
   checkPathText(raw, path);
   if (path === '/v1' || path.startsWith('/v1/')) path = path.slice(3) || '/';
+  if (path === '/v1' || path.startsWith('/v1/')) {
+    throw new UsageError(`invalid path ${JSON.stringify(raw)}: /v1 is given twice`, { hints: ['Give the path once, with or without /v1: /v1/users or /users.'] });
+  }
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
   const query = queryText === '' ? [] : [...new URLSearchParams(queryText)];
   return origin === undefined ? { path, query } : { path, query, origin };

@@ -8,7 +8,8 @@
 // start-up, where node:http costs ~0.01 s; for a command run once per call that is the whole budget.
 import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { UnavailableError, UsageError } from './errors.js';
+import { parseRequestTarget } from './endpoint-match.js';
+import { ToolkitError, UnavailableError, UsageError } from './errors.js';
 
 export const DEFAULT_API_URL = 'https://api.clerk.com';
 
@@ -46,6 +47,8 @@ export interface ClientConfig {
   retryDelayMs: number;
   /** A Retry-After longer than this is not waited for: the 429 is returned as is. */
   maxRetryAfterMs: number;
+  /** An answer larger than this is not read into memory: the request fails (default 256 MiB). */
+  maxResponseBytes?: number;
   /** An undici dispatcher to send through (tests: undici's MockAgent); default node:http(s). */
   dispatcher?: Dispatcher;
   sleep?: (ms: number) => Promise<void>;
@@ -85,58 +88,73 @@ export function resolveBaseUrl(raw: string | undefined): URL {
   return url;
 }
 
-// C0 controls, DEL and C1 controls: never part of a path a user meant.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-
 /**
  * The URL of PATH under the base URL: `/v1` added when PATH lacks it, PATH's own `?query` kept before
- * `query`. Refuses, before anything is sent, a PATH that names another host, climbs with `..`, or
- * holds control characters.
+ * `query`. PATH goes through the same normalisation as the guard's (parseRequestTarget), so the
+ * request sent is the request judged; a PATH that names another host, climbs with `..`, holds a
+ * backslash or control characters, or that the URL parser would read differently, is refused
+ * before anything is sent.
  */
 export function buildRequestUrl(base: URL, rawPath: string, query: Array<[string, string]> = []): URL {
-  if (CONTROL.test(rawPath)) throw new UsageError(`PATH contains control characters: ${JSON.stringify(rawPath)}`);
-  let path = rawPath.trim();
-  if (/^[a-z][a-z0-9+.-]*:/i.test(path) || path.startsWith('//')) {
-    let url: URL;
-    try {
-      url = new URL(path, base);
-    } catch {
-      throw new UsageError(`PATH is not a path or URL: ${rawPath}`);
-    }
-    if (url.origin !== base.origin) {
-      throw new UsageError(`PATH names another host (${url.host}); requests go only to ${base.host}`, {
-        hints: ['Set CLERK_API_URL to change the API host.'],
-      });
-    }
-    path = `${url.pathname}${url.search}`;
+  return resolveRequestTarget(base, rawPath, query).url;
+}
+
+export interface ResolvedTarget {
+  /** What the guard judges: leading slash, no /v1, no query (e.g. /users/user_1). */
+  path: string;
+  /** PATH's own query pairs, then `query`. */
+  query: Array<[string, string]>;
+  /** What is sent. */
+  url: URL;
+}
+
+/** PATH normalised once: the path the guard judges and the URL that carries exactly that path. */
+export function resolveRequestTarget(base: URL, rawPath: string, query: Array<[string, string]> = []): ResolvedTarget {
+  // What a URL parser reads as a host (`//host/…`) or a fragment is not part of a request path.
+  if (rawPath.trim().startsWith('//')) throw new UsageError(`PATH names another host (${rawPath.trim().slice(2).split('/')[0] ?? ''}); requests go only to ${base.host}`);
+  if (rawPath.includes('#')) throw new UsageError(`PATH contains a fragment (#): ${rawPath}`);
+  const target = parseRequestTarget(rawPath);
+  if (target.origin !== undefined && sameOrigin(target.origin, base) === false) {
+    throw new UsageError(`PATH names another host (${target.origin.replace(/^[a-z]+:\/\//, '')}); requests go only to ${base.host}`, {
+      hints: ['Set CLERK_API_URL to change the API host.'],
+    });
   }
-  if (path.includes('\\')) throw new UsageError(`PATH contains a backslash: ${rawPath}`);
-  if (path.includes('#')) throw new UsageError(`PATH contains a fragment (#): ${rawPath}`);
-  const questionMark = path.indexOf('?');
-  const pathOnly = questionMark >= 0 ? path.slice(0, questionMark) : path;
-  const search = questionMark >= 0 ? path.slice(questionMark + 1) : '';
-  const segments = pathOnly.split('/').filter((s) => s !== '');
-  for (const segment of segments) {
-    let decoded: string;
-    try {
-      decoded = decodeURIComponent(segment);
-    } catch {
-      throw new UsageError(`PATH has a malformed %-escape: ${rawPath}`);
-    }
-    if (decoded === '..' || decoded === '.') throw new UsageError(`PATH must not contain "${decoded}" segments: ${rawPath}`);
-    if (CONTROL.test(decoded) || decoded.includes('/') || decoded.includes('\\')) {
-      throw new UsageError(`PATH has an encoded separator or control character: ${rawPath}`);
-    }
-  }
-  if (segments.length === 0) throw new UsageError('PATH is empty; give an API path such as /users');
+  if (target.path === '/') throw new UsageError('PATH is empty; give an API path such as /users');
   const basePath = base.pathname.replace(/\/+$/, '');
-  const versioned = segments[0] === 'v1' || basePath.endsWith('/v1') ? segments : ['v1', ...segments];
+  const prefix = basePath.endsWith('/v1') ? basePath : `${basePath}/v1`;
   const url = new URL(base.href);
-  url.pathname = `${basePath}/${versioned.join('/')}`;
-  const params = new URLSearchParams(search);
-  for (const [name, value] of query) params.append(name, value);
+  url.pathname = `${prefix}${target.path}`;
+  // The URL parser percent-encodes what it must; it must not change a segment's meaning.
+  const sent = url.pathname.slice(prefix.length);
+  if (decodedSegments(sent) !== decodedSegments(target.path)) {
+    throw new UsageError(`PATH would be sent as ${sent}, which is not what it says: ${rawPath}`);
+  }
+  const pairs = [...target.query, ...query];
+  const params = new URLSearchParams();
+  for (const [name, value] of pairs) params.append(name, value);
   url.search = params.toString();
-  return url;
+  return { path: target.path, query: pairs, url };
+}
+
+function sameOrigin(origin: string, base: URL): boolean {
+  try {
+    return new URL(origin).origin === base.origin;
+  } catch {
+    return false;
+  }
+}
+
+function decodedSegments(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => {
+      try {
+        return decodeURIComponent(segment);
+      } catch {
+        return `\u0000${segment}`;
+      }
+    })
+    .join('\u0000/');
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
@@ -188,9 +206,26 @@ function describeNetworkError(code: string, url: URL, timeoutMs: number, timedOu
   }
 }
 
+/**
+ * Which redirects a request follows: `follow` any https or loopback target (the key only to the
+ * configured origin), `same-origin` only those to the configured origin, `never` none (every write:
+ * a 307/308 would re-send its body, possibly to another host, and a loop would repeat it).
+ */
+export type RedirectPolicy = 'follow' | 'same-origin' | 'never';
+
+export interface SendOptions {
+  redirects?: RedirectPolicy;
+}
+
 export interface HttpClient {
-  send(request: OutgoingRequest): Promise<HttpResponse>;
+  send(request: OutgoingRequest, options?: SendOptions): Promise<HttpResponse>;
   close(): Promise<void>;
+}
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
+
+function tooLarge(url: URL, limit: number): Error {
+  return Object.assign(new Error(`the answer from ${url.host} is larger than ${Math.round(limit / 1024 / 1024)} MB; not read`), { code: 'E_TOO_LARGE' });
 }
 
 const MAX_REDIRECTS = 5;
@@ -201,7 +236,7 @@ interface WireAnswer {
   body: Buffer;
 }
 
-type Wire = (method: string, url: URL, headers: Record<string, string>, body: RequestBody, signal: AbortSignal) => Promise<WireAnswer>;
+type Wire = (method: string, url: URL, headers: Record<string, string>, body: RequestBody, signal: AbortSignal, limit: number) => Promise<WireAnswer>;
 
 function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
   const flat: Record<string, string> = {};
@@ -214,7 +249,7 @@ function flattenHeaders(raw: Record<string, string | string[] | undefined>): Rec
 /** node:http(s) with one keep-alive agent per protocol. */
 function nodeWire(): { wire: Wire; close(): void } {
   const agents = new Map<string, HttpAgent>();
-  const wire: Wire = async (method, url, headers, body, signal) => {
+  const wire: Wire = async (method, url, headers, body, signal, limit) => {
     const lib = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
     let agent = agents.get(url.protocol);
     if (agent === undefined) {
@@ -229,7 +264,22 @@ function nodeWire(): { wire: Wire; close(): void } {
       req.on('error', reject);
       req.on('response', (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        let size = 0;
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > limit) {
+          req.destroy();
+          reject(tooLarge(url, limit));
+          return;
+        }
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > limit) {
+            req.destroy();
+            reject(tooLarge(url, limit));
+            return;
+          }
+          chunks.push(chunk);
+        });
         res.on('error', reject);
         res.on('aborted', () => reject(Object.assign(new Error('the connection closed before the answer was complete'), { code: 'ECONNRESET' })));
         res.on('end', () => {
@@ -253,7 +303,7 @@ function nodeWire(): { wire: Wire; close(): void } {
 
 /** undici's request over an injected dispatcher. */
 function undiciWire(dispatcher: Dispatcher, timeoutMs: number): Wire {
-  return async (method, url, headers, body, signal) => {
+  return async (method, url, headers, body, signal, limit) => {
     const { request } = await import('undici');
     const response = await request(url, {
       method: method as Dispatcher.HttpMethod,
@@ -265,7 +315,15 @@ function undiciWire(dispatcher: Dispatcher, timeoutMs: number): Wire {
       bodyTimeout: timeoutMs,
     });
     const chunks: Buffer[] = [];
-    for await (const chunk of response.body) chunks.push(chunk as Buffer);
+    let size = 0;
+    for await (const chunk of response.body) {
+      size += (chunk as Buffer).length;
+      if (size > limit) {
+        response.body.destroy();
+        throw tooLarge(url, limit);
+      }
+      chunks.push(chunk as Buffer);
+    }
     return { status: response.statusCode, headers: flattenHeaders(response.headers), body: Buffer.concat(chunks) };
   };
 }
@@ -295,7 +353,7 @@ export function createHttpClient(config: ClientConfig): HttpClient {
       controller.abort();
     }, config.timeoutMs);
     try {
-      const answer = await wire(method, url, headers, body, controller.signal);
+      const answer = await wire(method, url, headers, body, controller.signal, config.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
       return { ok: true as const, ...answer };
     } catch (error) {
       return { ok: false as const, error, code: errorCode(error), timedOut };
@@ -304,7 +362,8 @@ export function createHttpClient(config: ClientConfig): HttpClient {
     }
   }
 
-  async function send(request: OutgoingRequest): Promise<HttpResponse> {
+  async function send(request: OutgoingRequest, options: SendOptions = {}): Promise<HttpResponse> {
+    const redirectPolicy = options.redirects ?? 'follow';
     const method = request.method.toUpperCase();
     const origin = request.url.origin;
     let url = request.url;
@@ -320,6 +379,9 @@ export function createHttpClient(config: ClientConfig): HttpClient {
       const backoff = () => Math.min(config.retryDelayMs * 2 ** retries, 30_000) * (0.75 + Math.random() * 0.5);
       if (!result.ok) {
         const message = describeNetworkError(result.code, url, config.timeoutMs, result.timedOut);
+        if (result.code === 'E_TOO_LARGE') {
+          throw new ToolkitError((result.error as Error).message, { hints: ['Set CLERK_BAPI_MAX_RESPONSE_MB to read larger answers, or ask for less (a smaller limit, --paginate).'] });
+        }
         const neverSent = NOT_SENT.has(result.code);
         const retryable = !PERMANENT.has(result.code) && (neverSent || idempotent);
         if (retryable && retries < config.maxRetries) {
@@ -348,6 +410,14 @@ export function createHttpClient(config: ClientConfig): HttpClient {
         }
         if (!isTrustedOrigin(target)) {
           throw new UnavailableError(`the API redirected to ${target.protocol}//${target.host}, which is neither https nor loopback; not followed`);
+        }
+        if (redirectPolicy === 'never') {
+          throw new ToolkitError(`the API answered ${method} ${request.url.pathname} with a ${status} redirect to ${target.href}; a write never follows a redirect, so it was not sent again`, {
+            hints: ['Check CLERK_API_URL: Clerk\'s API does not redirect writes.'],
+          });
+        }
+        if (redirectPolicy === 'same-origin' && target.origin !== origin) {
+          throw new ToolkitError(`the API redirected ${method} ${request.url.pathname} to another host (${target.host}); not followed`);
         }
         // 307/308 keep the method and body; 301/302/303 become a GET, which we only do for reads.
         if (status !== 307 && status !== 308) {

@@ -55,6 +55,18 @@ describe('parseEndpointArgs', () => {
     assert.throws(() => parseEndpointArgs(['GET', '/users/%2e%2e/jwks']), /'\.\.' segment/);
     assert.throws(() => parseEndpointArgs(['GET', '/users/a\u0000b']), /control characters/);
   });
+
+  it('refuses what a URL parser would read differently: backslashes, encoded separators, /v1 twice', () => {
+    // WHATWG URL maps \ to / and then resolves the dots: this would be POST /v1/users/user_7/ban.
+    const attack = 'http://127.0.0.1:9/v1/sessions/sess_1/tokens/x\\..\\..\\..\\..\\users\\user_7\\ban';
+    assert.throws(() => parseEndpointArgs(['POST', attack]), /backslash/);
+    assert.throws(() => parseEndpointArgs(['DELETE', '/users/user_4\\..\\user_5']), /backslash/);
+    assert.throws(() => parseEndpointArgs(['DELETE', '/users/user_4%5C..%5Cuser_5']), /encoded separator/);
+    assert.throws(() => parseEndpointArgs(['DELETE', '/users/user_4%2F..%2Fuser_5']), /encoded separator/);
+    assert.throws(() => parseEndpointArgs(['DELETE', '/users/.%2E']), /'\.\.' segment/);
+    assert.throws(() => parseEndpointArgs(['GET', '/v1/v1/users/user_1']), /\/v1 is given twice/);
+    assert.throws(() => parseEndpointArgs(['GET', '/users/%zz']), /malformed %-escape/);
+  });
 });
 
 describe('parseRequestTarget', () => {
@@ -105,7 +117,7 @@ describe('matchEndpoint', () => {
 
         const values: Record<string, string> = {};
         const concrete = endpoint.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
-          values[name] = `${name}_x y/1`;
+          values[name] = `${name}_x y:1`;
           return encodeURIComponent(values[name]);
         });
         const byConcrete = matchEndpoint(list, { method: endpoint.method, path: `/v1${concrete}?limit=1` });

@@ -33,7 +33,7 @@ describe('buildRequestUrl', () => {
     assert.equal(buildRequestUrl(base, '/users', [['email_address', 'a+b@c.d']]).search, '?email_address=a%2Bb%40c.d');
   });
   it('refuses other hosts, dot segments, control characters and encoded separators', () => {
-    for (const path of ['https://evil.com/v1/users', '//evil.com/v1/users', 'http://api.clerk.com/v1/users', '/users/../x', '/users/%2E%2E/x', '/./users', '/users/a\nb', '/users/a\u0000', '/users/%0d%0a', '/users/a%2Fb', '/users\\x', '/users#x', '', '/']) {
+    for (const path of ['https://evil.com/v1/users', '//evil.com/v1/users', 'http://api.clerk.com/v1/users', '/users/../x', '/users/%2E%2E/x', '/./users', '/users/a\nb', '/users/a\u0000', '/users/%0d%0a', '/users/a%2Fb', '/users\\x', '/users#x', '', '/', `${base.origin}/v1/sessions/s/tokens/x\\..\\..\\..\\..\\users\\u_7\\ban`, '/users/u_4\\..\\u_5', '/v1/v1/users/u_1', '/users/%zz']) {
       assert.throws(() => buildRequestUrl(base, path), UsageError, JSON.stringify(path));
     }
   });
