@@ -39,8 +39,8 @@ export const COMMAND_FLAGS: Record<CommandName, FlagSpec> = {
   'bapi-guard': {
     string: [...SPEC_FLAG_SPEC.string, 'data', 'ttl'],
     boolean: [...SPEC_FLAG_SPEC.boolean, 'admin', 'yes', 'json', 'help', 'version'],
-    repeatable: ['query', 'form'],
-    alias: { d: 'data', q: 'query', y: 'yes', h: 'help', V: 'version' },
+    repeatable: ['raw-field', 'field', 'query', 'form'],
+    alias: { d: 'data', f: 'raw-field', F: 'field', q: 'query', y: 'yes', h: 'help', V: 'version' },
   },
   'bapi-curl': {
     string: [...SPEC_FLAG_SPEC.string, 'data', 'jq', 'timeout'],

@@ -4,12 +4,22 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from './errors.js';
+import { deref } from './schema-validate.js';
+import type { EndpointRaw, SpecDetail } from './spec-index.js';
+import { isObject, type Obj } from './values.js';
 
 export interface FormField {
   name: string;
   /** A plain value, or the path of a file to upload (from `k=@file`). */
   value?: string;
   file?: string;
+  /** The file's content type (`k=@file;type=image/png`, else guessed from its extension). */
+  type?: string;
+}
+
+/** A form field with its file read: the bytes that are hashed for the approval are the bytes sent. */
+export interface LoadedFormField extends FormField {
+  content?: Buffer;
 }
 
 /** One API call, as bound by an approval: method, path, query and parsed body. */
@@ -82,13 +92,38 @@ function readAt(value: string, cwd: string, readStdin: (() => string | null) | u
   }
 }
 
-function parseJson(text: string, what: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${what} is not valid JSON: ${(error as Error).message}`);
+/** How deep a request body may nest. Clerk's schemas go a few levels; deeper is a mistake or an attack. */
+export const MAX_BODY_DEPTH = 64;
+
+/** The deepest nesting of arrays and objects in `value`, counted without recursion (a deep value must not overflow the stack). */
+export function nestingDepth(value: unknown, limit = Infinity): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop() as [unknown, number];
+    if (item === null || typeof item !== 'object') continue;
+    const here = depth + 1;
+    if (here > deepest) deepest = here;
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(item)) if (child !== null && typeof child === 'object') stack.push([child, here]);
   }
+  return deepest;
 }
+
+/** A JSON request body, refused (usage error, exit 2) when it is not JSON or nests deeper than MAX_BODY_DEPTH. */
+export function parseJsonBody(text: string, what: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    // The parser may quote the text it choked on; a body can hold passwords, so never echo it.
+    const reason = (error as Error).message.replace(/"(?:[^"\\]|\\.)*"/g, '…');
+    throw new UsageError(`${what} is not valid JSON: ${reason}`);
+  }
+  if (nestingDepth(value, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) throw new UsageError(`${what} nests deeper than ${MAX_BODY_DEPTH} levels`);
+  return value;
+}
+
 
 /** `-F` value: typed by the spec where it knows the field, else as `gh api -F` does. */
 export function typedValue(raw: string, type: FieldType): unknown {
@@ -103,7 +138,7 @@ export function typedValue(raw: string, type: FieldType): unknown {
     case 'object':
     case 'array':
       if (raw === 'null') return null;
-      return parseJson(raw, `-F value ${JSON.stringify(raw)}`);
+      return parseJsonBody(raw, `-F value ${JSON.stringify(raw)}`);
     default:
       if (raw === 'true') return true;
       if (raw === 'false') return false;
@@ -120,12 +155,24 @@ export function typedValue(raw: string, type: FieldType): unknown {
   }
 }
 
+// Names that reach an object's prototype instead of a field: `-f '__proto__[CLERK_BAPI_SCOPES]=write'`
+// would otherwise grant scopes to the whole process.
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** `a[b][]=v` → ['a', 'b', ''] ; a plain key → [key]. */
 function keyPath(key: string): string[] {
   const match = /^([^[\]]+)((?:\[[^[\]]*\])*)$/.exec(key);
   if (!match) throw new UsageError(`field name ${JSON.stringify(key)} is not key, key[sub] or key[]`);
   const rest = [...(match[2] ?? '').matchAll(/\[([^[\]]*)\]/g)].map((m) => m[1] ?? '');
-  return [match[1] as string, ...rest];
+  const parts = [match[1] as string, ...rest];
+  const bad = parts.find((part) => PROTOTYPE_KEYS.has(part));
+  if (bad !== undefined) throw new UsageError(`field name ${JSON.stringify(key)}: "${bad}" is not allowed in a field name`);
+  return parts;
+}
+
+/** An object with no prototype: a key is only ever its own field. */
+export function plainObject(): Record<string, unknown> {
+  return Object.create(null) as Record<string, unknown>;
 }
 
 function setField(target: Record<string, unknown>, key: string, value: unknown): void {
@@ -139,7 +186,7 @@ function setField(target: Record<string, unknown>, key: string, value: unknown):
       if (part !== '') throw new UsageError(`field ${key}: cannot mix key[] and key[name]`);
       if (last) node.push(value);
       else {
-        const child: Record<string, unknown> | unknown[] = nextIsArray ? [] : {};
+        const child: Record<string, unknown> | unknown[] = nextIsArray ? [] : plainObject();
         node.push(child);
         node = child;
       }
@@ -149,9 +196,9 @@ function setField(target: Record<string, unknown>, key: string, value: unknown):
     if (last) {
       node[part] = value;
     } else {
-      const existing: unknown = node[part];
+      const existing: unknown = Object.hasOwn(node, part) ? node[part] : undefined;
       if (existing === undefined || existing === null || typeof existing !== 'object') {
-        const child: Record<string, unknown> | unknown[] = nextIsArray ? [] : {};
+        const child: Record<string, unknown> | unknown[] = nextIsArray ? [] : plainObject();
         node[part] = child;
         node = child;
       } else {
@@ -162,6 +209,15 @@ function setField(target: Record<string, unknown>, key: string, value: unknown):
 }
 
 const FORBIDDEN_HEADERS = new Set(['authorization', 'host', 'content-length', 'cookie', 'proxy-authorization', 'transfer-encoding', 'connection']);
+// Headers that would change what the guard approved: the spec version it judged against, how the
+// body is read, or the method a server acts on.
+const JUDGED_HEADERS: Record<string, string> = {
+  'clerk-api-version': 'Choose the version with --api-version (or CLERK_API_VERSION): the guard checks the request against it.',
+  'content-type': 'The content type follows from -d/-f/-F (JSON) or --form (multipart).',
+  'x-http-method-override': 'Give the method itself: bapi-curl METHOD PATH.',
+  'x-http-method': 'Give the method itself: bapi-curl METHOD PATH.',
+  'x-method-override': 'Give the method itself: bapi-curl METHOD PATH.',
+};
 
 export function parseHeader(raw: string): [string, string] {
   const colon = raw.indexOf(':');
@@ -170,12 +226,95 @@ export function parseHeader(raw: string): [string, string] {
   const value = raw.slice(colon + 1).trim();
   if (!/^[a-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) throw new UsageError(`-H: not a header name: ${JSON.stringify(raw.slice(0, colon))}`);
   if (/[\r\n\u0000]/.test(value)) throw new UsageError(`-H ${name}: the value contains a line break`);
+  if (Object.hasOwn(JUDGED_HEADERS, name)) throw new UsageError(`-H ${name} is not allowed: it would change the request the guard judged`, { hints: [JUDGED_HEADERS[name] as string] });
   if (FORBIDDEN_HEADERS.has(name)) {
     throw new UsageError(`-H ${name} is not allowed`, {
       hints: name === 'authorization' ? ['The key is read from CLERK_SECRET_KEY (or .env) and sent for you.'] : [],
     });
   }
   return [name, value];
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  svg: 'image/svg+xml',
+  ico: 'image/x-icon',
+  pdf: 'application/pdf',
+  json: 'application/json',
+  txt: 'text/plain',
+  csv: 'text/csv',
+  pem: 'application/x-pem-file',
+};
+
+/** `k=v`, `k=@file` or `k=@file;type=image/png` (curl's form). */
+export function parseFormField(raw: string, cwd: string): FormField {
+  const [name, value] = splitPair(raw, '--form');
+  if (!value.startsWith('@')) return { name, value };
+  const typed = /^(.*);type=([A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+)$/.exec(value.slice(1));
+  const file = resolve(cwd, typed ? (typed[1] as string) : value.slice(1));
+  const extension = /\.([A-Za-z0-9]+)$/.exec(file)?.[1]?.toLowerCase() ?? '';
+  return { name, file, type: typed ? (typed[2] as string) : (CONTENT_TYPES[extension] ?? 'application/octet-stream') };
+}
+
+/** Reads each form file once (so what is hashed for the approval is what is sent). */
+export function loadForm(form: FormField[]): LoadedFormField[] {
+  return form.map((field) => {
+    if (field.file === undefined) return field;
+    try {
+      return { ...field, content: readFileSync(field.file) };
+    } catch (error) {
+      throw new UsageError(`--form ${field.name}=@${field.file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  });
+}
+
+/**
+ * What the guard sees, and the approval binds, of a multipart request: each field's value, and for a
+ * file its path, type, size and the SHA-256 of its content. A file edited after approval no longer matches.
+ */
+export function formBinding(form: LoadedFormField[], sha256: (data: Buffer) => string): Record<string, string> {
+  const body = plainObject() as Record<string, string>;
+  for (const field of form) {
+    body[field.name] = field.content !== undefined
+      ? `@${field.file} (${field.type ?? 'application/octet-stream'}, ${field.content.length} bytes, sha256:${sha256(field.content)})`
+      : (field.value ?? '');
+  }
+  return body;
+}
+
+/** The JSON type of each top-level field of an endpoint's JSON request body, from the spec. */
+export function bodyFieldTypes(raw: EndpointRaw | undefined, components: SpecDetail['components']): (name: string) => FieldType {
+  const body = deref(raw?.requestBody ?? null, components);
+  const content = isObject(body) && isObject(body.content) ? body.content : {};
+  const media = Object.entries(content).find(([type]) => /json/.test(type))?.[1];
+  const schema = deref(isObject(media) ? media.schema : undefined, components);
+  const properties: Obj = {};
+  const collect = (node: unknown, depth: number) => {
+    const resolved = deref(node, components);
+    if (!isObject(resolved) || depth > 5) return;
+    if (isObject(resolved.properties)) Object.assign(properties, resolved.properties);
+    if (Array.isArray(resolved.allOf)) for (const part of resolved.allOf) collect(part, depth + 1);
+  };
+  collect(schema, 0);
+  const typeOf = (node: unknown, depth = 0): FieldType => {
+    const resolved = deref(node, components);
+    if (!isObject(resolved) || depth > 5) return null;
+    const type = Array.isArray(resolved.type) ? resolved.type.find((t) => t !== 'null') : resolved.type;
+    if (typeof type === 'string' && ['string', 'integer', 'number', 'boolean', 'object', 'array'].includes(type)) return type as FieldType;
+    for (const key of ['allOf', 'oneOf', 'anyOf']) {
+      const list = resolved[key];
+      if (Array.isArray(list)) for (const part of list) {
+        const found = typeOf(part, depth + 1);
+        if (found !== null) return found;
+      }
+    }
+    return null;
+  };
+  return (name) => (name in properties ? typeOf(properties[name]) : null);
 }
 
 /** The call from command-line arguments. */
@@ -192,7 +331,7 @@ export function callFromArgs(args: RawRequestArgs): ApiCall {
   let body: unknown;
   if (args.data !== undefined) {
     const text = args.data.startsWith('@') || args.data === '-' ? readAt(args.data === '-' ? '@-' : args.data, args.cwd, args.readStdin, '-d') : args.data;
-    body = parseJson(text, '-d body');
+    body = parseJsonBody(text, '-d body');
   }
 
   const fields: Array<[string, unknown]> = [];
@@ -211,10 +350,10 @@ export function callFromArgs(args: RawRequestArgs): ApiCall {
   let form: FormField[] | null = null;
   if (args.form.length > 0) {
     if (body !== undefined || fields.length > 0) throw new UsageError('--form cannot be combined with -d, -f or -F');
-    form = args.form.map((raw) => {
-      const [name, value] = splitPair(raw, '--form');
-      return value.startsWith('@') ? { name, file: resolve(args.cwd, value.slice(1)) } : { name, value };
-    });
+    form = args.form.map((raw) => parseFormField(raw, args.cwd));
+    const names = form.map((field) => field.name);
+    const repeated = names.find((name, i) => names.indexOf(name) !== i);
+    if (repeated !== undefined) throw new UsageError(`--form ${repeated} is given twice; give each field once`);
   }
 
   if (fields.length > 0) {
@@ -225,7 +364,7 @@ export function callFromArgs(args: RawRequestArgs): ApiCall {
       if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
         throw new UsageError('-f/-F fields need the -d body to be a JSON object');
       }
-      const merged = (body ?? {}) as Record<string, unknown>;
+      const merged = (body ?? plainObject()) as Record<string, unknown>;
       for (const [key, value] of fields) setField(merged, key, value);
       body = merged;
     }
@@ -259,7 +398,7 @@ function scalar(value: unknown): string {
 
 /** The call from a request JSON on stdin: a guard verdict, or {method, path, query, body}. */
 export function callFromJson(text: string): ApiCall {
-  const parsed = parseJson(text, 'the request on stdin');
+  const parsed = parseJsonBody(text, 'the request on stdin');
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new UsageError('the request on stdin must be a JSON object: {method, path, query, body} or a bapi-guard --json verdict');
   }

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { answerMetaRequest, isMetaRequest, parseFlags, readStdin, runMain, stringFlag, writeLine, type IO } from '../lib/cli.js';
 import { approvalTtl } from '../lib/approvals.js';
-import { parseEndpointArgs, parseEndpointRecord } from '../lib/endpoint-match.js';
+import { crypto } from '../lib/builtins.js';
+import { matchEndpoint, parseEndpointArgs, parseEndpointRecord } from '../lib/endpoint-match.js';
 import { COMMAND_FLAGS } from '../lib/command-flags.js';
 import { UsageError } from '../lib/errors.js';
-import { runGuard, type GuardRequest } from '../lib/guard.js';
-import { visibleEndpoints } from '../lib/spec-index.js';
+import { runGuard, type GuardRequest, type GuardSpec } from '../lib/guard.js';
+import { bodyFieldTypes, callFromArgs, formBinding, loadForm, parseJsonBody, queryPairs, type FieldType } from '../lib/request-args.js';
+import { endpointKey, visibleEndpoints } from '../lib/spec-index.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
 import { isObject } from '../lib/values.js';
 
@@ -25,9 +25,11 @@ version, key), single use and short-lived, which bapi-curl consumes. A GET needs
 
 Options:
   -d, --data JSON|@file|-  the JSON request body, from the argument, a file or stdin
+  -f, --raw-field k=v      a string body field, as bapi-curl -f sends it (repeatable)
+  -F, --field k=v          a typed body field, as bapi-curl -F sends it (repeatable)
   -q, --query k=v          a query parameter (repeatable); a ?query in PATH works too
-  --form k=v|k=@file       a multipart field (repeatable), as bapi-curl --form sends it (the
-                           file itself is not read: the approval binds its name)
+  --form k=v|k=@file       a multipart field (repeatable), as bapi-curl --form sends it; the
+                           approval binds each file's content (its SHA-256), not just its name
   --admin                  bypass the scope check (only that check)
   -y, --yes                confirm a destructive or live write without a prompt
   --json                   print the verdict as JSON on stdout: {allowed, request, endpoint,
@@ -67,8 +69,10 @@ Examples:
 export interface Options {
   args: string[];
   data: string | undefined;
+  rawFields: string[];
+  typedFields: string[];
   query: Array<[string, string]>;
-  form: Array<[string, string]>;
+  form: string[];
   admin: boolean;
   yes: boolean;
   json: boolean;
@@ -86,19 +90,18 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
     if (at <= 0) throw new UsageError(`-q expects NAME=VALUE, got ${JSON.stringify(pair)}`);
     query.push([pair.slice(0, at), pair.slice(at + 1)]);
   }
-  const form: Array<[string, string]> = [];
-  for (const pair of flags.form as string[]) {
-    const at = pair.indexOf('=');
-    if (at <= 0) throw new UsageError(`--form expects NAME=VALUE or NAME=@FILE, got ${JSON.stringify(pair)}`);
-    form.push([pair.slice(0, at), pair.slice(at + 1)]);
-  }
   const data = stringFlag(flags, 'data');
+  const form = flags.form as string[];
   if (data !== undefined && form.length > 0) throw new UsageError('--form cannot be combined with -d');
   const spec = specOptionsFrom(flags, env);
-  if (data === '-' && spec.spec === '-') throw new UsageError('-d - and --spec - both want stdin: give one of them as a file');
+  const typedFields = flags.field as string[];
+  const bodyFromStdin = data === '-' || typedFields.some((field) => /=@-$/.test(field));
+  if (bodyFromStdin && spec.spec === '-') throw new UsageError('-d - and --spec - both want stdin: give one of them as a file');
   return {
     args: flags._.map(String),
     data,
+    rawFields: flags['raw-field'] as string[],
+    typedFields,
     query,
     form,
     admin: flags.admin === true,
@@ -109,86 +112,78 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
   };
 }
 
-function parseBody(text: string, from: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    // The parser may quote the text it choked on; a body can hold passwords, so never echo it.
-    const reason = (error as Error).message.replace(/"(?:[^"\\]|\\.)*"/g, '…');
-    throw new UsageError(`the request body ${from} is not valid JSON: ${reason}`, {
-      hints: [`Give a JSON document, e.g. -d '{"first_name":"Ada"}', -d @body.json or -d - < body.json.`],
+/**
+ * The request from the arguments (read exactly as bapi-curl reads them, so what is checked is what
+ * it sends), or from stdin (`{method, path, query, body}`, a verdict, or `METHOD⇥PATH`).
+ */
+async function readRequest(options: Options, io: IO, spec: GuardSpec, stdin: () => Promise<string | null>): Promise<GuardRequest> {
+  const bodyFromStdin = options.data === '-' || options.typedFields.some((field) => /=@-$/.test(field));
+  const stdinText = bodyFromStdin ? await stdin() : null;
+  if (bodyFromStdin && stdinText === null) throw new UsageError('-d - was given but stdin is empty');
+  const fromArgs = (method: string, path: string): GuardRequest => {
+    const call = callFromArgs({
+      method,
+      path,
+      data: options.data,
+      rawFields: options.rawFields,
+      typedFields: options.typedFields,
+      query: [],
+      form: options.form,
+      headers: [],
+      readStdin: () => stdinText,
+      fieldType: fieldTypesFor(spec, method, path),
+      cwd: io.cwd,
     });
-  }
-}
-
-/** The request from the arguments, or from stdin (`{method, path, query, body}`, a verdict, or `METHOD⇥PATH`). */
-async function readRequest(options: Options, io: IO): Promise<GuardRequest> {
-  let body: unknown;
-  if (options.data === '-') {
-    const text = await readStdin(io);
-    if (text === null) throw new UsageError('-d - was given but stdin is empty');
-    body = parseBody(text, 'on stdin');
-  } else if (options.data !== undefined && options.data.startsWith('@')) {
-    const file = options.data.slice(1);
-    let text: string;
-    try {
-      text = readFileSync(resolve(io.cwd, file), 'utf8');
-    } catch (error) {
-      throw new UsageError(`cannot read the request body from ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
-    body = parseBody(text, `in ${file}`);
-  } else if (options.data !== undefined) {
-    body = parseBody(options.data, 'given with -d');
-  } else if (options.form.length > 0) {
-    // The same shape bapi-curl gives the guard for a multipart request, so the approval matches.
-    const fields: Record<string, string> = {};
-    for (const [name, value] of options.form) fields[name] = value.startsWith('@') ? `@${resolve(io.cwd, value.slice(1))}` : value;
-    body = fields;
-  }
+    const body = call.form ? formBinding(loadForm(call.form), sha256) : call.body;
+    return { method: call.method, path: call.path, query: [...call.query, ...options.query], body };
+  };
   if (options.args.length > 0) {
     const input = parseEndpointArgs(options.args);
-    return { method: input.method, path: input.origin ? `${input.origin}${input.path}` : input.path, query: options.query, body };
+    return fromArgs(input.method, input.origin ? `${input.origin}${input.path}` : input.path);
   }
-  const text = options.data === '-' || options.spec.spec === '-' ? null : await readStdin(io);
+  const text = bodyFromStdin || options.spec.spec === '-' ? null : await stdin();
   if (text === null) throw new UsageError('missing METHOD and PATH', { hints: ['Run bapi-guard --help for usage.'] });
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
-    let document: unknown;
-    try {
-      document = JSON.parse(trimmed);
-    } catch (error) {
-      throw new UsageError(`stdin is not valid JSON: ${(error as Error).message}`);
-    }
+    const document = parseJsonBody(trimmed, 'stdin');
     const request = isObject(document) && isObject(document.request) ? document.request : document;
     if (isObject(request) && typeof request.method === 'string' && typeof request.path === 'string') {
-      const query = Array.isArray(request.query)
-        ? request.query.filter((p): p is [string, string] => Array.isArray(p) && p.length === 2).map(([k, v]): [string, string] => [String(k), String(v)])
-        : isObject(request.query)
-          ? Object.entries(request.query).map(([k, v]): [string, string] => [k, String(v)])
-          : [];
+      const given = fromArgs(request.method, request.path);
       const stdinBody = request.body === null || request.body === undefined ? undefined : request.body;
-      if (body !== undefined && stdinBody !== undefined) throw new UsageError('the body was given twice: with -d and in the request on stdin');
-      return { method: request.method.toUpperCase(), path: request.path, query: [...query, ...options.query], body: body ?? stdinBody };
+      if (given.body !== undefined && stdinBody !== undefined) throw new UsageError('the body was given twice: with -d and in the request on stdin');
+      return { ...given, query: [...queryPairs(request.query, 'query on stdin'), ...given.query], body: given.body ?? stdinBody };
     }
   }
   const input = parseEndpointRecord(text);
-  return { method: input.method, path: input.path, query: options.query, body };
+  return fromArgs(input.method, input.path);
+}
+
+function fieldTypesFor(spec: GuardSpec, method: string, path: string): (name: string) => FieldType {
+  let match;
+  try {
+    match = matchEndpoint(spec.endpoints, { method, path });
+  } catch {
+    match = null;
+  }
+  return match ? bodyFieldTypes(spec.detail.endpoints[endpointKey(match.endpoint.method, match.endpoint.path)], spec.detail.components) : () => null;
+}
+
+function sha256(data: Buffer): string {
+  return crypto().createHash('sha256').update(data).digest('hex');
 }
 
 export async function main(argv: string[], io: IO): Promise<number> {
   const options = parseArgs(argv, io.env);
   if (isMetaRequest(options)) return answerMetaRequest(options, USAGE, io);
   const ttlSeconds = approvalTtl(options.ttl, io.env);
-  const request = await readRequest(options, io);
-  const stdinSpec = options.spec.spec === '-' ? await readStdin(io) : undefined;
+  let stdinRead: Promise<string | null> | null = null;
+  const stdin = () => (stdinRead ??= readStdin(io));
+  const stdinSpec = options.spec.spec === '-' ? await stdin() : undefined;
   const selected = await selectSpec(options.spec, io, stdinSpec);
   const detail = await selected.loadDetail();
-  const outcome = await runGuard(
-    request,
-    { endpoints: visibleEndpoints(selected.summary, options.spec.includePlatform), detail, version: selected.version },
-    io,
-    { admin: options.admin, yes: options.yes, ttlSeconds },
-  );
+  const spec: GuardSpec = { endpoints: visibleEndpoints(selected.summary, options.spec.includePlatform), detail, version: selected.version, fromFile: selected.store === null };
+  const request = await readRequest(options, io, spec, stdin);
+  const outcome = await runGuard(request, spec, io, { admin: options.admin, yes: options.yes, ttlSeconds });
   if (options.json) writeLine(io.stdout, JSON.stringify(outcome.verdict, null, 2));
   return outcome.exitCode;
 }

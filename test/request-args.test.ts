@@ -6,6 +6,11 @@ import { describe, it } from 'node:test';
 import { UsageError } from '../lib/errors.js';
 import { callFromArgs, callFromJson, parseHeader, redactBody, typedValue, type RawRequestArgs } from '../lib/request-args.js';
 
+/** The body as JSON sees it: built bodies have no prototype, which deepEqual would otherwise compare. */
+function plain(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value));
+}
+
 function args(extra: Partial<RawRequestArgs>): RawRequestArgs {
   return { method: 'POST', path: '/users', rawFields: [], typedFields: [], query: [], form: [], headers: [], cwd: tmpdir(), ...extra };
 }
@@ -13,13 +18,14 @@ function args(extra: Partial<RawRequestArgs>): RawRequestArgs {
 describe('callFromArgs', () => {
   it('builds a JSON body from -f and -F, nesting key[sub] and key[]', () => {
     const call = callFromArgs(args({ rawFields: ['first_name=1906', 'public_metadata[plan]=pro'], typedFields: ['email_address[]=a@b.co', 'email_address[]=c@d.co', 'skip_password_checks=true', 'public_metadata[seats]=5', 'x=null'] }));
-    assert.deepEqual(call.body, { first_name: '1906', public_metadata: { plan: 'pro', seats: 5 }, email_address: ['a@b.co', 'c@d.co'], skip_password_checks: true, x: null });
+    assert.deepEqual(plain(call.body), { first_name: '1906', public_metadata: { plan: 'pro', seats: 5 }, email_address: ['a@b.co', 'c@d.co'], skip_password_checks: true, x: null });
+    assert.equal(Object.getPrototypeOf(call.body), null, 'a body built from fields has no prototype');
   });
 
   it('types -F by the spec where it knows the field', () => {
     const fieldType = (name: string) => (name === 'first_name' ? 'string' : name === 'public_metadata' ? 'object' : null) as never;
     const call = callFromArgs(args({ typedFields: ['first_name=1906', 'public_metadata={"a":[1]}', 'n=12'], fieldType }));
-    assert.deepEqual(call.body, { first_name: '1906', public_metadata: { a: [1] }, n: 12 });
+    assert.deepEqual(plain(call.body), { first_name: '1906', public_metadata: { a: [1] }, n: 12 });
     assert.throws(() => callFromArgs(args({ typedFields: ['public_metadata={oops'], fieldType })), UsageError);
   });
 
@@ -43,8 +49,29 @@ describe('callFromArgs', () => {
 
   it('parses --form fields and refuses mixing them with a JSON body', () => {
     const call = callFromArgs(args({ path: '/users/u/profile_image', form: ['file=@avatar.png', 'note=hi'], cwd: '/tmp' }));
-    assert.deepEqual(call.form, [{ name: 'file', file: '/tmp/avatar.png' }, { name: 'note', value: 'hi' }]);
+    assert.deepEqual(call.form, [{ name: 'file', file: '/tmp/avatar.png', type: 'image/png' }, { name: 'note', value: 'hi' }]);
+    const typed = callFromArgs(args({ path: '/users/u/profile_image', form: ['file=@photo.bin;type=image/jpeg'], cwd: '/tmp' }));
+    assert.deepEqual(typed.form, [{ name: 'file', file: '/tmp/photo.bin', type: 'image/jpeg' }]);
+    assert.throws(() => callFromArgs(args({ form: ['file=@a.png', 'file=@b.png'] })), /given twice/);
     assert.throws(() => callFromArgs(args({ form: ['file=@a'], data: '{}' })), UsageError);
+  });
+
+  it('refuses field names that reach a prototype, and leaves Object.prototype alone', () => {
+    for (const key of ['__proto__[CLERK_BAPI_SCOPES]', 'constructor[prototype][x]', 'a[__proto__][b]', 'prototype', '__proto__']) {
+      assert.throws(() => callFromArgs(args({ rawFields: [`${key}=write,delete`] })), /is not allowed in a field name/, key);
+      assert.throws(() => callFromArgs(args({ typedFields: [`${key}=1`] })), /is not allowed in a field name/, key);
+    }
+    assert.equal(({} as Record<string, unknown>).CLERK_BAPI_SCOPES, undefined);
+    // A -d body that has a "__proto__" key keeps it as a field, and a field merged under it does not climb.
+    const call = callFromArgs(args({ data: '{"__proto__":{"x":1}}', rawFields: ['first_name=A'] }));
+    assert.deepEqual(Object.keys(call.body as object).sort(), ['__proto__', 'first_name']);
+    assert.equal(({} as Record<string, unknown>).x, undefined);
+  });
+
+  it('refuses a body nested deeper than 64 levels (exit 2, not a stack overflow)', () => {
+    const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+    assert.throws(() => callFromArgs(args({ data: deep })), (error: Error) => error instanceof UsageError && /nests deeper than 64/.test(error.message));
+    assert.doesNotThrow(() => callFromArgs(args({ data: `${'['.repeat(60)}${']'.repeat(60)}` })));
   });
 
   it('refuses an unknown method and malformed pairs', () => {
@@ -58,6 +85,12 @@ describe('parseHeader', () => {
   it('lower-cases the name and refuses Authorization, Host and line breaks', () => {
     assert.deepEqual(parseHeader('X-Trace:  abc '), ['x-trace', 'abc']);
     for (const raw of ['Authorization: Bearer x', 'host: x', 'no colon', 'X: a\r\nEvil: 1', 'Bad Name: x']) assert.throws(() => parseHeader(raw), UsageError, raw);
+  });
+
+  it('refuses headers that would change the judged request: version, content type, method override', () => {
+    for (const raw of ['Clerk-API-Version: 2021-02-05', 'Content-Type: text/plain', 'X-HTTP-Method-Override: DELETE', 'x-method-override: DELETE']) {
+      assert.throws(() => parseHeader(raw), /would change the request the guard judged/, raw);
+    }
   });
 });
 
