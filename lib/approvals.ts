@@ -1,6 +1,9 @@
 // Approvals: the guard's permission for one exact write. Bound to the method, concrete path, query,
-// body, spec version and key fingerprint; single-use (claimed by an atomic rename), short-lived, and
-// sealed with an HMAC under a per-state-directory secret so an edited approval is refused.
+// body, spec version and the digest of the spec that judged it, the API origin and the key
+// fingerprint; single-use (claimed by an atomic rename, and its id recorded as used so that a copy
+// or a restored file is refused too), short-lived (an expiry is never read as later than the
+// maximum lifetime), and sealed with an HMAC under a per-state-directory secret so an edited
+// approval is refused.
 import { linkSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
@@ -10,9 +13,11 @@ import { crypto } from './builtins.js';
 export const APPROVAL_TTL_VARIABLE = 'CLERK_BAPI_APPROVAL_TTL';
 export const DEFAULT_APPROVAL_TTL_SECONDS = 300;
 export const MAX_APPROVAL_TTL_SECONDS = 3600;
-const APPROVAL_FORMAT = 1;
+const APPROVAL_FORMAT = 2;
 const SECRET_FILE = 'approval-secret';
 const APPROVALS_DIR = 'approvals';
+/** One empty file per approval id that was used: created exclusively, so an id is used once however many copies of its file exist. */
+const USED_DIR = 'approvals-used';
 
 /** The request an approval is for: what the executor will send. */
 export interface ApprovalRequest {
@@ -24,6 +29,10 @@ export interface ApprovalRequest {
   body: unknown;
   /** Spec version the request was checked against (also the Clerk-API-Version header). */
   version: string;
+  /** The digest of the spec document that judged it (a --spec file with the same version label is another spec). */
+  specDigest: string;
+  /** The API origin it goes to (CLERK_API_URL's scheme, host and port). */
+  origin: string;
   keyFingerprint: string;
 }
 
@@ -38,6 +47,8 @@ export interface Approval {
   /** A hash of the canonical body; the body itself (which may hold passwords) is never stored. */
   bodyHash: string | null;
   version: string;
+  specDigest: string;
+  origin: string;
   keyFingerprint: string;
   /** The endpoint template, for people reading the file. */
   endpoint: string | null;
@@ -62,7 +73,8 @@ export function canonicalJson(value: unknown): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value !== null && typeof value === 'object') {
-    const sorted: Record<string, unknown> = {};
+    // Prototype-less, so that a "__proto__" key is a key like any other and not a prototype to set.
+    const sorted = Object.create(null) as Record<string, unknown>;
     for (const key of Object.keys(value).sort()) {
       const item = (value as Record<string, unknown>)[key];
       if (item !== undefined) sorted[key] = sortKeys(item);
@@ -106,6 +118,8 @@ export function requestDigest(request: ApprovalRequest): string {
       query: canonicalQuery(request.query),
       body: bodyHash(request.body),
       version: request.version,
+      spec: request.specDigest,
+      origin: request.origin,
       key: request.keyFingerprint,
     }),
   )}`;
@@ -190,6 +204,8 @@ export function createApproval(stateDir: string, request: ApprovalRequest, optio
     query: canonicalQuery(request.query),
     bodyHash: bodyHash(request.body),
     version: request.version,
+    specDigest: request.specDigest,
+    origin: request.origin,
     keyFingerprint: request.keyFingerprint,
     endpoint: options.endpoint ?? null,
     destructive: options.destructive ?? false,
@@ -210,12 +226,39 @@ function readApproval(path: string): { text: string; approval: Approval } | null
   }
 }
 
-function isExpired(approval: Approval, now: Date): boolean {
+// A clock a little ahead on the issuing side is not a forgery.
+const CLOCK_SKEW_MS = 60_000;
+
+/** When it really expires: its expiry, but never later than the maximum lifetime after its creation. */
+function effectiveExpiry(approval: Approval): number {
+  const created = Date.parse(approval.createdAt);
   const expires = Date.parse(approval.expiresAt);
-  return Number.isNaN(expires) || expires <= now.getTime();
+  if (Number.isNaN(created) || Number.isNaN(expires)) return -Infinity;
+  return Math.min(expires, created + MAX_APPROVAL_TTL_SECONDS * 1000);
+}
+
+function isExpired(approval: Approval, now: Date): boolean {
+  return effectiveExpiry(approval) <= now.getTime();
+}
+
+/** Expired, or not believable: created in the future. */
+function isUnusable(approval: Approval, now: Date): boolean {
+  return isExpired(approval, now) || Date.parse(approval.createdAt) > now.getTime() + CLOCK_SKEW_MS;
 }
 
 const ID_PATTERN = /^apv_[0-9a-f]{24}$/;
+
+/** Records `id` as used; false when it already was (a copied or restored approval file). */
+function markUsed(stateDir: string, id: string): boolean {
+  const dir = stateSubdir(stateDir, USED_DIR);
+  try {
+    writeFileSync(join(dir, id), '', { mode: 0o600, flag: 'wx' });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
 
 /** Removes expired approvals and abandoned claims; never fails the caller. */
 export function pruneApprovals(stateDir: string, now = new Date()): void {
@@ -235,6 +278,22 @@ export function pruneApprovals(stateDir: string, now = new Date()): void {
       } else if (now.getTime() - statSync(path).mtimeMs > 3600_000) {
         rmSync(path, { force: true });
       }
+    } catch {
+      // Another process got there first.
+    }
+  }
+  // A used id matters while its approval could still be believed: at most the maximum lifetime after its creation.
+  const usedDir = join(stateDir, USED_DIR);
+  let used: string[];
+  try {
+    used = readdirSync(usedDir);
+  } catch {
+    return;
+  }
+  for (const name of used) {
+    try {
+      const path = join(usedDir, name);
+      if (now.getTime() - statSync(path).mtimeMs > MAX_APPROVAL_TTL_SECONDS * 1000 + 2 * CLOCK_SKEW_MS) rmSync(path, { force: true });
     } catch {
       // Another process got there first.
     }
@@ -292,8 +351,8 @@ export function consumeApproval(stateDir: string, request: ApprovalRequest, opti
       if (options.id !== undefined) fail('mismatch', `approval ${approval.id} is for ${approval.method} ${approval.path} (spec ${approval.version}), not for this exact request (method, path, query, body, spec version and key must all match)`);
       continue;
     }
-    if (isExpired(approval, now)) {
-      fail('expired', `approval ${approval.id} expired at ${approval.expiresAt}`);
+    if (isUnusable(approval, now)) {
+      fail('expired', `approval ${approval.id} expired at ${new Date(Math.max(0, effectiveExpiry(approval))).toISOString()}`);
       continue;
     }
     const claimed = `${path}.claimed.${process.pid}.${crypto().randomBytes(4).toString('hex')}`;
@@ -301,6 +360,11 @@ export function consumeApproval(stateDir: string, request: ApprovalRequest, opti
       renameSync(path, claimed);
     } catch {
       fail('consumed', `approval ${approval.id} was used by another process`);
+      continue;
+    }
+    if (!markUsed(stateDir, approval.id)) {
+      rmSync(claimed, { force: true });
+      fail('consumed', `approval ${approval.id} was already used; an approval is good for one request`);
       continue;
     }
     let after: string | null = null;

@@ -10,12 +10,14 @@ import { ConfirmationError, EXIT, PolicyError, ToolkitError, UsageError } from '
 import { adviseMetadata, metadataTable, type MetadataAdvice } from './metadata-advice.js';
 import { deprecatedProperties, deref, validateValue, type SchemaProblem } from './schema-validate.js';
 import { checkScopes, isWriteMethod, parseScopes, SCOPES_VARIABLE, type ScopeCheck } from './scopes.js';
-import { findSecretKey, KEY_HINTS, type KeyInfo, type SecretKey } from './secret-key.js';
+import { findSecretKey, KEY_HINTS, redactSecret, type KeyInfo, type SecretKey } from './secret-key.js';
+import { resolveBaseUrl } from './http-client.js';
 import { endpointKey, type EndpointRaw, type EndpointSummary, type SpecDetail } from './spec-index.js';
 import { defaultStateDir } from './state-dir.js';
 import { isObject } from './values.js';
 
 // The executor's whole interface lives here: evaluate/runGuard/authorizeWrite, and the approvals.
+export { redactSecret } from './secret-key.js';
 export { consumeApproval, createApproval, type Approval, type ApprovalRequest, type ConsumeResult } from './approvals.js';
 
 export const SCOPE_REFUSAL = 'This is a write operation and your current scopes may not allow it. Rerun with --admin to bypass?';
@@ -42,6 +44,8 @@ export interface GuardContext {
   endpoints: EndpointSummary[];
   detail: SpecDetail;
   version: string;
+  /** The spec is a --spec file or stdin, not a published version from the store. */
+  specFromFile?: boolean;
   env: Record<string, string | undefined>;
   keyInfo: KeyInfo;
   admin: boolean;
@@ -144,6 +148,8 @@ function checkRequest(request: GuardRequest, context: GuardContext): RequestChec
   for (const name of placeholders) result.problems.push({ path: `path.${name}`, message: `path parameter {${name}} needs a concrete value (e.g. /users/user_123, not /users/{user_id})` });
   for (const [name, value] of Object.entries(result.match.pathParams)) {
     if (value.trim() === '') result.problems.push({ path: `path.${name}`, message: 'path parameter is empty' });
+    // The toolkit's own examples print `<user_id>`; a template gives `{user_id}`: neither is an id.
+    else if (/^<[^>]*>$|^\{[^}]*\}$/.test(value.trim())) result.problems.push({ path: `path.${name}`, message: `fill in ${name}: ${value} is a placeholder, not an id` });
   }
 
   const parameters = (raw?.parameters ?? []).map((p) => deref(p, components)).filter(isObject);
@@ -311,6 +317,10 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
   const reasons: string[] = [];
   if (write && destructive) reasons.push('it destroys data irreversibly');
   if (write && key.kind === 'live') reasons.push('it writes to a LIVE (production) instance');
+  if (write && context.specFromFile) {
+    warnings.push(`this request was checked against a spec given with --spec, not a published version of Clerk's spec`);
+    if (key.kind === 'live') reasons.push('it was checked against a --spec file, not a published spec');
+  }
   const confirmation: Verdict['confirmation'] = {
     required: reasons.length > 0,
     reasons,
@@ -356,18 +366,6 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
   };
 }
 
-/** `value` with every occurrence of `secret` in its strings replaced (a key pasted into a body is never echoed). */
-export function redactSecret<T>(value: T, secret: string | null, replacement = '[REDACTED]'): T {
-  if (secret === null || secret.length < 8) return value;
-  const walk = (item: unknown): unknown => {
-    if (typeof item === 'string') return item.includes(secret) ? item.split(secret).join(replacement) : item;
-    if (Array.isArray(item)) return item.map(walk);
-    if (item !== null && typeof item === 'object') return Object.fromEntries(Object.entries(item).map(([k, v]) => [walk(k) as string, walk(v)]));
-    return item;
-  };
-  return walk(value) as T;
-}
-
 /** The verdict after a person answered the prompt: allowed when they typed the expected answer. */
 export function applyConfirmation(verdict: Verdict, answer: string | null): Verdict {
   if (!verdict.confirmation.pending) return verdict;
@@ -395,6 +393,22 @@ export interface GuardSpec {
   endpoints: EndpointSummary[];
   detail: SpecDetail;
   version: string;
+  /** A --spec file or stdin rather than the store: marked in the verdict, and bound by its digest like any spec. */
+  fromFile?: boolean;
+}
+
+/** The spec document's digest (its blob sha), which an approval binds besides the version label. */
+function specDigest(spec: GuardSpec): string {
+  return `${spec.fromFile === true ? 'file' : 'store'}:${spec.detail.sha}`;
+}
+
+/** The API origin a write goes to, which an approval binds; an invalid CLERK_API_URL is the executor's to report. */
+function apiOrigin(env: Record<string, string | undefined>): string {
+  try {
+    return resolveBaseUrl(env.CLERK_API_URL).origin;
+  } catch {
+    return 'invalid';
+  }
 }
 
 export interface RunGuardOptions {
@@ -425,13 +439,15 @@ export interface GuardOutcome {
   exitCode: number;
 }
 
-export function approvalRequestFor(verdict: Verdict, keyFingerprint: string): ApprovalRequest {
+export function approvalRequestFor(verdict: Verdict, spec: GuardSpec, env: Record<string, string | undefined>, keyFingerprint: string): ApprovalRequest {
   return {
     method: verdict.request.method,
     path: verdict.request.path,
     query: verdict.request.query,
     body: verdict.request.body === null ? undefined : verdict.request.body,
     version: verdict.version,
+    specDigest: specDigest(spec),
+    origin: apiOrigin(env),
     keyFingerprint,
   };
 }
@@ -448,6 +464,7 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
     endpoints: spec.endpoints,
     detail: spec.detail,
     version: spec.version,
+    specFromFile: spec.fromFile === true,
     env: io.env,
     keyInfo: key.info,
     admin: options.admin ?? false,
@@ -468,7 +485,7 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
   let approval: Approval | null = null;
   if (verdict.allowed && verdict.write && (options.issueApproval ?? true) && key.info.fingerprint) {
     const ttlSeconds = options.ttlSeconds ?? approvalTtl(undefined, io.env);
-    approval = createApproval(options.stateDir ?? defaultStateDir(io.env, io.cwd), approvalRequestFor(verdict, key.info.fingerprint), {
+    approval = createApproval(options.stateDir ?? defaultStateDir(io.env, io.cwd), approvalRequestFor(verdict, spec, io.env, key.info.fingerprint), {
       ttlSeconds,
       ...(options.now ? { now: options.now } : {}),
       endpoint: verdict.endpoint ? `${verdict.endpoint.method} ${verdict.endpoint.path}` : null,
@@ -522,7 +539,16 @@ export async function authorizeWrite(request: GuardRequest, spec: GuardSpec, io:
     if (target) {
       const consumed = consumeApproval(
         options.stateDir ?? defaultStateDir(io.env, io.cwd),
-        { method, path: target.path, query: [...target.query, ...request.query], body: request.body, version: spec.version, keyFingerprint: key.info.fingerprint },
+        {
+          method,
+          path: target.path,
+          query: [...target.query, ...request.query],
+          body: request.body,
+          version: spec.version,
+          specDigest: specDigest(spec),
+          origin: apiOrigin(io.env),
+          keyFingerprint: key.info.fingerprint,
+        },
         { ...(options.approvalId ? { id: options.approvalId } : {}), ...(options.now ? { now: options.now } : {}) },
       );
       if (consumed.ok) return { allowed: true, exitCode: EXIT.ok, key, approval: consumed.approval, approvalProblem: null, verdict: null };

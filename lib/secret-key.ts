@@ -160,3 +160,30 @@ export const KEY_HINTS = [
   `Set ${KEY_VARIABLE} in the environment (export ${KEY_VARIABLE}=sk_test_…), or in a .env / .env.local file`,
   'in this directory or a parent up to the repository root. Find it in the Clerk Dashboard under API keys.',
 ];
+
+/** `value` with every occurrence of `secret` in its strings replaced (a key pasted into a body is never echoed). */
+export function redactSecret<T>(value: T, secret: string | null, replacement = '[REDACTED]'): T {
+  if (secret === null || secret.length < 8) return value;
+  const walk = (item: unknown): unknown => {
+    if (typeof item === 'string') return item.includes(secret) ? item.split(secret).join(replacement) : item;
+    if (Array.isArray(item)) return item.map(walk);
+    if (item !== null && typeof item === 'object') return Object.fromEntries(Object.entries(item).map(([k, v]) => [walk(k) as string, walk(v)]));
+    return item;
+  };
+  return walk(value) as T;
+}
+
+/**
+ * `stream` with the key replaced by its masked form in everything written to it: a server that
+ * echoes the key (in an error message, a trace id, a page title) must not make the toolkit print it.
+ */
+export function redactingStream<S extends { write(chunk: string): unknown }>(stream: S, secret: string | null, replacement: string): S {
+  if (secret === null || secret.length < 8) return stream;
+  return new Proxy(stream, {
+    get(target, property, receiver) {
+      if (property === 'write') return (chunk: string) => target.write(typeof chunk === 'string' && chunk.includes(secret) ? chunk.split(secret).join(replacement) : chunk);
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}

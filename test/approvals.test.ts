@@ -18,6 +18,8 @@ function request(overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
     query: [['a', '1'], ['b', '2']],
     body: { first_name: 'Ada', public_metadata: { x: 1, y: [1, 2] } },
     version: '2025-11-10',
+    specDigest: 'store:0123456789abcdef0123456789abcdef01234567',
+    origin: 'https://api.clerk.com',
     keyFingerprint: keyFingerprint(key),
     ...overrides,
   };
@@ -68,12 +70,52 @@ describe('approvals', () => {
       request({ body: { first_name: 'Ada', public_metadata: { x: 1, y: [2, 1] } } }),
       request({ body: undefined }),
       request({ version: '2025-04-10' }),
+      request({ specDigest: 'file:fedcba9876543210fedcba9876543210fedcba98' }),
+      request({ origin: 'http://127.0.0.1:8080' }),
       request({ keyFingerprint: keyFingerprint(other) }),
     ]) {
       assert.notEqual(requestDigest(changed), requestDigest(request()));
       assert.equal(consumeApproval(dir, changed).ok, false);
     }
     assert.equal(consumeApproval(dir, request()).ok, true);
+  });
+
+  test('a "__proto__" key in the body is bound like any other key', () => {
+    const plain = request({ body: JSON.parse('{"first_name":"Ada"}') });
+    const polluted = request({ body: JSON.parse('{"first_name":"Ada","__proto__":{"public_metadata":{"role":"admin"}}}') });
+    assert.notEqual(requestDigest(polluted), requestDigest(plain));
+    assert.match(canonicalJson(polluted.body), /"__proto__":\{"public_metadata"/);
+    const dir = stateDir();
+    createApproval(dir, plain);
+    assert.equal(consumeApproval(dir, polluted).ok, false);
+    assert.equal(({} as Record<string, unknown>).public_metadata, undefined, 'no prototype was touched');
+  });
+
+  test('single use per id: a copied or restored approval file is refused', () => {
+    const dir = stateDir();
+    const approval = createApproval(dir, request());
+    const file = join(dir, 'approvals', `${approval.id}.json`);
+    const text = readFileSync(file, 'utf8');
+    assert.equal(consumeApproval(dir, request()).ok, true);
+    writeFileSync(file, text, { mode: 0o600 });
+    writeFileSync(join(dir, 'approvals', `copy.json`), text, { mode: 0o600 });
+    const again = consumeApproval(dir, request());
+    assert.equal(!again.ok && again.reason, 'consumed');
+    assert.equal(consumeApproval(dir, request(), { id: approval.id }).ok, false);
+  });
+
+  test('an expiry beyond the maximum lifetime is read as the maximum', () => {
+    const dir = stateDir();
+    const now = new Date('2030-01-01T00:00:00Z');
+    // Sealed with the directory's own secret, as a forger who can read it would.
+    createApproval(dir, request(), { now, ttlSeconds: 10 * 365 * 86400 });
+    const later = consumeApproval(dir, request(), { now: new Date(now.getTime() + 3601_000) });
+    assert.equal(!later.ok && later.reason, 'expired');
+    const future = createApproval(stateDir(), request(), { now: new Date(now.getTime() + 86400_000) });
+    assert.ok(future.createdAt > now.toISOString());
+    const dir2 = stateDir();
+    createApproval(dir2, request(), { now: new Date(now.getTime() + 86400_000) });
+    assert.equal(consumeApproval(dir2, request(), { now }).ok, false, 'an approval created in the future is not believed');
   });
 
   test('an explicit id for another request is a mismatch and stays usable', () => {

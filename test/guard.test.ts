@@ -322,7 +322,7 @@ describe('guard: runGuard and authorizeWrite (I/O around the decision)', () => {
     assertNoKey(io.err.join('') + JSON.stringify(outcome.verdict), 'output');
     // The approval is bound to this key: another key cannot use it.
     const other = consumeApproval(state, {
-      method: 'PATCH', path: '/users/user_1', query: [], body: { first_name: 'Ada' }, version: VERSION, keyFingerprint: keyFingerprint(LIVE_KEY),
+      method: 'PATCH', path: '/users/user_1', query: [], body: { first_name: 'Ada' }, version: VERSION, specDigest: `store:${spec.detail.sha}`, origin: 'https://api.clerk.com', keyFingerprint: keyFingerprint(LIVE_KEY),
     });
     assert.equal(other.ok, false);
   });
