@@ -1,4 +1,4 @@
-// The audit log: one JSON line per write sent (or attempted) to Clerk, in the state directory.
+// The audit log: JSON lines in the state directory, one before each write is sent and one with its outcome.
 // It says what was done and with which approval and key, never the key or the body's values.
 import { appendFileSync, chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,12 @@ export const AUDIT_FILE = 'audit.log';
 
 export interface AuditEntry {
   time: string;
+  /**
+   * `sending`: written before the request leaves (a write that cannot be recorded is not sent);
+   * `answered` or `failed`: its outcome. A `sending` line with no outcome after it is a write whose
+   * fate is unknown (the process died, or the outcome could not be written).
+   */
+  event: 'sending' | 'answered' | 'failed';
   method: string;
   path: string;
   query: Array<[string, string]>;

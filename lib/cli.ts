@@ -1,6 +1,6 @@
 // What every command shares: its streams and environment (passed in, so tests can fake them),
 // argument parsing that refuses unknown flags, stdin reading, colour, and mapping errors to exit codes.
-import { fstatSync, readFileSync, realpathSync, statSync, writeSync } from 'node:fs';
+import { fstatSync, readSync, realpathSync, statSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import minimist from 'minimist';
 import { EXIT, ToolkitError, UsageError } from './errors.js';
@@ -26,16 +26,26 @@ export interface IO {
 }
 
 export function processIO(): IO {
-  return { stdin: lazyStdin(), stdout: lazyStdout(), stderr: lazyStderr(), env: process.env, cwd: process.cwd() };
+  return { stdin: lazyStdin(), stdout: lazyStdout(), stderr: lazyStderr(), env: ownEnvironment(process.env), cwd: process.cwd() };
 }
 
-/** process.stderr, built only when something is written or asked of it. */
+/**
+ * The environment as a prototype-less copy: a variable is set only when it is really set. Reading
+ * process.env falls back to Object.prototype, so a polluted prototype could otherwise grant scopes.
+ */
+export function ownEnvironment(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const own: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>;
+  for (const name of Object.keys(env)) own[name] = env[name];
+  return own;
+}
+
+/** process.stderr, built only when something is written or asked of it. Everything on it is for people: controls are escaped. */
 function lazyStderr(): OutStream {
   return {
     get isTTY() {
       return process.stderr.isTTY === true;
     },
-    write: (chunk: string) => process.stderr.write(chunk),
+    write: (chunk: string) => process.stderr.write(escapeForTerminal(chunk)),
   };
 }
 
@@ -82,7 +92,9 @@ function lazyStdout(): OutStream {
     },
     write(chunk: string): boolean {
       kind ??= fdKind(1);
-      if (kind === 'tty' || stream) return fallback().write(chunk);
+      // A terminal shows what a server sent; it must not act on it. Pipes and files get the bytes as they are.
+      if (kind === 'tty') return fallback().write(escapeForTerminal(chunk));
+      if (stream) return fallback().write(chunk);
       const bytes = Buffer.from(chunk);
       let offset = 0;
       try {
@@ -119,9 +131,15 @@ function lazyStdin(): InStream {
       const mode = classify();
       if (mode === 'none') return;
       if (mode === 'data') {
+        // In chunks, so that a reader can stop an endless input (`</dev/zero`).
+        // A non-blocking pipe says EAGAIN when it has nothing yet: the rest comes through process.stdin.
+        const buffer = Buffer.allocUnsafe(1 << 20);
         try {
-          yield readFileSync(0);
-          return;
+          for (;;) {
+            const read = readSync(0, buffer, 0, buffer.length, null);
+            if (read === 0) return;
+            yield Buffer.from(buffer.subarray(0, read));
+          }
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
         }
@@ -187,6 +205,8 @@ export function stringFlag(flags: ParsedFlags, name: string): string | undefined
   return value;
 }
 
+export const MAX_STDIN_BYTES = 64 * 1024 * 1024;
+
 /**
  * Reads stdin when it is a pipe or a file. A terminal, or an empty stdin (`</dev/null`), counts as
  * no input, so a command run from a script with a closed stdin behaves as from a terminal.
@@ -194,7 +214,14 @@ export function stringFlag(flags: ParsedFlags, name: string): string | undefined
 export async function readStdin(io: IO): Promise<string | null> {
   if (io.stdin.isTTY) return null;
   const chunks: Buffer[] = [];
-  for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  let size = 0;
+  for await (const chunk of io.stdin) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += bytes.length;
+    // A request, a spec or a record is far smaller; `</dev/zero` must not fill the memory.
+    if (size > MAX_STDIN_BYTES) throw new UsageError(`stdin holds more than ${MAX_STDIN_BYTES / 1024 / 1024} MB; give a file instead`);
+    chunks.push(bytes);
+  }
   const text = Buffer.concat(chunks).toString('utf8');
   return text.trim() === '' ? null : text;
 }
@@ -218,6 +245,50 @@ export function colorsFor(stream: OutStream, env: IO['env']): Colors {
   const on = colorEnabled(stream, env);
   const wrap = (open: number, close: number) => (s: string) => (on ? `\u001b[${open}m${s}\u001b[${close}m` : s);
   return { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39), cyan: wrap(36, 39) };
+}
+
+// Text that reaches a person's terminal: what a server, a spec or a body key says is shown, never
+// obeyed. A metadata key holding `ESC[40A ESC[J` must not erase the report above a confirmation
+// prompt, and a right-to-left override must not reorder a path. The toolkit's own colours (a small
+// fixed set of SGR codes) and the progress line's leading carriage return are the only controls
+// that pass.
+
+// C0 controls but tab and newline, DEL, C1 controls, and Unicode's bidirectional overrides/isolates.
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+// The SGR codes `colorsFor` writes: bold, dim, their reset, red, green, yellow, cyan, default colour.
+const OWN_COLOUR = /^\u001b\[(?:1|2|22|31|32|33|36|39)m/;
+// The --paginate progress line: `\r` + text, and `\r` + spaces + `\r` to erase it.
+const PROGRESS = /^\r[^\u0000-\u001f\u007f-\u009f]*\r?$/;
+
+function escapeOne(char: string): string {
+  const code = char.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/** `text` with every control character shown as an escape (`\x1b`), so a terminal displays it instead of acting on it. */
+export function escapeControls(text: string): string {
+  return text.replace(UNSAFE, escapeOne);
+}
+
+/** Like escapeControls, but the toolkit's own colour codes (those colorsFor writes) and progress line pass. For a stream's chunks. */
+export function escapeForTerminal(chunk: string): string {
+  if (PROGRESS.test(chunk)) return chunk;
+  UNSAFE.lastIndex = 0;
+  if (!UNSAFE.test(chunk)) return chunk;
+  let out = '';
+  for (let i = 0; i < chunk.length; i++) {
+    const char = chunk[i] as string;
+    if (char === '\u001b') {
+      const own = OWN_COLOUR.exec(chunk.slice(i, i + 5));
+      if (own) {
+        out += own[0];
+        i += own[0].length - 1;
+        continue;
+      }
+    }
+    out += escapeControls(char);
+  }
+  return out;
 }
 
 export function writeLine(stream: OutStream, line = ''): void {

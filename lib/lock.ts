@@ -1,6 +1,6 @@
 // A lock file so that concurrent processes on an empty store do expensive work (download, YAML parse)
 // once: the first one works, the others wait for its result. A lock whose holder died goes stale.
-import { closeSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { ensureDir } from './fs-atomic.js';
 import { dirname } from 'node:path';
 
@@ -8,6 +8,29 @@ export interface LockOptions {
   /** After this long a lock is presumed abandoned. */
   staleMs?: number;
   pollMs?: number;
+  /** Told once, after `waitNoticeMs`, that another process holds the lock (its PID), so a wait is never silent. */
+  onWait?: (holder: number | null) => void;
+  waitNoticeMs?: number;
+}
+
+/** The PID written in a lock file; null when unreadable. */
+function lockHolder(lockPath: string): number | null {
+  try {
+    const pid = Number(readFileSync(lockPath, 'utf8').trim());
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** False only when no process has that PID any more (kill -9, a crash): its lock is abandoned. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /**
@@ -17,6 +40,8 @@ export interface LockOptions {
 export async function withLock<T>(lockPath: string, ready: () => T | null, work: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   const staleMs = options.staleMs ?? 120_000;
   const pollMs = options.pollMs ?? 40;
+  const started = Date.now();
+  let told = false;
   ensureDir(dirname(lockPath));
   for (;;) {
     const done = ready();
@@ -27,7 +52,18 @@ export async function withLock<T>(lockPath: string, ready: () => T | null, work:
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       try {
-        if (Date.now() - statSync(lockPath).mtimeMs > staleMs) rmSync(lockPath, { force: true });
+        const age = Date.now() - statSync(lockPath).mtimeMs;
+        const holder = lockHolder(lockPath);
+        // A holder that died leaves its lock behind; one that is alive gets staleMs before we presume it stuck.
+        // (A lock younger than a second may not have its PID written yet.)
+        if (age > staleMs || (holder !== null && holder !== process.pid && !isAlive(holder)) || (holder === null && age > 1000)) {
+          rmSync(lockPath, { force: true });
+          continue;
+        }
+        if (!told && options.onWait && Date.now() - started > (options.waitNoticeMs ?? 1000)) {
+          told = true;
+          options.onWait(holder);
+        }
       } catch {
         // gone between open and stat: try again
       }

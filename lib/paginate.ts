@@ -7,6 +7,8 @@ import type { HttpResponse } from './http-client.js';
 import { parseBody } from './response-output.js';
 
 export const DEFAULT_PAGE_LIMIT = 100;
+/** A walk stops after this many pages (with Clerk's largest pages, 50 million items): a server that never ends a list must not keep us forever. */
+export const MAX_PAGES = 100_000;
 
 export interface PageItems {
   /** Each item as compact JSON. */
@@ -127,12 +129,21 @@ export async function paginate(options: PaginateOptions): Promise<PaginateResult
   let pages = 0;
   let count = 0;
   let pending: Promise<HttpResponse> | null = request(offset);
+  let previous: string[] | null = null;
   while (pending !== null) {
     const response: HttpResponse = await pending;
     pending = null;
     if (response.status >= 400) return { pages, items: count, failed: response };
     const { items, totalCount } = pageItems(response);
+    // A server that ignores offset answers the same full page for ever.
+    if (previous !== null && items.length > 0 && items.length === previous.length && items[0] === previous[0] && items.at(-1) === previous.at(-1)) {
+      throw new ToolkitError(`the API answered the same page twice (at offset ${offset}); stopped after ${count} items`, {
+        hints: ['The endpoint may not support offset pagination; ask for one page with -q limit=N instead.'],
+      });
+    }
+    previous = items;
     pages++;
+    if (pages > MAX_PAGES) throw new ToolkitError(`stopped after ${MAX_PAGES} pages (${count} items): the list did not end`);
     offset += items.length;
     const more = items.length >= limit && (totalCount === null || offset < totalCount);
     // Ask for the next page now, so the network works while this one is written out.

@@ -1,8 +1,19 @@
 // Turning spec text into an object: JSON when it looks like JSON (fast), YAML otherwise. `yaml` is
 // imported only here and only when needed, so commands that read the index never load it.
 import { SpecError } from './errors.js';
+import { FileShapeError, readBoundedFile } from './fs-atomic.js';
+
+/** The largest spec accepted: Clerk's Backend API specs are under 1 MB; a 50 MB YAML file takes minutes and gigabytes to parse. */
+export const MAX_SPEC_BYTES = 16 * 1024 * 1024;
+
+export function specTooLarge(label: string, size: number): SpecError {
+  return new SpecError(`${label} is ${(size / 1024 / 1024).toFixed(1)} MB; specs larger than ${MAX_SPEC_BYTES / 1024 / 1024} MB are refused`, {
+    hints: ["Clerk's Backend API specs are under 1 MB: is this the right file?"],
+  });
+}
 
 export async function parseSpecText(text: string, label: string): Promise<Record<string, unknown>> {
+  if (text.length > MAX_SPEC_BYTES) throw specTooLarge(label, Buffer.byteLength(text));
   let value: unknown;
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{')) {
@@ -30,4 +41,15 @@ export async function parseSpecText(text: string, label: string): Promise<Record
     });
   }
   return spec;
+}
+
+/** A spec file's bytes: a regular file of at most MAX_SPEC_BYTES (a device or a directory is refused, not read forever). */
+export function readSpecFile(path: string, label = path): Buffer {
+  try {
+    return readBoundedFile(path, MAX_SPEC_BYTES);
+  } catch (error) {
+    if (!(error instanceof FileShapeError)) throw error;
+    if (error.reason === 'too-large') throw specTooLarge(label, error.size);
+    throw new SpecError(`${label} is not a regular file`);
+  }
 }

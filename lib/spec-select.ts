@@ -1,9 +1,9 @@
 // Spec selection, shared by every command that reads a spec: the flags, the version to use, and the
 // summary/detail of that version from the store (or from --spec FILE|- / a spec piped on stdin).
-import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { IO, ParsedFlags } from './cli.js';
-import { NotFoundError, UsageError } from './errors.js';
+import { NotFoundError, SpecError, UsageError } from './errors.js';
+import { readSpecFile } from './spec-parse.js';
 import type { SpecDetail, SpecSummary } from './spec-index.js';
 import { describeSource, sourceFromEnv, versionFromFileName, type VersionEntry } from './spec-source.js';
 import { defaultStoreDir, SpecStore } from './spec-store.js';
@@ -151,8 +151,9 @@ export async function selectSpec(options: SpecOptions, io: IO, stdinSpec?: strin
     let text: string;
     const file = resolve(io.cwd, options.spec);
     try {
-      text = readFileSync(file, 'utf8');
+      text = readSpecFile(file, `--spec ${options.spec}`).toString('utf8');
     } catch (error) {
+      if (error instanceof SpecError) throw error;
       throw new UsageError(`cannot read --spec ${options.spec}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
     return fromText(text, file, file, options, io);

@@ -1,9 +1,10 @@
 // Where spec versions come from: GitHub's contents API for clerk/openapi-specs (the default), or a
 // local directory laid out like that repository (CLERK_SPECS_SOURCE). Network code loads undici lazily.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UnavailableError, UsageError } from './errors.js';
 import { gitBlobSha } from './git-blob.js';
+import { readSpecFile } from './spec-parse.js';
 import { userAgent } from './version.js';
 
 export const SPEC_REPO = 'clerk/openapi-specs';
@@ -82,7 +83,7 @@ export function listLocal(source: { dir: string }, previous: VersionEntry[] = []
       entries.push(old);
       continue;
     }
-    const sha = gitBlobSha(readFileSync(location));
+    const sha = gitBlobSha(readSpecFile(location));
     entries.push({ version, name, sha, size: stat.size, location, mtimeMs: stat.mtimeMs });
   }
   return sortEntries(entries);

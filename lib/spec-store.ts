@@ -1,15 +1,15 @@
 // The store: downloaded specs and their indexes, keyed by the spec file's git blob sha, in the user's
 // cache directory (CLERK_SPECS_DIR). Every file is written atomically and checked when read, so a
 // truncated or corrupt file is rebuilt, never served; concurrent processes share work through locks.
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UnavailableError } from './errors.js';
-import { ensureDir, isUnwritable, writeFileAtomic } from './fs-atomic.js';
+import { ensureDir, FileShapeError, isUnwritable, readBoundedFile, writeFileAtomic } from './fs-atomic.js';
 import { checksum, gitBlobSha, shortHash } from './git-blob.js';
 import { withLock } from './lock.js';
 import { buildIndex, endpointKey, endpointRaw, HTTP_METHODS, INDEX_FORMAT, type EndpointRaw, type SpecDetail, type SpecIndex, type SpecSummary } from './spec-index.js';
-import { parseSpecText } from './spec-parse.js';
+import { parseSpecText, readSpecFile } from './spec-parse.js';
 import {
   describeSource,
   downloadSpec,
@@ -58,11 +58,16 @@ function sealed(kind: string, key: string, body: string): string {
 }
 
 /** A store file's header and body bytes, when the header names `kind`/`key` and the body checks out. */
+/** Larger than any index or memo of a Clerk spec; a bigger store file is damage, not data. */
+const MAX_STORE_FILE_BYTES = 256 * 1024 * 1024;
+
 function readSealed(path: string, kind: string, key: string): { header: Record<string, unknown>; body: Buffer } | null {
   let file: Buffer;
   try {
-    file = readFileSync(path);
-  } catch {
+    file = readBoundedFile(path, MAX_STORE_FILE_BYTES);
+  } catch (error) {
+    // A directory or a device where a store file belongs: damage, removed so the file can be rebuilt.
+    if (error instanceof FileShapeError) rmSync(path, { recursive: true, force: true });
     return null;
   }
   const newline = file.indexOf(10);
@@ -313,13 +318,13 @@ export class SpecStore {
   private async specBytes(entry: VersionEntry): Promise<Buffer> {
     const source = this.source;
     if (source.kind === 'local') {
-      const bytes = readFileSync(entry.location);
+      const bytes = readSpecFile(entry.location);
       if (gitBlobSha(bytes) !== entry.sha) throw new UnavailableError(`${entry.location} changed while it was being read; run the command again`);
       return bytes;
     }
     const path = this.specPath(entry.sha);
     try {
-      const bytes = readFileSync(path);
+      const bytes = readSpecFile(path);
       if (gitBlobSha(bytes) === entry.sha) return bytes;
     } catch {
       // not downloaded yet
@@ -340,10 +345,13 @@ export class SpecStore {
     const ready = () => unseal<SpecSummary>(this.summaryPath(entry.sha), 'summary', entry.sha);
     const existing = ready();
     if (existing) return existing;
-    return withLock(join(this.dir, 'locks', `${entry.sha}.lock`), ready, async () => {
+    const lock = join(this.dir, 'locks', `${entry.sha}.lock`);
+    const onWait = (holder: number | null) =>
+      this.options.warn(`waiting for another process${holder === null ? '' : ` (pid ${holder})`} that is indexing spec ${entry.version} (lock ${lock})…`);
+    return withLock(lock, ready, async () => {
       const index = await this.build(entry);
       return index.summary;
-    }).catch(async (error: unknown) => {
+    }, { onWait }).catch(async (error: unknown) => {
       // A store we cannot even lock in: build in memory.
       if (!isUnwritable(error)) throw error;
       this.writable = false;

@@ -19,13 +19,24 @@ export function defaultStateDir(env: Record<string, string | undefined>, cwd = p
 
 /** Creates `dir` (and parents) and makes it private: 0700, owned by this user, not a symlink. */
 export function ensurePrivateDir(dir: string): string {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new ToolkitError(`cannot create the state directory ${dir} (${code})`, { hints: [`Set ${STATE_DIR_VARIABLE} to a writable directory of your own.`] });
+  }
   const stat = lstatSync(dir);
   if (!stat.isDirectory()) throw new ToolkitError(`state directory ${dir} is not a directory`);
   const uid = typeof process.getuid === 'function' ? process.getuid() : null;
   if (uid !== null && stat.uid !== uid) {
     throw new ToolkitError(`state directory ${dir} belongs to another user (uid ${stat.uid})`, {
       hints: [`Set ${STATE_DIR_VARIABLE} to a directory of your own.`],
+    });
+  }
+  // A directory others may write to (a 1777 one like /tmp) is shared, not ours to make private.
+  if ((stat.mode & 0o1002) !== 0) {
+    throw new ToolkitError(`state directory ${dir} is writable by other users (mode ${(stat.mode & 0o7777).toString(8)}); approvals and the audit log cannot be kept there`, {
+      hints: [`Set ${STATE_DIR_VARIABLE} to a directory of your own, e.g. ${join(dir, 'clerk-bapi')}.`],
     });
   }
   if ((stat.mode & 0o077) !== 0) chmodSync(dir, 0o700);

@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-import { answerMetaRequest, isMetaRequest, parseFlags, readStdin, runMain, stringFlag, writeLine, type IO, type OutStream } from '../lib/cli.js';
+import { accessSync, constants } from 'node:fs';
+import { answerMetaRequest, isMetaRequest, parseFlags, readStdin, reportError, runMain, stringFlag, writeLine, type IO, type OutStream } from '../lib/cli.js';
+import { crypto } from '../lib/builtins.js';
 import { COMMAND_FLAGS } from '../lib/command-flags.js';
 import type { AuditEntry } from '../lib/audit-log.js';
-import { matchEndpoint } from '../lib/endpoint-match.js';
+import { isHttpMethod, matchEndpoint } from '../lib/endpoint-match.js';
 import { EXIT, HttpStatusError, PolicyError, ToolkitError, UsageError } from '../lib/errors.js';
-import type { GuardSpec } from '../lib/guard.js';
+import type { GuardRequest, GuardSpec } from '../lib/guard.js';
 import {
   buildRequestUrl,
   createHttpClient,
   resolveBaseUrl,
+  resolveRequestTarget,
   type ClientConfig,
   type HttpClient,
   type HttpResponse,
@@ -16,16 +19,16 @@ import {
 } from '../lib/http-client.js';
 import { openJq, type JqStream } from '../lib/jq.js';
 import { DEFAULT_PAGE_LIMIT, paginate, pageWindow, progressLine } from '../lib/paginate.js';
-import { callFromArgs, callFromJson, normalizeMethod, type ApiCall, type FieldType } from '../lib/request-args.js';
+import { bodyFieldTypes, callFromArgs, callFromJson, formBinding, loadForm, normalizeMethod, type ApiCall, type LoadedFormField } from '../lib/request-args.js';
 import { errorSummary, parseBody, renderBody, renderHead, traceIdOf } from '../lib/response-output.js';
 import { deref } from '../lib/schema-validate.js';
 import { isWriteMethod } from '../lib/scopes.js';
-import { findSecretKey, KEY_HINTS, type KeyInfo, type SecretKey } from '../lib/secret-key.js';
+import { findSecretKey, KEY_HINTS, redactingStream, redactSecret, type KeyInfo, type SecretKey } from '../lib/secret-key.js';
 import { endpointKey, visibleEndpoints, type EndpointRaw, type SpecDetail } from '../lib/spec-index.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SelectedSpec, type SpecOptions } from '../lib/spec-select.js';
-import { defaultStateDir } from '../lib/state-dir.js';
+import { defaultStateDir, ensurePrivateDir, STATE_DIR_VARIABLE } from '../lib/state-dir.js';
 import { userAgent } from '../lib/version.js';
-import { isObject, type Obj } from '../lib/values.js';
+import { isObject } from '../lib/values.js';
 
 export const USAGE = `Usage: bapi-curl METHOD PATH [options]
        bapi-curl < request.json        (a bapi-guard --json verdict, or {method, path, query, body})
@@ -119,6 +122,8 @@ export interface Dependencies {
   createClient: (config: ClientConfig) => HttpClient;
   selectSpec: typeof selectSpec;
   now: () => Date;
+  /** The key, when the caller found it already. */
+  key?: SecretKey;
 }
 
 export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'version' {
@@ -130,8 +135,13 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
   let method: string | null = null;
   let path: string | null = null;
   if (positional.length === 1) {
-    // `bapi-curl /users` is a GET, as with `gh api`.
-    [method, path] = ['GET', positional[0] as string];
+    const only = positional[0] as string;
+    if (isHttpMethod(only)) throw new UsageError(`missing PATH after ${only.toUpperCase()}`, { hints: ['Run bapi-curl --help for usage.'] });
+    // `bapi-curl /users` is a GET, as with `gh api`; a bare word (`bapi-curl help`) is not a path.
+    if (!only.startsWith('/') && !/^https?:\/\//i.test(only)) {
+      throw new UsageError(`expected METHOD PATH, got ${JSON.stringify(only)}`, { hints: ['A PATH starts with /, e.g. bapi-curl GET /users. Run bapi-curl --help for usage.'] });
+    }
+    [method, path] = ['GET', only];
   } else if (positional.length === 2) {
     const [first, second] = positional as [string, string];
     const firstIsPath = first.startsWith('/') || /^https?:/i.test(first);
@@ -143,6 +153,8 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
   if (timeoutText !== undefined) {
     const seconds = Number(timeoutText);
     if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout ${timeoutText}: expected a number of seconds`);
+    // Node's timers hold 2^31-1 ms; a longer one fires at once.
+    if (seconds > MAX_TIMEOUT_SECONDS) throw new UsageError(`--timeout ${timeoutText}: at most ${MAX_TIMEOUT_SECONDS} seconds (24 hours)`);
     timeoutMs = Math.round(seconds * 1000);
   }
   const options: Options = {
@@ -160,7 +172,8 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
     timeoutMs,
     admin: flags.admin === true,
     yes: flags.yes === true,
-    backup: flags['no-backup'] !== true,
+    // minimist reads --no-backup as backup=false.
+    backup: flags.backup !== false && flags['no-backup'] !== true,
     spec: specOptionsFrom(flags, env),
   };
   const data = flags.data as unknown;
@@ -178,42 +191,13 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
   return options;
 }
 
+const MAX_TIMEOUT_SECONDS = 86_400;
+
 function integerEnv(env: IO['env'], name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d+$/.test(raw)) throw new UsageError(`${name} must be a whole number, not ${JSON.stringify(raw)}`);
   return Number(raw);
-}
-
-/** The JSON type of each top-level field of an endpoint's JSON request body, from the spec. */
-export function bodyFieldTypes(raw: EndpointRaw | undefined, components: SpecDetail['components']): (name: string) => FieldType {
-  const body = deref(raw?.requestBody ?? null, components);
-  const content = isObject(body) && isObject(body.content) ? body.content : {};
-  const media = Object.entries(content).find(([type]) => /json/.test(type))?.[1];
-  const schema = deref(isObject(media) ? media.schema : undefined, components);
-  const properties: Obj = {};
-  const collect = (node: unknown, depth: number) => {
-    const resolved = deref(node, components);
-    if (!isObject(resolved) || depth > 5) return;
-    if (isObject(resolved.properties)) Object.assign(properties, resolved.properties);
-    if (Array.isArray(resolved.allOf)) for (const part of resolved.allOf) collect(part, depth + 1);
-  };
-  collect(schema, 0);
-  const typeOf = (node: unknown, depth = 0): FieldType => {
-    const resolved = deref(node, components);
-    if (!isObject(resolved) || depth > 5) return null;
-    const type = Array.isArray(resolved.type) ? resolved.type.find((t) => t !== 'null') : resolved.type;
-    if (typeof type === 'string' && ['string', 'integer', 'number', 'boolean', 'object', 'array'].includes(type)) return type as FieldType;
-    for (const key of ['allOf', 'oneOf', 'anyOf']) {
-      const list = resolved[key];
-      if (Array.isArray(list)) for (const part of list) {
-        const found = typeOf(part, depth + 1);
-        if (found !== null) return found;
-      }
-    }
-    return null;
-  };
-  return (name) => (name in properties ? typeOf(properties[name]) : null);
 }
 
 /** The limit parameter's maximum for this endpoint (a page as large as Clerk allows). */
@@ -263,35 +247,21 @@ export function renderDryRun(method: string, url: URL, headers: Record<string, s
   return `${lines.join('\n')}\n\n${curl.join(' ')}\n`;
 }
 
-/** The multipart body of --form fields, encoded once (so a retry or redirect can send it again). */
-async function formBody(call: ApiCall): Promise<{ body: Buffer; contentType: string } | null> {
-  if (!call.form) return null;
-  const { openAsBlob } = await import('node:fs');
+/** The multipart body of --form fields, encoded once from the bytes already read (so a retry, and the approval, see the same). */
+async function formBody(form: LoadedFormField[] | null): Promise<{ body: Buffer; contentType: string } | null> {
+  if (!form) return null;
   const { basename } = await import('node:path');
-  const form = new FormData();
-  for (const field of call.form) {
-    if (field.file !== undefined) {
-      let blob: Blob;
-      try {
-        blob = await openAsBlob(field.file);
-      } catch (error) {
-        throw new UsageError(`--form ${field.name}=@${field.file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-      }
-      form.append(field.name, blob, basename(field.file));
-    } else {
-      form.append(field.name, field.value ?? '');
-    }
+  const encoded = new FormData();
+  for (const field of form) {
+    if (field.content !== undefined) encoded.append(field.name, new Blob([field.content], { type: field.type ?? 'application/octet-stream' }), basename(field.file ?? 'file'));
+    else encoded.append(field.name, field.value ?? '');
   }
-  const encoded = new Response(form);
-  return { body: Buffer.from(await encoded.arrayBuffer()), contentType: encoded.headers.get('content-type') ?? 'multipart/form-data' };
+  const response = new Response(encoded);
+  return { body: Buffer.from(await response.arrayBuffer()), contentType: response.headers.get('content-type') ?? 'multipart/form-data' };
 }
 
-/** What the guard sees of a multipart request: the field names and file names, so it can be approved. */
-function guardBody(call: ApiCall): unknown {
-  if (!call.form) return call.body;
-  const body: Obj = {};
-  for (const field of call.form) body[field.name] = field.file !== undefined ? `@${field.file}` : (field.value ?? '');
-  return body;
+function sha256(data: Buffer): string {
+  return crypto().createHash('sha256').update(data).digest('hex');
 }
 
 export async function run(options: Options, deps: Dependencies): Promise<number> {
@@ -321,7 +291,7 @@ export async function run(options: Options, deps: Dependencies): Promise<number>
   // Where it goes, checked before anything else happens.
   const base = resolveBaseUrl(io.env.CLERK_API_URL);
   const rawPath = fromJson?.path ?? (options.path as string);
-  buildRequestUrl(base, rawPath, []);
+  resolveRequestTarget(base, rawPath);
 
   // The spec: for the Clerk-API-Version header, the guard, -F field types and page sizes. A read
   // with a pinned version needs none of it, so it starts at once and works without the store.
@@ -354,7 +324,11 @@ export async function run(options: Options, deps: Dependencies): Promise<number>
       cwd: io.cwd,
     });
   if (fromJson) call.query.push(...callFromArgs({ method, path: '/', rawFields: [], typedFields: [], query: options.query, form: [], headers: [], cwd: io.cwd }).query);
-  const url = buildRequestUrl(base, call.path, call.query);
+  // One normalisation: the guard judges exactly the path and query that the URL carries.
+  const target = resolveRequestTarget(base, call.path, call.query);
+  const url = target.url;
+  const form = call.form ? loadForm(call.form) : null;
+  const judged: GuardRequest = { method, path: target.path, query: target.query, body: form ? formBinding(form, sha256) : call.body };
   const bodyText = call.body === undefined ? null : JSON.stringify(call.body);
   const headers: Record<string, string> = { 'clerk-api-version': version };
   if (bodyText !== null) headers['content-type'] = 'application/json';
@@ -368,19 +342,23 @@ export async function run(options: Options, deps: Dependencies): Promise<number>
 
   // The key, and for a write the guard: a matching approval, or the guard run here and now.
   const stateDir = defaultStateDir(io.env, io.cwd);
-  let key: SecretKey = findSecretKey(io.env, io.cwd);
+  let key: SecretKey = deps.key ?? findSecretKey(io.env, io.cwd);
   let approvalId: string | null = null;
   if (!write) {
     if (!key.info.wellFormed || key.value === null) throw keyError(key.info);
   } else {
-    const spec: GuardSpec = { endpoints, detail: detail as SpecDetail, version };
+    // Nothing is sent unless what it leaves behind (audit line, backup) can be written.
+    usableStateDir(stateDir);
+    const spec: GuardSpec = { endpoints, detail: detail as SpecDetail, version, fromFile: selected?.store === null };
     const { authorizeWrite } = await import('../lib/guard.js');
-    const authorization = await authorizeWrite(
-      { method, path: call.path, query: call.query, body: guardBody(call) },
-      spec,
-      io,
-      { admin: options.admin, yes: options.yes, stateDir, key, label: 'bapi-curl (guard)', ...(call.approvalId ? { approvalId: call.approvalId } : {}) },
-    );
+    const authorization = await authorizeWrite(judged, spec, io, {
+      admin: options.admin,
+      yes: options.yes,
+      stateDir,
+      key,
+      label: 'bapi-curl (guard)',
+      ...(call.approvalId ? { approvalId: call.approvalId } : {}),
+    });
     if (!authorization.allowed) return authorization.exitCode;
     key = authorization.key;
     approvalId = authorization.approval?.id ?? null;
@@ -396,6 +374,7 @@ export async function run(options: Options, deps: Dependencies): Promise<number>
     maxRetries: integerEnv(io.env, 'CLERK_BAPI_MAX_RETRIES', 3),
     retryDelayMs: integerEnv(io.env, 'CLERK_BAPI_RETRY_DELAY_MS', 500),
     maxRetryAfterMs: 60_000,
+    maxResponseBytes: responseLimit(io.env),
     onRetry: (message) => writeLine(io.stderr, `bapi-curl: ${message}`),
   });
   try {
@@ -403,48 +382,87 @@ export async function run(options: Options, deps: Dependencies): Promise<number>
 
     let backupFile: string | null = null;
     if (method === 'DELETE' && options.backup && matched && endpoints.some((e) => e.method === 'GET' && e.path === matched.path)) {
-      backupFile = await backupBeforeDelete(client, buildRequestUrl(base, call.path, []), version, `GET ${matched.path}`, stateDir, deps);
-      writeLine(io.stderr, backupFile ? `bapi-curl: saved ${call.path} to ${backupFile} before deleting it` : `bapi-curl: nothing to back up at ${call.path} (404)`);
+      backupFile = await backupBeforeDelete(client, buildRequestUrl(base, target.path, []), version, `GET ${matched.path}`, stateDir, key, deps);
+      writeLine(io.stderr, backupFile ? `bapi-curl: saved ${target.path} to ${backupFile} before deleting it` : `bapi-curl: nothing to back up at ${target.path} (404)`);
     }
 
-    const multipart = await formBody(call);
+    const multipart = await formBody(form);
     if (multipart) headers['content-type'] = multipart.contentType;
     const request: OutgoingRequest = { method, url, headers, body: bodyText ?? multipart?.body ?? null };
-    let response: HttpResponse;
     const auditLog = write ? await import('../lib/audit-log.js') : null;
-    const audit = (status: number | null, trace: string | null, error: string | null) => {
+    const entry = (status: number | null, trace: string | null, error: string | null): AuditEntry =>
+      redactSecret(
+        {
+          time: deps.now().toISOString(),
+          event: status === null && error === null ? 'sending' : status === null ? 'failed' : 'answered',
+          method,
+          path: url.pathname,
+          query: target.query,
+          endpoint: matched ? `${matched.method} ${matched.path}` : null,
+          status,
+          clerk_trace_id: trace,
+          approval_id: approvalId,
+          key_fingerprint: key.info.fingerprint,
+          api_version: version,
+          body_fields: auditLog ? auditLog.bodyFields(judged.body) : [],
+          backup: backupFile,
+          error,
+        },
+        key.value,
+        key.info.masked ?? '[REDACTED]',
+      );
+    // The audit line is reserved before the write leaves: a write that cannot be recorded is not sent.
+    if (auditLog) {
+      try {
+        auditLog.appendAudit(stateDir, entry(null, null, null));
+      } catch (error) {
+        throw new ToolkitError(`cannot write the audit log in ${stateDir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was sent`, {
+          hints: [`Free space there, or set ${STATE_DIR_VARIABLE} to a writable directory of your own.`],
+        });
+      }
+    }
+    const recordOutcome = (status: number | null, trace: string | null, error: string | null) => {
       if (!auditLog) return;
-      const entry: AuditEntry = {
-        time: deps.now().toISOString(),
-        method,
-        path: url.pathname,
-        query: call.query,
-        endpoint: matched ? `${matched.method} ${matched.path}` : null,
-        status,
-        clerk_trace_id: trace,
-        approval_id: approvalId,
-        key_fingerprint: key.info.fingerprint,
-        api_version: version,
-        body_fields: auditLog.bodyFields(guardBody(call)),
-        backup: backupFile,
-        error,
-      };
-      auditLog.appendAudit(stateDir, entry);
+      try {
+        auditLog.appendAudit(stateDir, entry(status, trace, error));
+      } catch (failure) {
+        writeLine(io.stderr, `bapi-curl: warning: the ${method} was sent${status === null ? '' : ` and answered HTTP ${status}`}, but its outcome could not be added to the audit log in ${stateDir} (${(failure as NodeJS.ErrnoException).code ?? (failure as Error).message})`);
+      }
     };
+    let response: HttpResponse;
     try {
-      response = await client.send(request);
+      response = await client.send(request, { redirects: write ? 'never' : 'follow' });
     } catch (error) {
-      audit(null, null, error instanceof Error ? error.message : String(error));
+      recordOutcome(null, null, error instanceof Error ? error.message : String(error));
       throw error;
     }
-    audit(response.status, traceIdOf(response), null);
+    recordOutcome(response.status, traceIdOf(response), null);
     return await printResponse(options, io, response);
   } finally {
     await client.close();
   }
 }
 
-// The guard's module (and its spec and policy code) is loaded only for writes: reads start faster.
+/** The state directory, made private, or a clear error naming it: checked before a write is sent. */
+function usableStateDir(stateDir: string): void {
+  try {
+    ensurePrivateDir(stateDir);
+    accessSync(stateDir, constants.W_OK);
+  } catch (error) {
+    if (error instanceof ToolkitError) throw new ToolkitError(`${error.message}; nothing was sent`, { hints: error.hints });
+    throw new ToolkitError(`the state directory ${stateDir} cannot be used (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was sent`, {
+      hints: [`Set ${STATE_DIR_VARIABLE} to a writable directory of your own.`],
+    });
+  }
+}
+
+const DEFAULT_MAX_RESPONSE_MB = 256;
+
+/** CLERK_BAPI_MAX_RESPONSE_MB: the largest answer read into memory (default 256 MB). */
+function responseLimit(env: IO['env']): number {
+  return integerEnv(env, 'CLERK_BAPI_MAX_RESPONSE_MB', DEFAULT_MAX_RESPONSE_MB) * 1024 * 1024;
+}
+
 function keyError(info: KeyInfo): PolicyError {
   return new PolicyError(info.problem ?? 'no usable CLERK_SECRET_KEY', { hints: KEY_HINTS });
 }
@@ -457,10 +475,11 @@ function safeMatch(endpoints: ReturnType<typeof visibleEndpoints>, method: strin
   }
 }
 
-async function backupBeforeDelete(client: HttpClient, url: URL, version: string, endpoint: string, stateDir: string, deps: Dependencies): Promise<string | null> {
+async function backupBeforeDelete(client: HttpClient, url: URL, version: string, endpoint: string, stateDir: string, key: SecretKey, deps: Dependencies): Promise<string | null> {
   let response: HttpResponse;
   try {
-    response = await client.send({ method: 'GET', url, headers: { 'clerk-api-version': version }, body: null });
+    // Another host's answer is not this resource's last state.
+    response = await client.send({ method: 'GET', url, headers: { 'clerk-api-version': version }, body: null }, { redirects: 'same-origin' });
   } catch (error) {
     throw new ToolkitError(`could not back up ${url.pathname} before deleting it: ${(error as Error).message}; nothing was deleted`, {
       hints: ['Rerun when the API answers, or add --no-backup to delete without a backup.'],
@@ -474,7 +493,7 @@ async function backupBeforeDelete(client: HttpClient, url: URL, version: string,
     });
   }
   const { saveBackup } = await import('../lib/backup.js');
-  return saveBackup(stateDir, {
+  const backup = {
     saved_at: deps.now().toISOString(),
     path: url.pathname,
     endpoint,
@@ -482,7 +501,8 @@ async function backupBeforeDelete(client: HttpClient, url: URL, version: string,
     status: response.status,
     clerk_trace_id: traceIdOf(response, parsed.value),
     resource: parsed.value,
-  });
+  };
+  return saveBackup(stateDir, redactSecret(backup, key.value, key.info.masked ?? '[REDACTED]'));
 }
 
 async function printResponse(options: Options, io: IO, response: HttpResponse): Promise<number> {
@@ -565,10 +585,18 @@ async function runPaginated(
   return EXIT.ok;
 }
 
-export async function main(argv: string[], io: IO): Promise<number> {
-  const options = parseArgs(argv, io.env);
-  if (isMetaRequest(options)) return answerMetaRequest(options, USAGE, io);
-  return run(options, { io, createClient: createHttpClient, selectSpec, now: () => new Date() });
+export async function main(argv: string[], rawIo: IO): Promise<number> {
+  const options = parseArgs(argv, rawIo.env);
+  if (isMetaRequest(options)) return answerMetaRequest(options, USAGE, rawIo);
+  // Whatever a server echoes, the key is never printed: every stream, and every error, goes through this.
+  const key = findSecretKey(rawIo.env, rawIo.cwd);
+  const masked = key.info.masked ?? '[REDACTED]';
+  const io: IO = { ...rawIo, stdout: redactingStream(rawIo.stdout, key.value, masked), stderr: redactingStream(rawIo.stderr, key.value, masked) };
+  try {
+    return await run(options, { io, createClient: createHttpClient, selectSpec, now: () => new Date(), key });
+  } catch (error) {
+    return reportError('bapi-curl', error, io);
+  }
 }
 
 runMain('bapi-curl', import.meta.url, main);

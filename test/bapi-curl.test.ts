@@ -176,7 +176,12 @@ describe('bapi-curl writes', () => {
     assert.deepEqual(sent, { email_address: ['grace@example.com'], first_name: '1906', public_metadata: { plan: 'pro' }, password: 'hunter2hunter2' });
     const user = JSON.parse(result.stdout);
     assert.equal(user.first_name, '1906');
-    const audit = readFileSync(join(stateDir, 'audit.log'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const lines = readFileSync(join(stateDir, 'audit.log'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    // One line reserved before the write left, one with its outcome.
+    assert.deepEqual(lines.map((line) => line.event), ['sending', 'answered']);
+    assert.equal(lines[0].status, null);
+    assert.equal(lines[0].path, '/v1/users');
+    const audit = lines.slice(1);
     assert.equal(audit.length, 1);
     assert.equal(audit[0].method, 'POST');
     assert.equal(audit[0].path, '/v1/users');
@@ -215,7 +220,10 @@ describe('bapi-curl writes', () => {
     assert.equal(backup.resource.email_addresses[0].email_address, 'user11@example.com');
     assert.equal(backup.path, `/v1/users/${id}`);
     assert.equal(statSync(backupLine[1]!).mode & 0o777, 0o600);
-    const audit = JSON.parse(readFileSync(join(stateDir, 'audit.log'), 'utf8').trim());
+    const [sending, audit] = readFileSync(join(stateDir, 'audit.log'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    assert.equal(sending.event, 'sending');
+    assert.equal(sending.approval_id, verdict.approval.id);
+    assert.equal(audit.event, 'answered');
     assert.equal(audit.approval_id, verdict.approval.id);
     assert.equal(audit.backup, backupLine[1]);
 
