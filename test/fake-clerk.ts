@@ -31,7 +31,10 @@ export type FaultKind =
   | 'slow' // the normal answer after delayMs
   | 'invalid-json' // 200 with a truncated JSON body
   | 'html' // an HTML error page (e.g. from a proxy)
-  | 'redirect'; // a redirect to another host (the fake's second server)
+  | 'redirect' // a redirect to another host (the fake's second server), or to `location` on this one
+  | 'echo-key' // an answer that echoes the bearer key in every field (status default 400)
+  | 'endless' // a 200 whose JSON body never ends (until the client goes, or 2 GiB)
+  | 'same-page'; // a full page of `limit` items, the same whatever the offset
 
 export interface Fault {
   kind: FaultKind;
@@ -44,8 +47,12 @@ export interface Fault {
   retryAfter?: number | string;
   /** For 'slow' (default 2000) and 'reset' (before the reset, default 0). */
   delayMs?: number;
-  /** For 'status' (default 503), 'html' (default 502) and 'redirect' (default 307). */
+  /** For 'status' (default 503), 'html' (default 502), 'redirect' (default 307) and 'echo-key' (default 400). */
   status?: number;
+  /** For 'redirect': a path on this server to send clients to, instead of the other host. */
+  location?: string;
+  /** For 'echo-key': an HTML page with the key in its title instead of JSON. */
+  html?: boolean;
 }
 
 interface ActiveFault extends Fault {
@@ -343,9 +350,42 @@ export class FakeClerk {
         res.end('<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>\n');
         return true;
       case 'redirect':
-        res.writeHead(fault.status ?? 307, { location: `${this.otherHost.url}${req.url ?? '/'}` });
+        res.writeHead(fault.status ?? 307, { location: fault.location ?? `${this.otherHost.url}${req.url ?? '/'}` });
         res.end();
         return true;
+      case 'echo-key': {
+        const key = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+        const status = fault.status ?? 400;
+        if (fault.html) {
+          res.writeHead(status, { 'content-type': 'text/html', 'x-clerk-trace-id': key });
+          res.end(`<html><head><title>Bad key ${key}</title></head></html>`);
+        } else if (status < 400) {
+          sendJson(res, status, { object: 'echo', key, clerk_trace_id: key, id: req.url?.split('/').at(-1) ?? '' });
+        } else {
+          res.setHeader('x-clerk-trace-id', key);
+          sendJson(res, status, { errors: [{ code: `bad_${key}`, message: `the key ${key} is wrong`, long_message: `we got ${key}`, meta: {} }], clerk_trace_id: key });
+        }
+        return true;
+      }
+      case 'endless': {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.from(`${'"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",'.repeat(2048)}`);
+        res.write('[');
+        let sent = 0;
+        let open = true;
+        res.on('close', () => (open = false));
+        while (open && sent < 2 * 1024 * 1024 * 1024) {
+          if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve).once('close', resolve));
+          sent += chunk.length;
+        }
+        res.destroy();
+        return true;
+      }
+      case 'same-page': {
+        const limit = Number(new URL(req.url ?? '/', 'http://fake').searchParams.get('limit') ?? '10');
+        sendJson(res, 200, Array.from({ length: limit }, (_, i) => ({ object: 'user', id: `user_same${i}` })));
+        return true;
+      }
     }
   }
 
