@@ -46,8 +46,10 @@ Options:
                            true/false/null/numbers/JSON are typed and @file reads a file
                            (for GET, -f/-F go to the query string)
   -q, --query k=v          a query parameter (repeatable: repeat for arrays)
-  --form k=@file|k=v       a multipart/form-data field (file uploads)
-  -H, --header 'Name: v'   an extra request header (repeatable; not Authorization)
+  --form k=@file|k=v       a multipart/form-data field (file uploads); k=@file;type=image/png
+                           sets the part's type (else guessed from the extension)
+  -H, --header 'Name: v'   an extra request header (repeatable; not Authorization, and not
+                           Clerk-API-Version or Content-Type: the guard judged those)
   -i, --include            print the status line and response headers before the body
   --dry-run                print the request and an equivalent curl command; send nothing
   --paginate               follow limit/offset to the end of a list; one item per line (NDJSON),
@@ -74,10 +76,12 @@ Environment:
                            (default: jq on PATH, else the built-in one)
   CLERK_BAPI_MAX_RETRIES   retries of a failed attempt (default 3)
   CLERK_BAPI_RETRY_DELAY_MS  first backoff delay in ms, doubled each retry (default 500)
+  CLERK_BAPI_MAX_RESPONSE_MB the largest answer read into memory (default 256)
 ${SPEC_ENV_HELP.replace(/^(.{23})/gm, '$1    ')}
 
 Retries: a 429 is retried after its Retry-After; 502/503/504 and lost connections are retried with
 backoff for GET, PUT and DELETE only. A POST or PATCH is never repeated once it may have arrived.
+A write follows no redirect. The key is masked in everything printed, logged or backed up.
 
 Exit codes:
   0 ok · 1 the API answered an HTTP error (body on stdout, summary on stderr), or another failure

@@ -409,3 +409,33 @@ describe('12–14. locks, flags and bad input', () => {
     for (const result of [guard, curl.result, timeout, pages]) noStackTrace(result.stderr);
   });
 });
+
+describe('7b. an outcome that cannot be audited', () => {
+  it('still prints the answer, says the write happened, and exits as the API answered', async () => {
+    const { run: runCurl, parseArgs } = await import('../scripts/bapi-curl.js');
+    const { createHttpClient } = await import('../lib/http-client.js');
+    const { selectSpec } = await import('../lib/spec-select.js');
+    const options = parseArgs(['POST', '/organizations', '-f', 'name=Audited'], {});
+    assert.ok(typeof options === 'object');
+    const out: string[] = [];
+    const err: string[] = [];
+    let calls = 0;
+    const audit = join(stateDir, 'audit.log');
+    const code = await runCurl(options, {
+      io: { stdin: Object.assign((async function* () {})(), { isTTY: false }), stdout: { write: (s: string) => out.push(s) }, stderr: { write: (s: string) => err.push(s) }, env: env({ CLERK_BAPI_SCOPES: 'write' }), cwd: workDir },
+      createClient: createHttpClient,
+      selectSpec,
+      // The second audit line is built after the answer came: the disk is full by then.
+      now: () => {
+        if (++calls === 2) {
+          rmSync(audit);
+          symlinkSync('/dev/full', audit);
+        }
+        return new Date();
+      },
+    });
+    assert.equal(code, 0, err.join(''));
+    assert.equal(JSON.parse(out.join('')).name, 'Audited');
+    assert.match(err.join(''), /the POST was sent and answered HTTP 200, but its outcome could not be added to the audit log/);
+  });
+});
