@@ -13,7 +13,10 @@ import { crypto } from './builtins.js';
 export const APPROVAL_TTL_VARIABLE = 'CLERK_BAPI_APPROVAL_TTL';
 export const DEFAULT_APPROVAL_TTL_SECONDS = 300;
 export const MAX_APPROVAL_TTL_SECONDS = 3600;
-const APPROVAL_FORMAT = 2;
+export const PENDING_TTL_VARIABLE = 'CLERK_BAPI_PENDING_TTL';
+/** How long a pending approval waits for a person: 15 minutes unless CLERK_BAPI_PENDING_TTL says otherwise (at most 60). */
+export const DEFAULT_PENDING_TTL_SECONDS = 900;
+const APPROVAL_FORMAT = 3;
 const SECRET_FILE = 'approval-secret';
 const APPROVALS_DIR = 'approvals';
 /** One empty file per approval id that was used: created exclusively, so an id is used once however many copies of its file exist. */
@@ -53,12 +56,34 @@ export interface Approval {
   /** The endpoint template, for people reading the file. */
   endpoint: string | null;
   destructive: boolean;
+  /**
+   * `granted`: usable once. `pending`: waits for a person (`bapi-guard approve`). `denied` by a
+   * person. `used`: kept, without its request, so `bapi-guard approvals` can list it.
+   */
+  status: ApprovalStatus;
+  /** How consent was given (audit's confirmed_by); null while pending. */
+  confirmedBy: ConfirmedBy | null;
+  /** The scope check was bypassed, and by whom; null when the scopes allowed it. */
+  scopeBypass: ScopeBypass | null;
+  consentMode: 'flag' | 'person';
+  /** What the request permanently destroys, as the guard listed it. */
+  destroys: string[];
+  /** The guard's report as a person reads it (no body values), shown again by `approve`. */
+  report: string;
+  /** What the person types to approve: the resource id for a DELETE, else "yes". */
+  expected: string;
+  /** When a person granted or denied it. */
+  decidedAt: string | null;
   /** Hash of all the bound fields: what a later request must reproduce. */
   digest: string;
   mac: string;
 }
 
-export type ConsumeFailure = 'none' | 'expired' | 'tampered' | 'mismatch' | 'consumed';
+export type ApprovalStatus = 'granted' | 'pending' | 'denied' | 'used';
+export type ConfirmedBy = 'terminal' | 'approve-command' | 'yes-flag' | 'not-needed';
+export type ScopeBypass = 'admin-flag' | 'terminal' | 'approve-command';
+
+export type ConsumeFailure = 'none' | 'expired' | 'tampered' | 'mismatch' | 'consumed' | 'pending' | 'denied';
 
 export type ConsumeResult =
   | { ok: true; approval: Approval }
@@ -186,6 +211,14 @@ export interface CreateApprovalOptions {
   now?: Date;
   endpoint?: string | null;
   destructive?: boolean;
+  /** Default `granted`; `pending` for one that waits for a person (id `apr_…`). */
+  status?: 'granted' | 'pending';
+  confirmedBy?: ConfirmedBy | null;
+  scopeBypass?: ScopeBypass | null;
+  consentMode?: 'flag' | 'person';
+  destroys?: string[];
+  report?: string;
+  expected?: string;
 }
 
 /** Writes a new approval for `request` into the state directory and returns it. */
@@ -194,9 +227,10 @@ export function createApproval(stateDir: string, request: ApprovalRequest, optio
   const ttl = options.ttlSeconds ?? DEFAULT_APPROVAL_TTL_SECONDS;
   const secret = approvalSecret(stateDir);
   const dir = stateSubdir(stateDir, APPROVALS_DIR);
+  const status = options.status ?? 'granted';
   const unsealed: Omit<Approval, 'mac'> = {
     format: APPROVAL_FORMAT,
-    id: `apv_${crypto().randomBytes(12).toString('hex')}`,
+    id: `${status === 'pending' ? 'apr' : 'apv'}_${crypto().randomBytes(12).toString('hex')}`,
     createdAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + ttl * 1000).toISOString(),
     method: request.method.toUpperCase(),
@@ -209,6 +243,14 @@ export function createApproval(stateDir: string, request: ApprovalRequest, optio
     keyFingerprint: request.keyFingerprint,
     endpoint: options.endpoint ?? null,
     destructive: options.destructive ?? false,
+    status,
+    confirmedBy: status === 'pending' ? null : (options.confirmedBy ?? 'not-needed'),
+    scopeBypass: options.scopeBypass ?? null,
+    consentMode: options.consentMode ?? 'flag',
+    destroys: options.destroys ?? [],
+    report: options.report ?? '',
+    expected: options.expected ?? 'yes',
+    decidedAt: null,
     digest: requestDigest(request),
   };
   const approval: Approval = { ...unsealed, mac: sealed(unsealed, secret) };
@@ -229,12 +271,17 @@ function readApproval(path: string): { text: string; approval: Approval } | null
 // A clock a little ahead on the issuing side is not a forgery.
 const CLOCK_SKEW_MS = 60_000;
 
-/** When it really expires: its expiry, but never later than the maximum lifetime after its creation. */
+/**
+ * When it really expires: its expiry, but never later than the maximum lifetime after its creation
+ * (or after a person's decision, which must itself come within the maximum lifetime).
+ */
 function effectiveExpiry(approval: Approval): number {
   const created = Date.parse(approval.createdAt);
   const expires = Date.parse(approval.expiresAt);
   if (Number.isNaN(created) || Number.isNaN(expires)) return -Infinity;
-  return Math.min(expires, created + MAX_APPROVAL_TTL_SECONDS * 1000);
+  const decided = approval.decidedAt === null || approval.decidedAt === undefined ? created : Date.parse(approval.decidedAt);
+  if (Number.isNaN(decided) || decided < created || decided > created + MAX_APPROVAL_TTL_SECONDS * 1000) return -Infinity;
+  return Math.min(expires, decided + MAX_APPROVAL_TTL_SECONDS * 1000);
 }
 
 function isExpired(approval: Approval, now: Date): boolean {
@@ -246,13 +293,18 @@ function isUnusable(approval: Approval, now: Date): boolean {
   return isExpired(approval, now) || Date.parse(approval.createdAt) > now.getTime() + CLOCK_SKEW_MS;
 }
 
-const ID_PATTERN = /^apv_[0-9a-f]{24}$/;
+export const ID_PATTERN = /^ap[vr]_[0-9a-f]{24}$/;
 
-/** Records `id` as used; false when it already was (a copied or restored approval file). */
-function markUsed(stateDir: string, id: string): boolean {
+/**
+ * Records the approval as used, once: the record (sealed, status `used`) is created exclusively, so
+ * false means it already was used (a copied or restored approval file). It is what `approvals` lists.
+ */
+function markUsed(stateDir: string, approval: Approval, secret: Buffer): boolean {
   const dir = stateSubdir(stateDir, USED_DIR);
+  const { mac: _mac, ...rest } = approval;
+  const used = { ...rest, status: 'used' as const };
   try {
-    writeFileSync(join(dir, id), '', { mode: 0o600, flag: 'wx' });
+    writeFileSync(join(dir, approval.id), `${JSON.stringify({ ...used, mac: sealed(used, secret) })}\n`, { mode: 0o600, flag: 'wx' });
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -334,7 +386,7 @@ export function consumeApproval(stateDir: string, request: ApprovalRequest, opti
     reason: 'none',
     message: options.id !== undefined ? `approval ${options.id} does not exist (already used, or never issued)` : 'no approval for this request',
   };
-  const rank: Record<ConsumeFailure, number> = { none: 0, mismatch: 1, expired: 2, consumed: 3, tampered: 4 };
+  const rank: Record<ConsumeFailure, number> = { none: 0, mismatch: 1, expired: 2, pending: 3, denied: 4, consumed: 5, tampered: 6 };
   const fail = (reason: ConsumeFailure, message: string) => {
     if (rank[reason] >= rank[failure.reason]) failure = { reason, message };
   };
@@ -347,8 +399,21 @@ export function consumeApproval(stateDir: string, request: ApprovalRequest, opti
       if (options.id !== undefined || approval.digest === digest) fail('tampered', `approval ${name.slice(0, -5)} was modified after the guard issued it; it is refused`);
       continue;
     }
+    if (approval.status === 'used') {
+      if (options.id !== undefined) fail('consumed', `approval ${approval.id} was already used; an approval is good for one request`);
+      continue;
+    }
     if (approval.digest !== digest) {
       if (options.id !== undefined) fail('mismatch', `approval ${approval.id} is for ${approval.method} ${approval.path} (spec ${approval.version}), not for this exact request (method, path, query, body, spec version and key must all match)`);
+      continue;
+    }
+    if (approval.status === 'denied') {
+      fail('denied', `approval ${approval.id} was denied by a person`);
+      continue;
+    }
+    if (approval.status === 'pending') {
+      if (!isUnusable(approval, now)) fail('pending', `approval ${approval.id} is waiting for a person: to approve, run in your own terminal: bapi-guard approve ${approval.id}`);
+      else fail('expired', `approval ${approval.id} expired at ${approval.expiresAt} before a person approved it`);
       continue;
     }
     if (isUnusable(approval, now)) {
@@ -362,7 +427,7 @@ export function consumeApproval(stateDir: string, request: ApprovalRequest, opti
       fail('consumed', `approval ${approval.id} was used by another process`);
       continue;
     }
-    if (!markUsed(stateDir, approval.id)) {
+    if (!markUsed(stateDir, approval, secret)) {
       rmSync(claimed, { force: true });
       fail('consumed', `approval ${approval.id} was already used; an approval is good for one request`);
       continue;
@@ -381,4 +446,152 @@ export function consumeApproval(stateDir: string, request: ApprovalRequest, opti
     return { ok: true, approval };
   }
   return { ok: false, ...failure };
+}
+
+function writeSealed(stateDir: string, approval: Approval | Omit<Approval, 'mac'>, secret: Buffer): Approval {
+  const { mac: _mac, ...unsealed } = approval as Approval;
+  const record: Approval = { ...unsealed, mac: sealed(unsealed, secret) };
+  writePrivateFile(join(stateSubdir(stateDir, APPROVALS_DIR), `${record.id}.json`), `${JSON.stringify(record, null, 2)}\n`);
+  return record;
+}
+
+/** An approval as listed: its state now (`expired` is derived), without the request's digest. */
+export interface ApprovalListing {
+  id: string;
+  status: ApprovalStatus | 'expired';
+  method: string;
+  path: string;
+  endpoint: string | null;
+  destructive: boolean;
+  scopeBypass: ScopeBypass | null;
+  createdAt: string;
+  expiresAt: string;
+  decidedAt: string | null;
+  confirmedBy: ConfirmedBy | null;
+}
+
+/** One approval by id, verified (seal and format); null when there is none or it was edited. */
+export function readApprovalById(stateDir: string, id: string): { approval: Approval; tampered: boolean } | null {
+  if (!ID_PATTERN.test(id)) return null;
+  const read = readApproval(join(stateDir, APPROVALS_DIR, `${id}.json`)) ?? readApproval(join(stateDir, USED_DIR, id));
+  if (!read) return null;
+  let secret: Buffer;
+  try {
+    secret = approvalSecret(stateDir);
+  } catch {
+    return null;
+  }
+  const tampered = !macMatches(read.approval, secret) || read.approval.format !== APPROVAL_FORMAT;
+  return { approval: read.approval, tampered };
+}
+
+export function listingOf(approval: Approval, now = new Date()): ApprovalListing {
+  const live = approval.status === 'granted' || approval.status === 'pending';
+  return {
+    id: approval.id,
+    status: live && isUnusable(approval, now) ? 'expired' : approval.status,
+    method: approval.method,
+    path: approval.path,
+    endpoint: approval.endpoint,
+    destructive: approval.destructive,
+    scopeBypass: approval.scopeBypass,
+    createdAt: approval.createdAt,
+    expiresAt: approval.expiresAt,
+    decidedAt: approval.decidedAt,
+    confirmedBy: approval.confirmedBy,
+  };
+}
+
+/** Every approval in the state directory that is sealed correctly, newest first. */
+export function listApprovals(stateDir: string, now = new Date()): ApprovalListing[] {
+  const ids = new Set<string>();
+  for (const [dir, suffix] of [[APPROVALS_DIR, '.json'], [USED_DIR, '']] as const) {
+    try {
+      for (const name of readdirSync(join(stateDir, dir))) if (name.endsWith(suffix)) ids.add(suffix ? name.slice(0, -suffix.length) : name);
+    } catch {
+      // none of that kind
+    }
+  }
+  const listed: ApprovalListing[] = [];
+  for (const id of ids) {
+    const found = readApprovalById(stateDir, id);
+    if (found && !found.tampered) listed.push(listingOf(found.approval, now));
+  }
+  return listed.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+}
+
+/** A pending or granted approval for exactly this request that can still be used, if there is one. */
+export function findOpenApproval(stateDir: string, request: ApprovalRequest, now = new Date()): Approval | null {
+  const digest = requestDigest(request);
+  let names: string[];
+  try {
+    names = readdirSync(join(stateDir, APPROVALS_DIR)).filter((n) => n.endsWith('.json'));
+  } catch {
+    return null;
+  }
+  for (const name of names) {
+    const found = readApprovalById(stateDir, name.slice(0, -5));
+    if (!found || found.tampered) continue;
+    const { approval } = found;
+    if (approval.digest === digest && (approval.status === 'pending' || approval.status === 'granted') && !isUnusable(approval, now)) return approval;
+  }
+  return null;
+}
+
+export type DecisionFailure = 'unknown' | 'tampered' | 'expired' | 'decided' | 'key' | 'raced';
+
+export type DecisionResult = { ok: true; approval: Approval } | { ok: false; reason: DecisionFailure; message: string };
+
+/**
+ * A person's decision on a pending approval: `grant` makes it usable once for `ttlSeconds`, `deny`
+ * ends it. Claimed by an atomic rename, so of two racing decisions exactly one wins.
+ */
+export function decideApproval(
+  stateDir: string,
+  id: string,
+  decision: 'grant' | 'deny',
+  options: { keyFingerprint: string | null; now?: Date; ttlSeconds?: number },
+): DecisionResult {
+  const now = options.now ?? new Date();
+  const found = readApprovalById(stateDir, id);
+  if (!found) return { ok: false, reason: 'unknown', message: `there is no approval ${id} (never issued, or already cleaned up)` };
+  const { approval, tampered } = found;
+  if (tampered) return { ok: false, reason: 'tampered', message: `approval ${id} was modified after the guard issued it; it is refused` };
+  if (approval.status !== 'pending') return { ok: false, reason: 'decided', message: `approval ${id} is not pending: it is ${listingOf(approval, now).status}` };
+  if (isUnusable(approval, now)) return { ok: false, reason: 'expired', message: `approval ${id} expired at ${approval.expiresAt}; ask for it again` };
+  if (decision === 'grant' && options.keyFingerprint !== approval.keyFingerprint) {
+    return { ok: false, reason: 'key', message: `approval ${id} was asked for with another secret key than the one here; approve it where the same CLERK_SECRET_KEY is set` };
+  }
+  // One decision per approval: whoever creates the lock decides; the others lose (and the lock stays,
+  // so a later decision finds it decided, or expired).
+  const path = join(stateDir, APPROVALS_DIR, `${id}.json`);
+  try {
+    writeFileSync(`${path}.decided`, String(process.pid), { mode: 0o600, flag: 'wx' });
+  } catch {
+    return { ok: false, reason: 'raced', message: `approval ${id} was decided by another process` };
+  }
+  const again = readApprovalById(stateDir, id);
+  if (!again || again.tampered || again.approval.status !== 'pending' || again.approval.mac !== approval.mac) {
+    return { ok: false, reason: 'raced', message: `approval ${id} changed while it was being decided` };
+  }
+  const secret = approvalSecret(stateDir);
+  const ttl = options.ttlSeconds ?? DEFAULT_APPROVAL_TTL_SECONDS;
+  const decided = writeSealed(
+    stateDir,
+    {
+      ...approval,
+      status: decision === 'grant' ? 'granted' : 'denied',
+      confirmedBy: decision === 'grant' ? 'approve-command' : null,
+      decidedAt: now.toISOString(),
+      expiresAt: decision === 'grant' ? new Date(now.getTime() + ttl * 1000).toISOString() : approval.expiresAt,
+    },
+    secret,
+  );
+  return { ok: true, approval: decided };
+}
+
+/** The pending approval lifetime: CLERK_BAPI_PENDING_TTL, else 15 minutes. */
+export function pendingTtl(env: Record<string, string | undefined>): number {
+  const raw = env[PENDING_TTL_VARIABLE];
+  return raw !== undefined && raw !== '' ? parseTtl(raw, PENDING_TTL_VARIABLE) : DEFAULT_PENDING_TTL_SECONDS;
 }

@@ -43,7 +43,7 @@ export const COMMAND_FLAGS: Record<CommandName, FlagSpec> = {
     alias: { d: 'data', f: 'raw-field', F: 'field', q: 'query', y: 'yes', h: 'help', V: 'version' },
   },
   'bapi-curl': {
-    string: [...SPEC_FLAG_SPEC.string, 'data', 'jq', 'timeout'],
+    string: [...SPEC_FLAG_SPEC.string, 'data', 'jq', 'timeout', 'wait-approval'],
     boolean: [...SPEC_FLAG_SPEC.boolean, 'include', 'dry-run', 'paginate', 'slurp', 'admin', 'yes', 'no-backup', 'help', 'version'],
     repeatable: ['raw-field', 'field', 'query', 'form', 'header'],
     alias: { d: 'data', f: 'raw-field', F: 'field', q: 'query', H: 'header', i: 'include', y: 'yes', h: 'help', V: 'version' },

@@ -1,7 +1,18 @@
 // The guard's policy: the pre-flight check in front of every write. `evaluate` is the decision, a
 // pure function over (request, spec, environment); `runGuard` adds the I/O around it (find the key,
 // ask at a terminal, issue the approval); `authorizeWrite` is what the executor calls.
-import { approvalTtl, consumeApproval, createApproval, type Approval, type ApprovalRequest } from './approvals.js';
+import {
+  approvalTtl,
+  consumeApproval,
+  createApproval,
+  findOpenApproval,
+  pendingTtl,
+  type Approval,
+  type ApprovalRequest,
+  type ConfirmedBy,
+  type ScopeBypass,
+} from './approvals.js';
+import { consentFor, type Consent } from './consent.js';
 import { colorsFor, type Colors, type IO } from './cli.js';
 import { canPrompt, isConfirmed, terminalPrompter, type Prompter } from './confirm.js';
 import { destructionFor } from './destruction.js';
@@ -52,6 +63,8 @@ export interface GuardContext {
   yes: boolean;
   /** A person can be asked at a terminal. */
   interactive: boolean;
+  /** Who may consent (default: flag mode, as scripts and CI have it). */
+  consent?: Consent;
 }
 
 export interface Verdict {
@@ -61,7 +74,7 @@ export interface Verdict {
   checks: GuardCheck[];
   destroys: string[];
   warnings: string[];
-  approval: { id: string; expiresAt: string } | null;
+  approval: { id: string; expiresAt: string; status: 'granted' | 'pending'; approveCommand?: string } | null;
   /** The exit code this verdict means: 0 allowed, 2 invalid, 3 policy, 4 confirmation. */
   exitCode: number;
   /** Why it is not allowed (the first failing check's message); null when allowed. */
@@ -73,10 +86,21 @@ export interface Verdict {
   /** Each problem of the request against the spec, at its JSON path (`$.…` body, `query.…`, `path.…`). */
   problems: SchemaProblem[];
   key: { source: string | null; masked: string | null; kind: string | null; fingerprint: string | null };
-  scopes: { needs: string[]; grantedBy: string[]; wouldAllow: string[]; bypassed: boolean } | null;
+  scopes: { needs: string[]; grantedBy: string[]; wouldAllow: string[]; bypassed: boolean; bypassBy: ScopeBypass | null; personNeeded: boolean } | null;
   metadata: MetadataAdvice | null;
   /** What a person must type to confirm at a terminal; null when no confirmation is needed. */
-  confirmation: { required: boolean; reasons: string[]; expected: string | null; pending: boolean; by: 'yes-flag' | 'prompt' | null };
+  confirmation: {
+    required: boolean;
+    reasons: string[];
+    expected: string | null;
+    /** A prompt at this terminal is about to ask. */
+    pending: boolean;
+    by: 'yes-flag' | 'prompt' | 'approve-command' | null;
+    /** Only a person's `bapi-guard approve` can allow it (person mode, no terminal or an agent). */
+    person: boolean;
+  };
+  /** Who may consent, and why. */
+  consent: { mode: 'flag' | 'person'; reasons: string[]; agent: string | null };
   destroysNote: string | null;
 }
 
@@ -260,6 +284,9 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
     fail('request', EXIT.usage, checked.message, more);
   }
 
+  const consent: Consent = context.consent ?? { mode: 'flag', reasons: [], agent: null, warnings: [] };
+  if (write) warnings.push(...consent.warnings);
+
   // 3. Scopes, for writes.
   let scopes: Verdict['scopes'] = null;
   if (!write) {
@@ -268,12 +295,17 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
     const set = parseScopes(context.env[SCOPES_VARIABLE]);
     for (const unknown of set.unknown) warnings.push(`${SCOPES_VARIABLE}: \`${unknown}\` is not a scope (use write, delete, or RESOURCE:write / RESOURCE:delete)`);
     const check: ScopeCheck = checkScopes(set, method, endpoint ?? { path: checked.path, tags: [] });
-    scopes = { needs: check.needs, grantedBy: check.grantedBy, wouldAllow: check.wouldAllow, bypassed: false };
+    scopes = { needs: check.needs, grantedBy: check.grantedBy, wouldAllow: check.wouldAllow, bypassed: false, bypassBy: null, personNeeded: false };
     const current = context.env[SCOPES_VARIABLE]?.trim() ? `"${context.env[SCOPES_VARIABLE]?.trim()}"` : 'unset';
     if (check.ok) {
       checks.push({ id: 'scopes', ok: true, message: `${check.needs.join(' + ')} allowed by ${check.grantedBy.join(', ')}` });
+    } else if (consent.mode === 'person') {
+      // Only a person can bypass the scopes here; --admin is a request for that, not a bypass.
+      scopes.personNeeded = true;
+      fail('scopes', EXIT.confirmation, `${SCOPES_VARIABLE} (${current}) does not allow it (${method} needs ${check.needs.join(' + ')}): a person must approve a scope bypass`);
     } else if (context.admin) {
       scopes.bypassed = true;
+      scopes.bypassBy = 'admin-flag';
       checks.push({ id: 'scopes', ok: true, message: `bypassed by --admin (${SCOPES_VARIABLE} is ${current}; this needs ${check.needs.join(' + ')})` });
       warnings.push(`--admin bypassed the scope check: ${SCOPES_VARIABLE} would need ${check.wouldAllow.join(' or ')}`);
     } else {
@@ -314,6 +346,7 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
   }
 
   // 6. Confirmation: destructive requests, and every write with a live key.
+  const person = consent.mode === 'person';
   const reasons: string[] = [];
   if (write && destructive) reasons.push('it destroys data irreversibly');
   if (write && key.kind === 'live') reasons.push('it writes to a LIVE (production) instance');
@@ -321,25 +354,40 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
     warnings.push(`this request was checked against a spec given with --spec, not a published version of Clerk's spec`);
     if (key.kind === 'live') reasons.push('it was checked against a --spec file, not a published spec');
   }
+  if (write && scopes?.personNeeded) reasons.push('its scopes need a bypass');
   const confirmation: Verdict['confirmation'] = {
     required: reasons.length > 0,
     reasons,
     expected: reasons.length > 0 ? expectedAnswer(method, match, checked.path) : null,
     pending: false,
     by: null,
+    person: false,
   };
+  // Only failures a person can lift (scopes, confirmation) may wait for one.
+  const onlyConsentMissing = () => checks.every((c) => c.ok || c.id === 'scopes' || c.id === 'confirmation') && exitCode !== EXIT.usage && exitCode !== EXIT.policy;
   if (reasons.length === 0) {
     checks.push({ id: 'confirmation', ok: true, message: write ? 'not needed' : 'not needed for a read' });
-  } else if (context.yes) {
+  } else if (!person && context.yes) {
     confirmation.by = 'yes-flag';
     checks.push({ id: 'confirmation', ok: true, message: `confirmed by --yes (${reasons.join('; ')})` });
-  } else if (context.interactive && exitCode === EXIT.ok) {
+  } else if (!person && context.interactive && exitCode === EXIT.ok) {
     confirmation.pending = true;
     fail('confirmation', EXIT.confirmation, `waiting for confirmation at the terminal (${reasons.join('; ')})`);
-  } else {
+  } else if (!person) {
     fail('confirmation', EXIT.confirmation, `needs confirmation because ${reasons.join(' and ')}: run it at a terminal to be asked, or add --yes; nothing was approved`, [
       'Read what it destroys above before adding --yes.',
     ]);
+  } else {
+    if (context.yes) warnings.push('--yes confirms nothing here: a person must approve this request');
+    if (context.admin && scopes?.personNeeded) warnings.push('--admin bypasses nothing here: a person must approve the scope bypass');
+    // A terminal counts as a person unless an agent drives the process (an agent can type into a terminal too).
+    if (context.interactive && consent.agent === null && onlyConsentMissing()) {
+      confirmation.pending = true;
+      fail('confirmation', EXIT.confirmation, `waiting for a person at the terminal (${reasons.join('; ')})`);
+    } else {
+      confirmation.person = onlyConsentMissing();
+      fail('confirmation', EXIT.confirmation, `needs a person's approval because ${reasons.join(' and ')}; nothing was approved`);
+    }
   }
 
   const allowed = exitCode === EXIT.ok;
@@ -362,6 +410,7 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
     scopes,
     metadata,
     confirmation,
+    consent: { mode: consent.mode, reasons: consent.reasons, agent: consent.agent },
     destroysNote: destruction.note,
   };
 }
@@ -371,11 +420,12 @@ export function applyConfirmation(verdict: Verdict, answer: string | null): Verd
   if (!verdict.confirmation.pending) return verdict;
   const expected = verdict.confirmation.expected ?? 'yes';
   const ok = isConfirmed(answer, expected);
-  const checks = verdict.checks.map((check) =>
-    check.id !== 'confirmation'
-      ? check
-      : { id: check.id, ok, message: ok ? `confirmed at the terminal (${verdict.confirmation.reasons.join('; ')})` : answer === null ? 'no answer at the prompt: declined; nothing was approved' : 'declined at the prompt; nothing was approved' },
-  );
+  const bypassed = ok && verdict.scopes?.personNeeded === true;
+  const checks = verdict.checks.map((check) => {
+    if (check.id === 'scopes' && bypassed) return { id: check.id, ok: true, message: `bypass confirmed at the terminal (${check.message.replace(/: a person must approve a scope bypass$/, '')})` };
+    if (check.id !== 'confirmation') return check;
+    return { id: check.id, ok, message: ok ? `confirmed at the terminal (${verdict.confirmation.reasons.join('; ')})` : answer === null ? 'no answer at the prompt: declined; nothing was approved' : 'declined at the prompt; nothing was approved' };
+  });
   const firstFailure = checks.find((c) => !c.ok);
   return {
     ...verdict,
@@ -384,6 +434,7 @@ export function applyConfirmation(verdict: Verdict, answer: string | null): Verd
     exitCode: firstFailure === undefined ? EXIT.ok : EXIT.confirmation,
     reason: firstFailure?.message ?? null,
     hints: [],
+    scopes: verdict.scopes && bypassed ? { ...verdict.scopes, bypassed: true, bypassBy: 'terminal' } : verdict.scopes,
     confirmation: { ...verdict.confirmation, pending: false, by: ok ? 'prompt' : null },
   };
 }
@@ -428,6 +479,10 @@ export interface RunGuardOptions {
   key?: SecretKey;
   /** Who reports: heads the explanation (default `bapi-guard`; the executor running it inline says so). */
   label?: string;
+  /** Who may consent; default from the environment and the state directory's policy. */
+  consent?: Consent;
+  /** Record a pending approval when only a person can allow the request (default true). */
+  issuePending?: boolean;
 }
 
 export interface GuardOutcome {
@@ -458,6 +513,8 @@ export function approvalRequestFor(verdict: Verdict, spec: GuardSpec, env: Recor
  */
 export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, options: RunGuardOptions = {}): Promise<GuardOutcome> {
   const key = options.key ?? findSecretKey(io.env, io.cwd);
+  const stateDir = options.stateDir ?? defaultStateDir(io.env, io.cwd);
+  const consent = options.consent ?? consentFor(io.env, stateDir);
   const prompter = options.prompter === undefined ? (canPrompt(io) ? terminalPrompter(io) : null) : options.prompter;
   const explain = options.explain ?? true;
   let verdict = evaluate(request, {
@@ -470,9 +527,40 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
     admin: options.admin ?? false,
     yes: options.yes ?? false,
     interactive: prompter !== null,
+    consent,
   });
   const colors = colorsFor(io.stderr, io.env);
   const shown = (v: Verdict) => redactSecret(v, key.value, key.info.masked ?? '[REDACTED]');
+  let approval: Approval | null = null;
+  const now = options.now ?? new Date();
+  const binding = () => approvalRequestFor(verdict, spec, io.env, key.info.fingerprint as string);
+  if (verdict.confirmation.person && key.info.fingerprint) {
+    // A person already approved this exact request, or was already asked: no second approval.
+    const open = findOpenApproval(stateDir, binding(), now);
+    if (open?.status === 'granted') {
+      verdict = grantedByPerson(verdict, open);
+      approval = open;
+    } else if (options.issuePending ?? true) {
+      approval = open ?? createApproval(stateDir, binding(), {
+        status: 'pending',
+        ttlSeconds: pendingTtl(io.env),
+        now,
+        endpoint: verdict.endpoint ? `${verdict.endpoint.method} ${verdict.endpoint.path}` : null,
+        destructive: verdict.destructive,
+        scopeBypass: verdict.scopes?.personNeeded ? 'approve-command' : null,
+        consentMode: 'person',
+        destroys: verdict.destroys,
+        report: renderVerdict(shown(verdict), colorsFor({ isTTY: false, write: () => true }, {}), { outcome: false, label: 'bapi-guard' }),
+        expected: verdict.confirmation.expected ?? 'yes',
+      });
+      const approveCommand = `bapi-guard approve ${approval.id}`;
+      verdict = {
+        ...verdict,
+        approval: { id: approval.id, status: 'pending', expiresAt: approval.expiresAt, approveCommand },
+        hints: [`To approve, run in your own terminal: ${approveCommand}`, 'Then run the same command again: it is sent once the person has approved.'],
+      };
+    }
+  }
   if (verdict.confirmation.pending && prompter) {
     if (explain) io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: false, label: options.label }));
     const expected = verdict.confirmation.expected ?? 'yes';
@@ -482,20 +570,52 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
   } else if (explain) {
     io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: true, label: options.label }));
   }
-  let approval: Approval | null = null;
-  if (verdict.allowed && verdict.write && (options.issueApproval ?? true) && key.info.fingerprint) {
+  if (verdict.allowed && verdict.write && approval === null && (options.issueApproval ?? true) && key.info.fingerprint) {
     const ttlSeconds = options.ttlSeconds ?? approvalTtl(undefined, io.env);
-    approval = createApproval(options.stateDir ?? defaultStateDir(io.env, io.cwd), approvalRequestFor(verdict, spec, io.env, key.info.fingerprint), {
+    approval = createApproval(stateDir, binding(), {
       ttlSeconds,
-      ...(options.now ? { now: options.now } : {}),
+      now,
       endpoint: verdict.endpoint ? `${verdict.endpoint.method} ${verdict.endpoint.path}` : null,
       destructive: verdict.destructive,
+      confirmedBy: confirmedByOf(verdict),
+      scopeBypass: verdict.scopes?.bypassBy ?? null,
+      consentMode: consent.mode,
+      destroys: verdict.destroys,
     });
-    verdict = { ...verdict, approval: { id: approval.id, expiresAt: approval.expiresAt } };
+    verdict = { ...verdict, approval: { id: approval.id, status: 'granted', expiresAt: approval.expiresAt } };
     if (explain) io.stderr.write(`Approval ${approval.id} for this exact request, valid until ${approval.expiresAt}, single use.\n`);
   }
   // The approval is bound to the body as given; what is shown or returned never holds the key.
   return { verdict: shown(verdict), key, approval, exitCode: verdict.exitCode };
+}
+
+/** How the verdict's confirmation was given, in the audit's words. */
+export function confirmedByOf(verdict: Verdict): ConfirmedBy {
+  if (verdict.confirmation.by === 'yes-flag') return 'yes-flag';
+  if (verdict.confirmation.by === 'prompt') return 'terminal';
+  if (verdict.confirmation.by === 'approve-command') return 'approve-command';
+  return 'not-needed';
+}
+
+/** The verdict once a person's `bapi-guard approve` granted this exact request. */
+function grantedByPerson(verdict: Verdict, approval: Approval): Verdict {
+  const checks = verdict.checks.map((check) => {
+    if (check.id === 'scopes' && !check.ok) return { ...check, ok: true, message: `bypass approved by a person (${approval.id})` };
+    if (check.id === 'confirmation') return { ...check, ok: true, message: `approved by a person with bapi-guard approve (${approval.id})` };
+    return check;
+  });
+  const allowed = checks.every((c) => c.ok);
+  return {
+    ...verdict,
+    checks,
+    allowed,
+    exitCode: allowed ? EXIT.ok : verdict.exitCode,
+    reason: allowed ? null : verdict.reason,
+    hints: allowed ? [] : verdict.hints,
+    scopes: verdict.scopes && verdict.scopes.personNeeded ? { ...verdict.scopes, bypassed: true, bypassBy: 'approve-command' } : verdict.scopes,
+    confirmation: { ...verdict.confirmation, person: false, by: 'approve-command' },
+    approval: { id: approval.id, status: 'granted', expiresAt: approval.expiresAt },
+  };
 }
 
 export interface AuthorizeOptions extends RunGuardOptions {
@@ -552,7 +672,8 @@ export async function authorizeWrite(request: GuardRequest, spec: GuardSpec, io:
         { ...(options.approvalId ? { id: options.approvalId } : {}), ...(options.now ? { now: options.now } : {}) },
       );
       if (consumed.ok) return { allowed: true, exitCode: EXIT.ok, key, approval: consumed.approval, approvalProblem: null, verdict: null };
-      if (consumed.reason !== 'none' || options.approvalId) approvalProblem = consumed.message;
+      // A pending one is the guard's to report again (with how to approve it).
+      if (consumed.reason !== 'pending' && (consumed.reason !== 'none' || options.approvalId)) approvalProblem = consumed.message;
     }
   }
   if (approvalProblem && options.explain !== false) io.stderr.write(`${approvalProblem}; running the guard now.\n`);

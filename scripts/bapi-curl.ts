@@ -59,7 +59,10 @@ Options:
                            printed raw, other values one per line (indented on a terminal)
   --timeout SECONDS        give up on an attempt after this long (default 30)
   --admin                  the guard's scope check is bypassed (only that check)
-  -y, --yes                confirm a destructive or live write without a prompt
+  -y, --yes                confirm a destructive or live write without a prompt (flag mode only)
+  --wait-approval          when a person must approve (person mode), wait for their decision,
+                           then send or exit 4: as long as the pending approval lives, or at
+                           most SECONDS with --wait-approval=SECONDS
   --no-backup              do not save the resource before a DELETE
 ${SPEC_FLAGS_HELP.replace(/^(.{23})/gm, '$1    ')}
   -h, --help               show this help
@@ -117,6 +120,8 @@ export interface Options {
   admin: boolean;
   yes: boolean;
   backup: boolean;
+  /** --wait-approval[=SECONDS]: how long to wait for a person's decision; null without the flag. */
+  waitApprovalMs: number | null;
   spec: SpecOptions;
 }
 
@@ -178,6 +183,7 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
     yes: flags.yes === true,
     // minimist reads --no-backup as backup=false.
     backup: flags.backup !== false && flags['no-backup'] !== true,
+    waitApprovalMs: waitApproval(flags['wait-approval']),
     spec: specOptionsFrom(flags, env),
   };
   const data = flags.data as unknown;
@@ -196,6 +202,16 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
 }
 
 const MAX_TIMEOUT_SECONDS = 86_400;
+
+/** `--wait-approval` (as long as the pending approval lives) or `--wait-approval=SECONDS`. */
+function waitApproval(raw: unknown): number | null {
+  if (raw === undefined) return null;
+  if (raw === '' || raw === true) return Infinity;
+  if (typeof raw !== 'string' || !/^\d+(\.\d+)?$/.test(raw) || Number(raw) > MAX_TIMEOUT_SECONDS) {
+    throw new UsageError(`--wait-approval ${JSON.stringify(raw)}: expected --wait-approval or --wait-approval=SECONDS (at most ${MAX_TIMEOUT_SECONDS})`);
+  }
+  return Number(raw) * 1000;
+}
 
 function integerEnv(env: IO['env'], name: string, fallback: number): number {
   const raw = env[name];
@@ -348,24 +364,47 @@ export async function run(options: Options, deps: Dependencies): Promise<number>
   const stateDir = defaultStateDir(io.env, io.cwd);
   let key: SecretKey = deps.key ?? findSecretKey(io.env, io.cwd);
   let approvalId: string | null = null;
+  // What the audit says of consent: a read needs none.
+  let consent: { confirmedBy: AuditEntry['confirmed_by']; consentMode: AuditEntry['consent_mode']; scopeBypass: AuditEntry['scope_bypass'] } = {
+    confirmedBy: 'not-needed',
+    consentMode: 'flag',
+    scopeBypass: null,
+  };
   if (!write) {
     if (!key.info.wellFormed || key.value === null) throw keyError(key.info);
   } else {
     // Nothing is sent unless what it leaves behind (audit line, backup) can be written.
     usableStateDir(stateDir);
     const spec: GuardSpec = { endpoints, detail: detail as SpecDetail, version, fromFile: selected?.store === null };
-    const { authorizeWrite } = await import('../lib/guard.js');
-    const authorization = await authorizeWrite(judged, spec, io, {
+    const { authorizeWrite, confirmedByOf } = await import('../lib/guard.js');
+    const { consentFor } = await import('../lib/consent.js');
+    const guardOptions = {
       admin: options.admin,
       yes: options.yes,
       stateDir,
       key,
       label: 'bapi-curl (guard)',
-      ...(call.approvalId ? { approvalId: call.approvalId } : {}),
-    });
+      consent: consentFor(io.env, stateDir),
+    };
+    let authorization = await authorizeWrite(judged, spec, io, { ...guardOptions, ...(call.approvalId ? { approvalId: call.approvalId } : {}) });
+    const pending = authorization.verdict?.approval?.status === 'pending' ? authorization.verdict.approval : null;
+    if (!authorization.allowed && pending && options.waitApprovalMs !== null) {
+      const decision = await waitForDecision(stateDir, pending.id, options.waitApprovalMs, io);
+      if (decision !== 'granted') {
+        writeLine(io.stderr, `bapi-curl: ${decision === 'timeout' ? `no decision on ${pending.id} within the wait` : `approval ${pending.id} was ${decision}`}; nothing was sent`);
+        return EXIT.confirmation;
+      }
+      authorization = await authorizeWrite(judged, spec, io, { ...guardOptions, approvalId: pending.id });
+    }
     if (!authorization.allowed) return authorization.exitCode;
     key = authorization.key;
-    approvalId = authorization.approval?.id ?? null;
+    const approval = authorization.approval;
+    approvalId = approval?.id ?? null;
+    consent = approval
+      ? { confirmedBy: approval.confirmedBy ?? 'not-needed', consentMode: approval.consentMode ?? 'flag', scopeBypass: approval.scopeBypass ?? null }
+      : authorization.verdict
+        ? { confirmedBy: confirmedByOf(authorization.verdict), consentMode: authorization.verdict.consent.mode, scopeBypass: authorization.verdict.scopes?.bypassBy ?? null }
+        : consent;
     if (approvalId) writeLine(io.stderr, `bapi-curl: using approval ${approvalId}`);
   }
   if (key.value === null) throw keyError(key.info);
@@ -406,6 +445,9 @@ export async function run(options: Options, deps: Dependencies): Promise<number>
           status,
           clerk_trace_id: trace,
           approval_id: approvalId,
+          confirmed_by: consent.confirmedBy,
+          consent_mode: consent.consentMode,
+          scope_bypass: consent.scopeBypass,
           key_fingerprint: key.info.fingerprint,
           api_version: version,
           body_fields: auditLog ? auditLog.bodyFields(judged.body) : [],
@@ -444,6 +486,22 @@ export async function run(options: Options, deps: Dependencies): Promise<number>
     return await printResponse(options, io, response);
   } finally {
     await client.close();
+  }
+}
+
+/** Waits for a person's decision on a pending approval: polls its file, with one line on stderr. */
+async function waitForDecision(stateDir: string, id: string, waitMs: number, io: IO): Promise<'granted' | 'denied' | 'expired' | 'timeout'> {
+  const { readApprovalById, listingOf } = await import('../lib/approvals.js');
+  const started = Date.now();
+  writeLine(io.stderr, `bapi-curl: waiting for a person to approve ${id}; in their own terminal: bapi-guard approve ${id}`);
+  for (;;) {
+    const found = readApprovalById(stateDir, id);
+    if (!found || found.tampered) return 'expired';
+    const status = listingOf(found.approval).status;
+    if (status === 'granted') return 'granted';
+    if (status === 'denied' || status === 'expired' || status === 'used') return status === 'used' ? 'expired' : status;
+    if (Date.now() - started >= waitMs) return 'timeout';
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }
 

@@ -8,12 +8,17 @@ import { UsageError } from '../lib/errors.js';
 import { runGuard, type GuardRequest, type GuardSpec } from '../lib/guard.js';
 import { bodyFieldTypes, callFromArgs, formBinding, loadForm, parseJsonBody, queryPairs, type FieldType } from '../lib/request-args.js';
 import { endpointKey, visibleEndpoints } from '../lib/spec-index.js';
+import { defaultStateDir } from '../lib/state-dir.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
 import { isObject } from '../lib/values.js';
 
 export const USAGE = `Usage: bapi-guard METHOD PATH [-d JSON|@file|-] [-q k=v]... [--form k=v]... [--admin] [--yes] [--json]
        … | bapi-guard [options]         (a request as JSON {method, path, query, body}, or a
                                          METHOD<TAB>PATH line as printed by extract-tag-endpoints)
+       bapi-guard approve ID | deny ID  (a person, at their own terminal: grant or refuse a pending
+                                         approval that an agent's request left)
+       bapi-guard approvals [--json]    (pending, granted, used, denied and expired approvals)
+       bapi-guard policy [person|flag]  (show the consent mode, or set it here; at a terminal only)
 
 The mandatory pre-flight check for a Clerk Backend API request. It checks, in order, and reports
 each check: (1) the secret key, (2) the request against the spec (endpoint, required parameters,
@@ -22,6 +27,13 @@ destroys, (5) the metadata it sets, (6) confirmation of destructive requests and
 with a sk_live_ key (a prompt at a terminal, otherwise --yes).
 An allowed write yields an approval for that exact request (method, path, query, body, spec
 version, key), single use and short-lived, which bapi-curl consumes. A GET needs no approval.
+
+Consent: in flag mode (scripts, CI) --yes confirms and --admin bypasses the scope check. In person
+mode (CLERK_BAPI_CONFIRM=person, a policy set with bapi-guard policy, or a process run by an AI
+agent: CLAUDECODE, CODEX_SANDBOX, CURSOR_AGENT, GEMINI_CLI, CLERK_BAPI_AGENT, …) only a person can:
+a request that needs consent records a pending approval (exit 4) and prints the command to run:
+  To approve, run in your own terminal: bapi-guard approve apr_…
+Once approved, the same bapi-curl command sends it, once.
 
 Options:
   -d, --data JSON|@file|-  the JSON request body, from the argument, a file or stdin
@@ -49,13 +61,17 @@ Environment:
   CLERK_BAPI_STATE_DIR     where approvals are kept (default $XDG_STATE_HOME/clerk-bapi, else
                            ~/.local/state/clerk-bapi; mode 0700)
   CLERK_BAPI_APPROVAL_TTL  approval lifetime when --ttl is absent
+  CLERK_BAPI_CONFIRM       person: only a person confirms (flag, the default, is ignored under
+                           an agent marker); CLERK_BAPI_AGENT=1 marks an agent we don't recognise
+  CLERK_BAPI_PENDING_TTL   how long a pending approval waits for a person (default 15m)
 ${SPEC_ENV_HELP.replace(/^(.{23})/gm, '$1    ')}
   NO_COLOR                 no colour on stderr even on a terminal
 
 Exit codes:
   0 allowed · 1 runtime failure · 2 usage error, unknown endpoint or request invalid against the
   spec · 3 refused: no or malformed key, insufficient scopes · 4 needs confirmation (--yes or a
-  terminal), or declined · 5 spec source unreachable and nothing cached
+  terminal; in person mode a person's bapi-guard approve), or declined · 5 spec source
+  unreachable and nothing cached
 
 Examples:
   bapi-guard GET /users
@@ -172,10 +188,21 @@ function sha256(data: Buffer): string {
   return crypto().createHash('sha256').update(data).digest('hex');
 }
 
+const PERSON_COMMANDS = new Set(['approve', 'deny', 'approvals', 'policy']);
+
 export async function main(argv: string[], io: IO): Promise<number> {
   const options = parseArgs(argv, io.env);
   if (isMetaRequest(options)) return answerMetaRequest(options, USAGE, io);
   const ttlSeconds = approvalTtl(options.ttl, io.env);
+  const [command, argument, extra] = options.args;
+  if (command !== undefined && PERSON_COMMANDS.has(command)) {
+    if (extra !== undefined || (command === 'approvals' && argument !== undefined)) throw new UsageError(`unexpected argument: ${extra ?? argument}`);
+    const person = await import('../lib/person-approval.js');
+    const deps = { io, stateDir: defaultStateDir(io.env, io.cwd), terminal: person.openControllingTerminal, ttlSeconds };
+    if (command === 'approvals') return person.list(options.json, deps);
+    if (command === 'policy') return person.policy(argument, deps);
+    return person.decide(argument, command === 'approve' ? 'grant' : 'deny', deps);
+  }
   let stdinRead: Promise<string | null> | null = null;
   const stdin = () => (stdinRead ??= readStdin(io));
   const stdinSpec = options.spec.spec === '-' ? await stdin() : undefined;

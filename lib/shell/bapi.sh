@@ -17,6 +17,7 @@ bapi-write() (
   positional=0
   stdin_for=''
   tmp=''
+  wait_approval=''
   trap 'if [ -n "$tmp" ]; then rm -f -- "$tmp"; fi' EXIT
   trap 'exit 130' INT TERM HUP
   while [ $# -gt 0 ]; do
@@ -39,6 +40,14 @@ bapi-write() (
           shift
         fi
         ;;
+      --wait-approval)
+        # Its value is optional: --wait-approval, --wait-approval=SECONDS or --wait-approval SECONDS.
+        if [ "$has_value" = 0 ] && [ $# -gt 0 ] && [ "${1#-}" = "$1" ] && [ "$positional" -ge 2 ]; then
+          value=$1
+          has_value=1
+          shift
+        fi
+        ;;
     esac
     case $name in
       -h | --help)
@@ -52,12 +61,14 @@ Options for both:      -d JSON|@file|-, -q k=v, --form k=v|k=@file, --admin, -y/
                        --api-version DATE, --spec FILE|-, --offline, --refresh, --include-platform
 For bapi-guard only:   --ttl DURATION, --json (the verdict on stdout before the response)
 For bapi-curl only:    -H 'Name: value', -i, --jq FILTER, --timeout S, --dry-run, --paginate,
-                       --slurp, --no-backup
+                       --slurp, --no-backup, --wait-approval[=SECONDS] (when a person must
+                       approve: bapi-curl then waits for their bapi-guard approve, and sends)
 (-f/-F are refused: give the body with -d so the guard checks exactly what is sent.)
 A body or spec on stdin (-d -, --spec -) is read once and given to both.
 BAPI_WRITE_TRACE=1 prints what each command would get, and runs neither.
 
-Exit codes: bapi-guard's when it refuses (2 invalid, 3 scopes/key, 4 needs --yes), else bapi-curl's.
+Exit codes: bapi-guard's when it refuses (2 invalid, 3 scopes/key, 4 needs --yes or, in person mode,
+a person's bapi-guard approve), else bapi-curl's.
 
 Examples:
   CLERK_BAPI_SCOPES=write bapi-write POST /users -d '{"email_address":["ada@example.com"]}'
@@ -98,6 +109,10 @@ USAGE
       -H | --header | --jq | --timeout)
         curl_args+=("$name" "$value")
         ;;
+      --wait-approval)
+        wait_approval=1
+        if [ "$has_value" = 1 ]; then curl_args+=("$name" "$value"); else curl_args+=("$name"); fi
+        ;;
       -f | --raw-field | -F | --field)
         printf 'bapi-write: %s builds the body inside bapi-curl, where the guard cannot check it first; give the body with -d (or use bapi-curl, which runs the guard itself)\n' "$name" >&2
         exit 2
@@ -133,7 +148,10 @@ USAGE
     printf 'curl:'; printf ' [%s]' "${curl_args[@]}"; printf '\n'
     exit 0
   fi
-  bapi-guard "${guard_args[@]}" || exit $?
+  bapi-guard "${guard_args[@]}"
+  code=$?
+  # A request that waits for a person (exit 4 in person mode) goes on to bapi-curl, which waits for them.
+  if [ "$code" -ne 0 ] && ! { [ "$code" -eq 4 ] && [ -n "$wait_approval" ]; }; then exit "$code"; fi
   bapi-curl "${curl_args[@]}"
 )
 
