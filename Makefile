@@ -1,5 +1,5 @@
 # The commands a developer and CI use. `make install` is all a fresh machine needs.
-.PHONY: install build test check bench clean
+.PHONY: install build test check bench bench-compare clean
 
 install:
 	npm ci
@@ -29,6 +29,10 @@ check:
 # Side-by-side timings (medians, ratios to node's floor, curl and jq) in one run: see README, Performance.
 bench: build
 	node --import tsx test/bench/bench.ts $(BENCH_ARGS)
+
+# The same, with REV's warm commands measured beside this build's: make bench-compare REV=main~3
+bench-compare: build
+	node --import tsx test/bench/bench.ts --baseline $(REV) $(BENCH_ARGS)
 
 clean:
 	rm -rf dist

@@ -2,16 +2,19 @@
 // ratios reported), so the machine's noise hits every contender alike. Not a test: nothing fails on
 // time. Prints a table and writes .bench/results.json.
 //
-//   node --import tsx test/bench/bench.ts [--rounds N] [--users N] [--quick]
+//   node --import tsx test/bench/bench.ts [--rounds N] [--users N] [--quick] [--baseline REV]
+//
+// --baseline REV builds that git revision in a temporary worktree and runs its warm commands beside
+// this build's, alternating, so a change's cost is a ratio measured in one run.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import minimist from 'minimist';
 import { PROJECT_DIR, SHARED_BAPI_DIR, SHARED_SPECS_DIR } from '../helpers/spec-fixtures.js';
 
-const args = minimist(process.argv.slice(2), { string: ['rounds', 'users'], boolean: ['quick'] });
+const args = minimist(process.argv.slice(2), { string: ['rounds', 'users', 'baseline'], boolean: ['quick'] });
 const quick = args.quick === true;
 const ROUNDS = Number(args.rounds ?? (quick ? 5 : 15));
 const USERS = Number(args.users ?? (quick ? 20_000 : 100_000));
@@ -125,6 +128,20 @@ async function startFake(users: number): Promise<{ url: string; stop: () => void
   return { url, stop: () => child.kill('SIGTERM') };
 }
 
+/** REV built in a temporary git worktree (sharing this checkout's node_modules). */
+function buildBaseline(rev: string): { dir: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'bapi-baseline-'));
+  const git = (...argv: string[]) => {
+    const result = spawnSync('git', argv, { cwd: PROJECT_DIR, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`git ${argv.join(' ')}: ${result.stderr}`);
+  };
+  git('worktree', 'add', '--detach', dir, rev);
+  symlinkSync(join(PROJECT_DIR, 'node_modules'), join(dir, 'node_modules'));
+  const built = spawnSync('make', ['build'], { cwd: dir, encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`make build of ${rev}: ${built.stderr}`);
+  return { dir, remove: () => git('worktree', 'remove', '--force', dir) };
+}
+
 function row(result: Result, base: Result | null, note = ''): string {
   const ratio = base ? (result.medianMs / base.medianMs).toFixed(2) : '';
   const rss = result.peakRssMb === null ? '' : result.peakRssMb.toFixed(0);
@@ -158,6 +175,42 @@ async function main(): Promise<void> {
   for (const result of warm) say(row(result, base));
   report.warm = warm;
   say('');
+
+  if (typeof args.baseline === 'string' && args.baseline !== '') {
+    const baseline = buildBaseline(args.baseline);
+    try {
+      const old = (name: string) => join(baseline.dir, 'dist', 'scripts', `${name}.js`);
+      const fakeForBaseline = await startFake(1000);
+      const curlEnv = { ...baseEnv, CLERK_API_URL: fakeForBaseline.url, CLERK_SPECS_DIR: join(work, 'store-baseline') };
+      await run(['node', old('api-specs-context')], curlEnv);
+      await run(['node', script('api-specs-context')], curlEnv);
+      const pairs: Array<[string, string[]]> = [
+        ['api-specs-context', []],
+        ['extract-tags', []],
+        ['extract-tag-endpoints', ['Users']],
+        ['extract-endpoint-detail', ['POST', '/users']],
+        ['bapi-curl', ['GET', '/users', '-q', 'limit=10']],
+        ['bapi-guard', ['PATCH', '/users/user_1/metadata', '-d', '{"public_metadata":{"plan":"pro"}}']],
+      ];
+      const contenders: Contender[] = pairs.flatMap(([name, argv]) => [
+        { name: `${name} ${argv.join(' ')} (${args.baseline})`, argv: () => ['node', old(name), ...argv], env: () => curlEnv },
+        { name: `${name} ${argv.join(' ')} (this build)`, argv: () => ['node', script(name), ...argv], env: () => curlEnv },
+      ]);
+      const compared = await measure([floor, ...contenders], ROUNDS);
+      fakeForBaseline.stop();
+      say(`| warm, this build beside ${args.baseline} | median ms | ratio to ${args.baseline} | ratio to floor | |`);
+      say('| --- | --- | --- | --- | --- |');
+      for (let i = 1; i < compared.length; i += 2) {
+        const before = compared[i]!;
+        const after = compared[i + 1]!;
+        say(`| ${after.name.replace(' (this build)', '')} | ${before.medianMs.toFixed(1)} → ${after.medianMs.toFixed(1)} | ${(after.medianMs / before.medianMs).toFixed(2)} | ${(before.medianMs / compared[0]!.medianMs).toFixed(2)} → ${(after.medianMs / compared[0]!.medianMs).toFixed(2)} | |`);
+      }
+      report.baseline = { rev: args.baseline, results: compared };
+      say('');
+    } finally {
+      baseline.remove();
+    }
+  }
 
   // Cold: an empty store each run (index build of the latest spec), and --spec FILE.
   let cold = 0;
