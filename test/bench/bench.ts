@@ -181,7 +181,7 @@ async function main(): Promise<void> {
     try {
       const old = (name: string) => join(baseline.dir, 'dist', 'scripts', `${name}.js`);
       const fakeForBaseline = await startFake(1000);
-      const curlEnv = { ...baseEnv, CLERK_API_URL: fakeForBaseline.url, CLERK_SPECS_DIR: join(work, 'store-baseline') };
+      const curlEnv = { ...baseEnv, CLERK_API_URL: fakeForBaseline.url, CLERK_SPECS_DIR: join(work, 'store-baseline'), CLERK_BAPI_SCOPES: 'write' };
       await run(['node', old('api-specs-context')], curlEnv);
       await run(['node', script('api-specs-context')], curlEnv);
       const pairs: Array<[string, string[]]> = [
