@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-import { answerMetaRequest, colorsFor, isMetaRequest, parseFlags, runMain, stringFlag, writeLine, type IO } from '../lib/cli.js';
-import { COMMAND_FLAGS } from '../lib/command-flags.js';
-import { UsageError } from '../lib/errors.js';
-import { tagCounts, visibleEndpoints } from '../lib/spec-index.js';
-import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
+import { answerMetaRequest, isMetaRequest, runMain } from '../lib/cli/command.js';
+import { colorsFor, writeLine, type IO } from '../lib/core/io.js';
+import { parseFlags, stringFlag } from '../lib/core/args.js';
+import { COMMAND_FLAGS } from '../lib/cli/flags.js';
+import { UsageError } from '../lib/core/errors.js';
+import { tagCounts, visibleEndpoints } from '../lib/spec/index.js';
+import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec/select.js';
 
 export const USAGE = `Usage: api-specs-context [options]
 
@@ -115,7 +117,7 @@ export async function main(argv: string[], io: IO): Promise<number> {
 // The shell integration's code is loaded only when asked for, so the usual start-up stays cheap.
 async function shellIntegration(integration: NonNullable<Options['integration']>, io: IO): Promise<number> {
   if (integration.kind === 'complete') {
-    const { complete, renderCompletion } = await import('../lib/completion.js');
+    const { complete, renderCompletion } = await import('../lib/cli/completion.js');
     try {
       io.stdout.write(renderCompletion(await complete(integration.words, io)));
     } catch {
@@ -123,7 +125,7 @@ async function shellIntegration(integration: NonNullable<Options['integration']>
     }
     return 0;
   }
-  const { completionScript, parseShell, shellInit } = await import('../lib/completion-shell.js');
+  const { completionScript, parseShell, shellInit } = await import('../lib/cli/completion-shell.js');
   const shell = parseShell(integration.shell, `--${integration.kind}`);
   io.stdout.write(integration.kind === 'completion' ? completionScript(shell) : shellInit(shell));
   return 0;

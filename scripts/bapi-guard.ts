@@ -1,16 +1,18 @@
 #!/usr/bin/env node
-import { answerMetaRequest, isMetaRequest, parseFlags, readStdin, runMain, stringFlag, writeLine, type IO } from '../lib/cli.js';
-import { approvalTtl } from '../lib/approvals.js';
-import { crypto } from '../lib/builtins.js';
-import { matchEndpoint, parseEndpointArgs, parseEndpointRecord } from '../lib/endpoint-match.js';
-import { COMMAND_FLAGS } from '../lib/command-flags.js';
-import { UsageError } from '../lib/errors.js';
-import { runGuard, type GuardRequest, type GuardSpec } from '../lib/guard.js';
-import { bodyFieldTypes, callFromArgs, formBinding, loadForm, parseJsonBody, queryPairs, type FieldType } from '../lib/request-args.js';
-import { endpointKey, visibleEndpoints } from '../lib/spec-index.js';
-import { defaultStateDir } from '../lib/state-dir.js';
-import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
-import { isObject } from '../lib/values.js';
+import { answerMetaRequest, isMetaRequest, runMain } from '../lib/cli/command.js';
+import { parseFlags, stringFlag } from '../lib/core/args.js';
+import { readStdin, writeLine, type IO } from '../lib/core/io.js';
+import { approvalTtl } from '../lib/guard/approvals.js';
+import { crypto } from '../lib/core/builtins.js';
+import { matchEndpoint, parseEndpointArgs, parseEndpointRecord } from '../lib/endpoint/match.js';
+import { COMMAND_FLAGS } from '../lib/cli/flags.js';
+import { UsageError } from '../lib/core/errors.js';
+import { runGuard, type GuardRequest, type GuardSpec } from '../lib/guard/policy.js';
+import { bodyFieldTypes, callFromArgs, formBinding, loadForm, parseJsonBody, queryPairs, type FieldType } from '../lib/request/args.js';
+import { endpointKey, visibleEndpoints } from '../lib/spec/index.js';
+import { defaultStateDir } from '../lib/core/state-dir.js';
+import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec/select.js';
+import { isObject } from '../lib/core/values.js';
 
 export const USAGE = `Usage: bapi-guard METHOD PATH [-d JSON|@file|-] [-q k=v]... [--form k=v]... [--admin] [--yes] [--json]
        … | bapi-guard [options]         (a request as JSON {method, path, query, body}, or a
@@ -197,7 +199,7 @@ export async function main(argv: string[], io: IO): Promise<number> {
   const [command, argument, extra] = options.args;
   if (command !== undefined && PERSON_COMMANDS.has(command)) {
     if (extra !== undefined || (command === 'approvals' && argument !== undefined)) throw new UsageError(`unexpected argument: ${extra ?? argument}`);
-    const person = await import('../lib/person-approval.js');
+    const person = await import('../lib/guard/person.js');
     const deps = { io, stateDir: defaultStateDir(io.env, io.cwd), terminal: person.openControllingTerminal, ttlSeconds };
     if (command === 'approvals') return person.list(options.json, deps);
     if (command === 'policy') return person.policy(argument, deps);

@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-import { answerMetaRequest, colorEnabled, colorsFor, isMetaRequest, parseFlags, readStdin, runMain, writeLine, type IO } from '../lib/cli.js';
-import { COMMAND_FLAGS } from '../lib/command-flags.js';
-import { buildEndpointDetail, endpointDocument, rawEndpoint, type EndpointDetail } from '../lib/endpoint-detail.js';
-import { findEndpoint, matchEndpoint, parseEndpointArgs, parseEndpointRecord, type EndpointInput, type EndpointMatch } from '../lib/endpoint-match.js';
-import { NotFoundError, UsageError } from '../lib/errors.js';
-import { renderEndpointText } from '../lib/render-endpoint.js';
-import { visibleEndpoints, type SpecDetail } from '../lib/spec-index.js';
+import { answerMetaRequest, isMetaRequest, runMain } from '../lib/cli/command.js';
+import { colorEnabled, colorsFor, readStdin, writeLine, type IO } from '../lib/core/io.js';
+import { parseFlags } from '../lib/core/args.js';
+import { COMMAND_FLAGS } from '../lib/cli/flags.js';
+import { buildEndpointDetail, endpointDocument, rawEndpoint, type EndpointDetail } from '../lib/endpoint/detail.js';
+import { findEndpoint, matchEndpoint, parseEndpointArgs, parseEndpointRecord, type EndpointInput, type EndpointMatch } from '../lib/endpoint/match.js';
+import { NotFoundError, UsageError } from '../lib/core/errors.js';
+import { renderEndpointText } from '../lib/endpoint/render.js';
+import { visibleEndpoints, type SpecDetail } from '../lib/spec/index.js';
 import {
   normalizeVersion,
   SPEC_ENV_HELP,
@@ -16,7 +18,7 @@ import {
   specOptionsFrom,
   type SelectedSpec,
   type SpecOptions,
-} from '../lib/spec-select.js';
+} from '../lib/spec/select.js';
 
 export const USAGE = `Usage: extract-endpoint-detail METHOD PATH [options]
        … | extract-endpoint-detail [options]
@@ -136,14 +138,14 @@ async function printDiff(selected: SelectedSpec, input: EndpointInput, options: 
   const thereInput = here ? { method: here.endpoint.method, path: here.endpoint.path } : input;
   const there = matchEndpoint(visibleEndpoints(other.summary, include), thereInput) ?? matchEndpoint(visibleEndpoints(other.summary, include), input);
   if (!here && !there) locate(selected, input, include);
-  const { diffEndpoint } = await import('../lib/endpoint-diff.js');
+  const { diffEndpoint } = await import('../lib/endpoint/diff.js');
   const a = here ? detailOf(await selected.loadDetail(), here, selected.version, false) : null;
   const b = there ? detailOf(await other.loadDetail(), there, other.version, false) : null;
   const diff = diffEndpoint(a, b, selected.version, other.version);
   if (options.format === 'json') {
     writeLine(io.stdout, JSON.stringify(diff, null, 2));
   } else {
-    const { renderDiffText } = await import('../lib/render-endpoint.js');
+    const { renderDiffText } = await import('../lib/endpoint/render.js');
     io.stdout.write(renderDiffText(diff, colorsFor(io.stdout, io.env)));
   }
   return 0;

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-import { answerMetaRequest, isMetaRequest, parseFlags, readStdin, runMain, type IO } from '../lib/cli.js';
-import { COMMAND_FLAGS } from '../lib/command-flags.js';
-import { UsageError } from '../lib/errors.js';
-import { recordFormat, renderTags, type RecordFormat } from '../lib/render-records.js';
-import { tagCounts } from '../lib/spec-index.js';
-import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec-select.js';
+import { answerMetaRequest, isMetaRequest, runMain } from '../lib/cli/command.js';
+import { parseFlags } from '../lib/core/args.js';
+import { readStdin, type IO } from '../lib/core/io.js';
+import { COMMAND_FLAGS } from '../lib/cli/flags.js';
+import { UsageError } from '../lib/core/errors.js';
+import { recordFormat, renderTags, type RecordFormat } from '../lib/cli/records.js';
+import { tagCounts } from '../lib/spec/index.js';
+import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec/select.js';
 
 export const USAGE = `Usage: extract-tags [options]
 

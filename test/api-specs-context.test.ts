@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { startFakeGithub, type FakeGithub } from './helpers/fake-github.js';
 import { cleanEnv, runCli, tempDir } from './helpers/run-cli.js';
 import { sharedIndex, sharedVersions } from './helpers/spec-fixtures.js';
-import { tagCounts } from '../lib/spec-index.js';
+import { tagCounts } from '../lib/spec/index.js';
 import { noStackTrace } from './helpers/cli-assert.js';
 
 const versions = sharedVersions();

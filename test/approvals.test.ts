@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { execa } from 'execa';
-import { approvalTtl, canonicalJson, consumeApproval, createApproval, parseTtl, requestDigest, type ApprovalRequest } from '../lib/approvals.js';
-import { keyFingerprint } from '../lib/secret-key.js';
-import { defaultStateDir } from '../lib/state-dir.js';
+import { approvalTtl, canonicalJson, consumeApproval, createApproval, parseTtl, requestDigest, type ApprovalRequest } from '../lib/guard/approvals.js';
+import { keyFingerprint } from '../lib/guard/key.js';
+import { defaultStateDir } from '../lib/core/state-dir.js';
 
 const key = `sk_test_${randomBytes(20).toString('hex')}`;
 
@@ -158,7 +158,7 @@ describe('approvals', () => {
   test('consumption is atomic: of many concurrent processes exactly one wins', async () => {
     const dir = stateDir();
     createApproval(dir, request());
-    const module = new URL('../lib/approvals.ts', import.meta.url).href;
+    const module = new URL('../lib/guard/approvals.ts', import.meta.url).href;
     const script = `import { consumeApproval } from ${JSON.stringify(module)};
       const request = JSON.parse(process.env.REQUEST);
       await new Promise((r) => setTimeout(r, Number(process.env.START_AT) - Date.now()));

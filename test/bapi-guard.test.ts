@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { execa } from 'execa';
-import { reportError, type IO } from '../lib/cli.js';
+import { reportError } from '../lib/cli/command.js';
+import { type IO } from '../lib/core/io.js';
 import { main, parseArgs, USAGE } from '../scripts/bapi-guard.js';
 import { noStackTrace } from './helpers/cli-assert.js';
 import { cleanEnv, runCli, scriptPath, tempDir, type CliResult } from './helpers/run-cli.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { IO } from '../lib/cli.js';
-import { canPrompt, isConfirmed, terminalPrompter } from '../lib/confirm.js';
+import type { IO } from '../lib/core/io.js';
+import { canPrompt, isConfirmed, terminalPrompter } from '../lib/guard/confirm.js';
 
 function io(chunks: string[], tty: boolean): IO & { err: string[] } {
   const err: string[] = [];

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { agentMarker, consentFor } from '../lib/consent.js';
+import { agentMarker, consentFor } from '../lib/guard/consent.js';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
 import { cleanEnv, runCli, scriptPath, tempDir, type CliResult } from './helpers/run-cli.js';
 
@@ -211,12 +211,12 @@ describe('bad input and faults', { skip: !HAS_SCRIPT && 'needs script(1) for a p
 
   it('of racing approve and deny, exactly one wins', async () => {
     const id = pendingId(await run('bapi-curl', ['DELETE', '/users/user_seed0000010'], AGENT));
-    const module = new URL('../lib/approvals.ts', import.meta.url).href;
+    const module = new URL('../lib/guard/approvals.ts', import.meta.url).href;
     const script = `import { decideApproval } from ${JSON.stringify(module)};
       await new Promise((r) => setTimeout(r, Number(process.env.START_AT) - Date.now()));
       const result = decideApproval(process.env.STATE, process.env.ID, process.env.DECISION, { keyFingerprint: process.env.FP });
       process.stdout.write(result.ok ? 'won' : 'lost');`;
-    const { keyFingerprint } = await import('../lib/secret-key.js');
+    const { keyFingerprint } = await import('../lib/guard/key.js');
     const startAt = String(Date.now() + 1500);
     const runs = ['grant', 'deny', 'grant', 'deny', 'grant', 'deny'].map((decision) =>
       execa(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {

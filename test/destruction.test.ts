@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { deriveDestruction, destroysFilePath, destructionFor, loadDestroys, looksDestructive } from '../lib/destruction.js';
-import { endpointKey } from '../lib/spec-index.js';
+import { deriveDestruction, destroysFilePath, destructionFor, loadDestroys, looksDestructive } from '../lib/guard/destruction.js';
+import { endpointKey } from '../lib/spec/index.js';
 import { sharedIndex, sharedVersions } from './helpers/spec-fixtures.js';
 
 describe('destruction knowledge (specs/destroys.json)', () => {

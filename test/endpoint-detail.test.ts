@@ -10,10 +10,10 @@ import {
   exampleRequest,
   rawEndpoint,
   shellQuote,
-} from '../lib/endpoint-detail.js';
-import { CYCLE_KEY, findUnresolvedRef } from '../lib/schema-resolve.js';
-import { buildIndex, HTTP_METHODS } from '../lib/spec-index.js';
-import { renderEndpointText } from '../lib/render-endpoint.js';
+} from '../lib/endpoint/detail.js';
+import { CYCLE_KEY, findUnresolvedRef } from '../lib/endpoint/resolve.js';
+import { buildIndex, HTTP_METHODS } from '../lib/spec/index.js';
+import { renderEndpointText } from '../lib/endpoint/render.js';
 import { PROJECT_DIR, sharedIndex, sharedSpec, sharedVersions } from './helpers/spec-fixtures.js';
 
 const GOLDEN_DIR = join(PROJECT_DIR, 'test', 'golden');

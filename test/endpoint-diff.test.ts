@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildEndpointDetail, rawEndpoint, type EndpointDetail } from '../lib/endpoint-detail.js';
-import { diffEndpoint, flattenFields } from '../lib/endpoint-diff.js';
-import { renderDiffText } from '../lib/render-endpoint.js';
+import { buildEndpointDetail, rawEndpoint, type EndpointDetail } from '../lib/endpoint/detail.js';
+import { diffEndpoint, flattenFields } from '../lib/endpoint/diff.js';
+import { renderDiffText } from '../lib/endpoint/render.js';
 import { sharedIndex } from './helpers/spec-fixtures.js';
 
 function detail(overrides: Partial<EndpointDetail>): EndpointDetail {

@@ -7,9 +7,9 @@ import {
   parseEndpointArgs,
   parseEndpointRecord,
   parseRequestTarget,
-} from '../lib/endpoint-match.js';
-import { NotFoundError, UsageError } from '../lib/errors.js';
-import type { EndpointSummary } from '../lib/spec-index.js';
+} from '../lib/endpoint/match.js';
+import { NotFoundError, UsageError } from '../lib/core/errors.js';
+import type { EndpointSummary } from '../lib/spec/index.js';
 import { sharedIndex, sharedVersions } from './helpers/spec-fixtures.js';
 
 const LATEST = '2025-11-10';

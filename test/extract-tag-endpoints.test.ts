@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { cleanEnv, runCli, tempDir } from './helpers/run-cli.js';
 import { sharedIndex, sharedVersions } from './helpers/spec-fixtures.js';
-import type { EndpointSummary } from '../lib/spec-index.js';
+import type { EndpointSummary } from '../lib/spec/index.js';
 import { noStackTrace, withoutYaml } from './helpers/cli-assert.js';
 
 const latest = sharedVersions().at(-1)!;

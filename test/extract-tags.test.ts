@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { cleanEnv, runCli, tempDir } from './helpers/run-cli.js';
 import { SHARED_BAPI_DIR, sharedIndex, sharedSpecText, sharedVersions } from './helpers/spec-fixtures.js';
-import { tagCounts } from '../lib/spec-index.js';
+import { tagCounts } from '../lib/spec/index.js';
 import { noStackTrace, withoutYaml } from './helpers/cli-assert.js';
 
 const latest = sharedVersions().at(-1)!;

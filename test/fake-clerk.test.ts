@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { validateValue } from '../lib/schema-validate.js';
+import { validateValue } from '../lib/endpoint/validate.js';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
 import { sharedIndex } from './helpers/spec-fixtures.js';
 import { randomBytes } from 'node:crypto';

@@ -6,7 +6,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { isEntryPoint } from '../lib/cli.js';
+import { isEntryPoint } from '../lib/cli/command.js';
 
 /** A key generated per process: no key-shaped literal is ever committed. */
 export const FAKE_CLERK_KEY = `sk_test_${randomBytes(24).toString('hex')}`;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { IO } from '../lib/cli.js';
+import type { IO } from '../lib/core/io.js';
 import { main as curlMain } from '../scripts/bapi-curl.js';
 import { main as guardMain } from '../scripts/bapi-guard.js';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';

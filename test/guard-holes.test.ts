@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { createApproval } from '../lib/approvals.js';
-import { keyFingerprint } from '../lib/secret-key.js';
+import { createApproval } from '../lib/guard/approvals.js';
+import { keyFingerprint } from '../lib/guard/key.js';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
 import { noStackTrace } from './helpers/cli-assert.js';
 import { cleanEnv, runCli, tempDir, type CliResult } from './helpers/run-cli.js';
@@ -375,7 +375,7 @@ describe('12–14. locks, flags and bad input', () => {
     const child = await execa(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
     const pid = String(child.stdout);
     const listing = readdirSync(join(SHARED_SPECS_DIR, 'bapi')).filter((n) => /^\d{4}-\d{2}-\d{2}\.yml$/.test(n)).sort().at(-1)!;
-    const { gitBlobSha } = await import('../lib/git-blob.js');
+    const { gitBlobSha } = await import('../lib/spec/git-blob.js');
     const sha = gitBlobSha(readFileSync(join(SHARED_SPECS_DIR, 'bapi', listing)));
     mkdirSync(join(store, 'locks'), { recursive: true });
     writeFileSync(join(store, 'locks', `${sha}.lock`), pid);
@@ -412,9 +412,10 @@ describe('12–14. locks, flags and bad input', () => {
 
 describe('7b. an outcome that cannot be audited', () => {
   it('still prints the answer, says the write happened, and exits as the API answered', async () => {
-    const { run: runCurl, parseArgs } = await import('../scripts/bapi-curl.js');
-    const { createHttpClient } = await import('../lib/http-client.js');
-    const { selectSpec } = await import('../lib/spec-select.js');
+    const { parseArgs } = await import('../scripts/bapi-curl.js');
+    const { executeRequest: runCurl } = await import('../lib/http/execute.js');
+    const { createHttpClient } = await import('../lib/http/client.js');
+    const { selectSpec } = await import('../lib/spec/select.js');
     const options = parseArgs(['POST', '/organizations', '-f', 'name=Audited'], {});
     assert.ok(typeof options === 'object');
     const out: string[] = [];

@@ -4,11 +4,11 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { consumeApproval } from '../lib/approvals.js';
-import type { IO } from '../lib/cli.js';
-import { authorizeWrite, evaluate, runGuard, SCOPE_REFUSAL, verdictError, type GuardRequest, type Verdict } from '../lib/guard.js';
-import { describeSecretKey, keyFingerprint, type KeyInfo } from '../lib/secret-key.js';
-import { visibleEndpoints } from '../lib/spec-index.js';
+import { consumeApproval } from '../lib/guard/approvals.js';
+import type { IO } from '../lib/core/io.js';
+import { authorizeWrite, evaluate, runGuard, SCOPE_REFUSAL, verdictError, type GuardRequest, type Verdict } from '../lib/guard/policy.js';
+import { describeSecretKey, keyFingerprint, type KeyInfo } from '../lib/guard/key.js';
+import { visibleEndpoints } from '../lib/spec/index.js';
 import { sharedIndex, sharedVersions } from './helpers/spec-fixtures.js';
 
 const VERSION = sharedVersions().at(-1) as string;

@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import type { IO } from '../lib/cli.js';
-import { COMMANDS, COMMAND_FLAGS, HIDDEN_FLAGS, type CommandName } from '../lib/command-flags.js';
-import { groupDigits, progressLine } from '../lib/paginate.js';
+import type { IO } from '../lib/core/io.js';
+import { COMMANDS, COMMAND_FLAGS, HIDDEN_FLAGS, type CommandName } from '../lib/cli/flags.js';
+import { groupDigits, progressLine } from '../lib/http/paginate.js';
 import { cleanEnv, runCli, scriptPath, tempDir } from './helpers/run-cli.js';
 import { PROJECT_DIR } from './helpers/spec-fixtures.js';
 import { randomBytes } from 'node:crypto';
@@ -204,7 +204,7 @@ describe('colour', () => {
       for (const entry of readdirSync(join(PROJECT_DIR, dir), { recursive: true, withFileTypes: true })) {
         if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
         const file = join(entry.parentPath, entry.name);
-        if (file === join(PROJECT_DIR, 'lib', 'cli.ts')) continue;
+        if (file === join(PROJECT_DIR, 'lib', 'core', 'io.ts')) continue;
         if (/\\u001b|\\x1b|\\033|\\e\[|\u001b/i.test(readFileSync(file, 'utf8'))) offenders.push(file);
       }
     }

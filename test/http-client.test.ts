@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MockAgent } from 'undici';
-import { UnavailableError, UsageError } from '../lib/errors.js';
-import { buildRequestUrl, createHttpClient, isTrustedOrigin, parseRetryAfter, resolveBaseUrl, type ClientConfig } from '../lib/http-client.js';
+import { UnavailableError, UsageError } from '../lib/core/errors.js';
+import { buildRequestUrl, isTrustedOrigin, resolveBaseUrl } from '../lib/request/url.js';
+import { createHttpClient, parseRetryAfter, type ClientConfig } from '../lib/http/client.js';
 import { randomBytes } from 'node:crypto';
 
 const KEY = `sk_test_${randomBytes(20).toString('hex')}`;

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
-import { UsageError } from '../lib/errors.js';
-import { findNativeJq, JqError, patchJqWasmSource, runJq } from '../lib/jq.js';
+import { UsageError } from '../lib/core/errors.js';
+import { findNativeJq, JqError, patchJqWasmSource, runJq } from '../lib/http/jq.js';
 
 const wasm = { pretty: false, env: { CLERK_BAPI_JQ: 'wasm' } };
 const native = findNativeJq({ PATH: process.env.PATH });

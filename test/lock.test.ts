@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
-import { withLock } from '../lib/lock.js';
+import { withLock } from '../lib/core/lock.js';
 import { tempDir } from './helpers/run-cli.js';
 
 describe('withLock', () => {

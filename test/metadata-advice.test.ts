@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { adviseMetadata, METADATA_TYPES, metadataTable } from '../lib/metadata-advice.js';
+import { adviseMetadata, METADATA_TYPES, metadataTable } from '../lib/guard/metadata.js';
 
 describe('metadata advice', () => {
   test('no metadata, no advice', () => {

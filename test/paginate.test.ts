@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { HttpResponse } from '../lib/http-client.js';
-import { pageItems, pageWindow, paginate, splitArrayItems } from '../lib/paginate.js';
+import type { HttpResponse } from '../lib/http/client.js';
+import { pageItems, pageWindow, paginate, splitArrayItems } from '../lib/http/paginate.js';
 
 function response(body: unknown, status = 200, raw?: string): HttpResponse {
   return { status, statusText: '', headers: { 'content-type': 'application/json' }, body: Buffer.from(raw ?? JSON.stringify(body)), url: 'x', attempts: 1 };

@@ -3,8 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { UsageError } from '../lib/errors.js';
-import { callFromArgs, callFromJson, parseHeader, redactBody, typedValue, type RawRequestArgs } from '../lib/request-args.js';
+import { UsageError } from '../lib/core/errors.js';
+import { callFromArgs, callFromJson, parseHeader, redactBody, typedValue, type RawRequestArgs } from '../lib/request/args.js';
 
 /** The body as JSON sees it: built bodies have no prototype, which deepEqual would otherwise compare. */
 function plain(value: unknown): unknown {

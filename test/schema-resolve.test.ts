@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { COMPONENT_KEY, CYCLE_KEY, findUnresolvedRef, lookupRef, resolveRefs, SchemaResolver } from '../lib/schema-resolve.js';
+import { COMPONENT_KEY, CYCLE_KEY, findUnresolvedRef, lookupRef, resolveRefs, SchemaResolver } from '../lib/endpoint/resolve.js';
 
 const components = {
   schemas: {

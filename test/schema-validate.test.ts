@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { deprecatedProperties, validateValue } from '../lib/schema-validate.js';
+import { deprecatedProperties, validateValue } from '../lib/endpoint/validate.js';
 import { sharedIndex, sharedVersions } from './helpers/spec-fixtures.js';
 
 const components = {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { checkScopes, endpointResources, parseScopes, requiredActions } from '../lib/scopes.js';
+import { checkScopes, endpointResources, parseScopes, requiredActions } from '../lib/guard/scopes.js';
 
 const users = { path: '/users/{user_id}', tags: ['Users'] };
 const memberships = { path: '/organizations/{organization_id}/memberships/{user_id}', tags: ['Organization Memberships'] };

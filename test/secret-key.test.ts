@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { describeSecretKey, envSearchDirs, findSecretKey, keyFingerprint, maskKey, parseDotenv } from '../lib/secret-key.js';
+import { describeSecretKey, envSearchDirs, findSecretKey, keyFingerprint, maskKey, parseDotenv } from '../lib/guard/key.js';
 
 // Keys are generated per run: no realistic key literal is ever committed.
 function makeKey(kind: 'test' | 'live' = 'test'): string {

@@ -5,9 +5,9 @@ import { chmodSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'n
 import { delimiter, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import { COMMAND_FLAGS, COMMANDS } from '../lib/command-flags.js';
-import { analyzeLine, pathCandidates } from '../lib/completion.js';
-import { shellFilePath } from '../lib/completion-shell.js';
+import { COMMAND_FLAGS, COMMANDS } from '../lib/cli/flags.js';
+import { analyzeLine, pathCandidates } from '../lib/cli/completion.js';
+import { shellFilePath } from '../lib/cli/completion-shell.js';
 import { startFakeClerk, FAKE_CLERK_KEY, type FakeClerk } from './fake-clerk.js';
 import { noStackTrace, withoutYaml } from './helpers/cli-assert.js';
 import { cleanEnv, runCli, scriptPath, tempDir } from './helpers/run-cli.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildIndex, endpointKey, HTTP_METHODS, isPlatform, tagCounts, visibleEndpoints } from '../lib/spec-index.js';
+import { buildIndex, endpointKey, HTTP_METHODS, isPlatform, tagCounts, visibleEndpoints } from '../lib/spec/index.js';
 import { sharedIndex, sharedSpec, sharedVersions } from './helpers/spec-fixtures.js';
 
 type Obj = Record<string, unknown>;

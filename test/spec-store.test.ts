@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { UnavailableError } from '../lib/errors.js';
-import { gitBlobSha } from '../lib/git-blob.js';
-import { listLocal, versionFromFileName } from '../lib/spec-source.js';
-import { LISTING_MAX_AGE_MS, SpecStore } from '../lib/spec-store.js';
+import { UnavailableError } from '../lib/core/errors.js';
+import { gitBlobSha } from '../lib/spec/git-blob.js';
+import { listLocal, versionFromFileName } from '../lib/spec/source.js';
+import { LISTING_MAX_AGE_MS, SpecStore } from '../lib/spec/store.js';
 import { startFakeGithub, type FakeGithub } from './helpers/fake-github.js';
 import { tempDir } from './helpers/run-cli.js';
 import { PROJECT_DIR, SHARED_SPECS_DIR, sharedVersions } from './helpers/spec-fixtures.js';
@@ -233,7 +233,7 @@ describe('the store against a fake GitHub', () => {
 
 describe('store checksums', () => {
   it('FNV-1a gives the published test values, and the WebAssembly hash equals a JavaScript one', async () => {
-    const { fnv1a, checksum } = await import('../lib/git-blob.js');
+    const { fnv1a, checksum } = await import('../lib/spec/git-blob.js');
     assert.equal(fnv1a(Buffer.from('')), 0x811c9dc5);
     assert.equal(fnv1a(Buffer.from('a')), 0xe40c292c);
     assert.equal(fnv1a(Buffer.from('foobar')), 0xbf9cf968);
@@ -248,7 +248,7 @@ describe('store checksums', () => {
   it('falls back to JavaScript where WebAssembly is off (node --jitless)', async () => {
     const { execa } = await import('execa');
     const result = await execa(process.execPath, ['--jitless', '--import', 'tsx', '--input-type=module', '-e',
-      "const m = await import('./lib/git-blob.ts'); process.stdout.write(`${typeof WebAssembly} ${m.checksum('foobar')}`);"], { cwd: PROJECT_DIR });
+      "const m = await import('./lib/spec/git-blob.js'); process.stdout.write(`${typeof WebAssembly} ${m.checksum('foobar')}`);"], { cwd: PROJECT_DIR });
     assert.equal(result.stdout, 'undefined bf9cf968');
   });
 });

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { buildIndex, type SpecIndex } from '../../lib/spec-index.js';
+import { buildIndex, type SpecIndex } from '../../lib/spec/index.js';
 
 export const PROJECT_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SHARED_SPECS_DIR = resolve(PROJECT_DIR, '..', 'shared', 'clerk-openapi-specs');

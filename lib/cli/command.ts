@@ -1,0 +1,64 @@
+// A command's life: --help and --version, errors mapped to exit codes (a user error is one line and
+// its hints, never a stack trace), and main run only when the file is the entry point.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { EXIT, ToolkitError } from '../core/errors.js';
+import { processIO, writeLine, type IO } from '../core/io.js';
+import { packageVersion } from '../core/version.js';
+
+/** What parseArgs returns for --help and --version instead of options. */
+export type MetaRequest = 'help' | 'version';
+
+export function isMetaRequest(value: unknown): value is MetaRequest {
+  return value === 'help' || value === 'version';
+}
+
+/** Answers --help (the usage text) or --version (the toolkit's version) on stdout; exit 0. */
+export function answerMetaRequest(request: MetaRequest, usage: string, io: IO): number {
+  io.stdout.write(request === 'help' ? usage : `${packageVersion()}\n`);
+  return EXIT.ok;
+}
+
+/** Prints a user error as `command: message` plus hints, never a stack trace, and returns its exit code. */
+export function reportError(command: string, error: unknown, io: IO): number {
+  if (error instanceof ToolkitError) {
+    writeLine(io.stderr, `${command}: ${error.message}`);
+    for (const hint of error.hints) writeLine(io.stderr, `  ${hint}`);
+    return error.exitCode;
+  }
+  const err = error as NodeJS.ErrnoException;
+  if (err && err.code === 'EPIPE') return EXIT.ok;
+  const message = err instanceof Error ? err.message : String(error);
+  writeLine(io.stderr, `${command}: internal error: ${message}`);
+  if (io.env.CLERK_BAPI_DEBUG && err instanceof Error && err.stack) writeLine(io.stderr, err.stack);
+  else writeLine(io.stderr, '  Set CLERK_BAPI_DEBUG=1 to see the stack trace, and please report it.');
+  return EXIT.runtime;
+}
+
+export type Main = (argv: string[], io: IO) => Promise<number>;
+
+/** True when the module at `moduleUrl` is the process's entry point (also through a bin symlink). */
+export function isEntryPoint(moduleUrl: string): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    const self = fileURLToPath(moduleUrl);
+    return entry === self || realpathSync(entry) === realpathSync(self);
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a command's main as the process: sets the exit code, never calls process.exit(). */
+export function runMain(command: string, moduleUrl: string, main: Main): void {
+  if (!isEntryPoint(moduleUrl)) return;
+  const io = processIO();
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.exitCode = reportError(command, error, io);
+    },
+  );
+}

@@ -1,0 +1,56 @@
+// Every command's flag definitions, in one side-effect-free module: each script parses its argv with
+// its entry, and shell completion and the shell helpers are generated from the same entries, so they
+// cannot drift. (Completion cannot import the scripts themselves: a bundle would run their main.)
+import type { FlagSpec } from '../core/args.js';
+import { SPEC_FLAG_SPEC } from '../spec/select.js';
+
+export const COMMANDS = [
+  'api-specs-context',
+  'extract-tags',
+  'extract-tag-endpoints',
+  'extract-endpoint-detail',
+  'bapi-guard',
+  'bapi-curl',
+] as const;
+
+export type CommandName = (typeof COMMANDS)[number];
+
+export const COMMAND_FLAGS: Record<CommandName, FlagSpec> = {
+  'api-specs-context': {
+    string: [...SPEC_FLAG_SPEC.string, 'completion', 'shell-init'],
+    boolean: [...SPEC_FLAG_SPEC.boolean, 'json', 'shell', 'complete', 'help', 'version'],
+    alias: { h: 'help', V: 'version' },
+  },
+  'extract-tags': {
+    string: [...SPEC_FLAG_SPEC.string],
+    boolean: [...SPEC_FLAG_SPEC.boolean, 'json', 'ndjson', 'help', 'version'],
+    alias: { h: 'help', V: 'version' },
+  },
+  'extract-tag-endpoints': {
+    string: [...SPEC_FLAG_SPEC.string, 'grep', 'method'],
+    boolean: [...SPEC_FLAG_SPEC.boolean, 'json', 'ndjson', 'help', 'version'],
+    alias: { h: 'help', V: 'version' },
+  },
+  'extract-endpoint-detail': {
+    string: [...SPEC_FLAG_SPEC.string, 'diff', 'depth'],
+    boolean: [...SPEC_FLAG_SPEC.boolean, 'json', 'yaml', 'help', 'version'],
+    alias: { h: 'help', V: 'version' },
+  },
+  'bapi-guard': {
+    string: [...SPEC_FLAG_SPEC.string, 'data', 'ttl'],
+    boolean: [...SPEC_FLAG_SPEC.boolean, 'admin', 'yes', 'json', 'help', 'version'],
+    repeatable: ['raw-field', 'field', 'query', 'form'],
+    alias: { d: 'data', f: 'raw-field', F: 'field', q: 'query', y: 'yes', h: 'help', V: 'version' },
+  },
+  'bapi-curl': {
+    string: [...SPEC_FLAG_SPEC.string, 'data', 'jq', 'timeout', 'wait-approval'],
+    boolean: [...SPEC_FLAG_SPEC.boolean, 'include', 'dry-run', 'paginate', 'slurp', 'admin', 'yes', 'no-backup', 'help', 'version'],
+    repeatable: ['raw-field', 'field', 'query', 'form', 'header'],
+    alias: { d: 'data', f: 'raw-field', F: 'field', q: 'query', H: 'header', i: 'include', y: 'yes', h: 'help', V: 'version' },
+  },
+};
+
+/** Flags that a user should not be offered (internal plumbing of the shell integration). */
+export const HIDDEN_FLAGS: Partial<Record<CommandName, string[]>> = {
+  'api-specs-context': ['complete'],
+};

@@ -1,0 +1,237 @@
+// The streams and environment every command works with (passed in, so tests can fake them), stdin
+// read whole and bounded, colour only on a terminal, and what a terminal is allowed to be shown.
+import { fstatSync, readSync, statSync, writeSync } from 'node:fs';
+import { UsageError } from './errors.js';
+
+export interface OutStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+  /** For 'drain' after a write returned false. */
+  once?(event: 'drain', listener: () => void): unknown;
+}
+
+export interface InStream extends AsyncIterable<Buffer | string> {
+  isTTY?: boolean;
+}
+
+export interface IO {
+  stdin: InStream;
+  stdout: OutStream;
+  stderr: OutStream;
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+export function processIO(): IO {
+  return { stdin: lazyStdin(), stdout: lazyStdout(), stderr: lazyStderr(), env: ownEnvironment(process.env), cwd: process.cwd() };
+}
+
+/**
+ * The environment as a prototype-less copy: a variable is set only when it is really set. Reading
+ * process.env falls back to Object.prototype, so a polluted prototype could otherwise grant scopes.
+ */
+export function ownEnvironment(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const own: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>;
+  for (const name of Object.keys(env)) own[name] = env[name];
+  return own;
+}
+
+/** process.stderr, built only when something is written or asked of it. Everything on it is for people: controls are escaped. */
+function lazyStderr(): OutStream {
+  return {
+    get isTTY() {
+      return process.stderr.isTTY === true;
+    },
+    write: (chunk: string) => process.stderr.write(escapeForTerminal(chunk)),
+  };
+}
+
+type FdKind = 'none' | 'tty' | 'data';
+
+/** What a standard fd is: a terminal, /dev/null or closed ('none'), or a pipe, file or socket. */
+function fdKind(fd: number): FdKind {
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isCharacterDevice()) return 'data';
+    if (stat.rdev === statSync('/dev/null').rdev) return 'none';
+    return 'tty';
+  } catch {
+    return 'none';
+  }
+}
+
+function onStdoutError(error: NodeJS.ErrnoException): void {
+  // A closed pipe (`| head`) is not an error of ours.
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+}
+
+// process.stdout builds a stream (2-3 ms of start-up, as much as a listing command's own work). Output
+// to a pipe or file is written straight to fd 1; a terminal, or a pipe that would block, falls back to
+// process.stdout. A closed pipe surfaces as EPIPE, which reportError treats as a quiet end.
+function lazyStdout(): OutStream {
+  let kind: FdKind | undefined;
+  let stream: NodeJS.WriteStream | undefined;
+  const fallback = (): NodeJS.WriteStream => {
+    if (!stream) {
+      stream = process.stdout;
+      stream.on('error', onStdoutError);
+    }
+    return stream;
+  };
+  return {
+    get isTTY() {
+      kind ??= fdKind(1);
+      return kind === 'tty' && process.stdout.isTTY === true;
+    },
+    once(event: 'drain', listener: () => void) {
+      return fallback().once(event, listener);
+    },
+    write(chunk: string): boolean {
+      kind ??= fdKind(1);
+      // A terminal shows what a server sent; it must not act on it. Pipes and files get the bytes as they are.
+      if (kind === 'tty') return fallback().write(escapeForTerminal(chunk));
+      if (stream) return fallback().write(chunk);
+      const bytes = Buffer.from(chunk);
+      let offset = 0;
+      try {
+        while (offset < bytes.length) offset += writeSync(1, bytes, offset);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        // Writes also happen in callbacks (jq's output), where a throw would be uncaught: end here.
+        if (code === 'EPIPE') onStdoutError(error as NodeJS.ErrnoException);
+        if (code !== 'EAGAIN') throw error;
+        return fallback().write(bytes.subarray(offset));
+      }
+      return true;
+    },
+  };
+}
+
+// process.stdin builds a stream (milliseconds of start-up) even for `</dev/null`. Commands that only
+// may read stdin get this instead: a pipe or file is read straight from fd 0; a terminal, or a pipe
+// that cannot be read that way, falls back to process.stdin.
+function lazyStdin(): InStream {
+  let kind: FdKind | undefined;
+  const classify = (): FdKind => {
+    if (kind === undefined) {
+      const raw = fdKind(0);
+      kind = raw === 'tty' && !process.stdin.isTTY ? 'data' : raw;
+    }
+    return kind;
+  };
+  return {
+    get isTTY() {
+      return classify() === 'tty';
+    },
+    async *[Symbol.asyncIterator](): AsyncGenerator<Buffer | string> {
+      const mode = classify();
+      if (mode === 'none') return;
+      if (mode === 'data') {
+        // In chunks, so that a reader can stop an endless input (`</dev/zero`).
+        // A non-blocking pipe says EAGAIN when it has nothing yet: the rest comes through process.stdin.
+        const buffer = Buffer.allocUnsafe(1 << 20);
+        try {
+          for (;;) {
+            const read = readSync(0, buffer, 0, buffer.length, null);
+            if (read === 0) return;
+            yield Buffer.from(buffer.subarray(0, read));
+          }
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+        }
+      }
+      yield* process.stdin;
+    },
+  };
+}
+
+export const MAX_STDIN_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads stdin when it is a pipe or a file. A terminal, or an empty stdin (`</dev/null`), counts as
+ * no input, so a command run from a script with a closed stdin behaves as from a terminal.
+ */
+export async function readStdin(io: IO): Promise<string | null> {
+  if (io.stdin.isTTY) return null;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of io.stdin) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    size += bytes.length;
+    // A request, a spec or a record is far smaller; `</dev/zero` must not fill the memory.
+    if (size > MAX_STDIN_BYTES) throw new UsageError(`stdin holds more than ${MAX_STDIN_BYTES / 1024 / 1024} MB; give a file instead`);
+    chunks.push(bytes);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text.trim() === '' ? null : text;
+}
+
+export interface Colors {
+  bold(s: string): string;
+  dim(s: string): string;
+  red(s: string): string;
+  yellow(s: string): string;
+  green(s: string): string;
+  cyan(s: string): string;
+}
+
+/** ANSI colours for a stream: only on a TTY and never with NO_COLOR set. */
+/** Whether output to `stream` gets colour: only on a TTY, never with NO_COLOR or TERM=dumb. */
+export function colorEnabled(stream: OutStream, env: IO['env']): boolean {
+  return stream.isTTY === true && env.NO_COLOR === undefined && env.TERM !== 'dumb';
+}
+
+export function colorsFor(stream: OutStream, env: IO['env']): Colors {
+  const on = colorEnabled(stream, env);
+  const wrap = (open: number, close: number) => (s: string) => (on ? `\u001b[${open}m${s}\u001b[${close}m` : s);
+  return { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39), cyan: wrap(36, 39) };
+}
+
+// Text that reaches a person's terminal: what a server, a spec or a body key says is shown, never
+// obeyed. A metadata key holding `ESC[40A ESC[J` must not erase the report above a confirmation
+// prompt, and a right-to-left override must not reorder a path. The toolkit's own colours (a small
+// fixed set of SGR codes) and the progress line's leading carriage return are the only controls
+// that pass.
+
+// C0 controls but tab and newline, DEL, C1 controls, and Unicode's bidirectional overrides/isolates.
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+// The SGR codes `colorsFor` writes: bold, dim, their reset, red, green, yellow, cyan, default colour.
+const OWN_COLOUR = /^\u001b\[(?:1|2|22|31|32|33|36|39)m/;
+// The --paginate progress line: `\r` + text, and `\r` + spaces + `\r` to erase it.
+const PROGRESS = /^\r[^\u0000-\u001f\u007f-\u009f]*\r?$/;
+
+function escapeOne(char: string): string {
+  const code = char.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/** `text` with every control character shown as an escape (`\x1b`), so a terminal displays it instead of acting on it. */
+export function escapeControls(text: string): string {
+  return text.replace(UNSAFE, escapeOne);
+}
+
+/** Like escapeControls, but the toolkit's own colour codes (those colorsFor writes) and progress line pass. For a stream's chunks. */
+export function escapeForTerminal(chunk: string): string {
+  if (PROGRESS.test(chunk)) return chunk;
+  UNSAFE.lastIndex = 0;
+  if (!UNSAFE.test(chunk)) return chunk;
+  let out = '';
+  for (let i = 0; i < chunk.length; i++) {
+    const char = chunk[i] as string;
+    if (char === '\u001b') {
+      const own = OWN_COLOUR.exec(chunk.slice(i, i + 5));
+      if (own) {
+        out += own[0];
+        i += own[0].length - 1;
+        continue;
+      }
+    }
+    out += escapeControls(char);
+  }
+  return out;
+}
+
+export function writeLine(stream: OutStream, line = ''): void {
+  stream.write(`${line}\n`);
+}

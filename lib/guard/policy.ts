@@ -1,0 +1,698 @@
+// The guard's policy: the pre-flight check in front of every write. `evaluate` is the decision, a
+// pure function over (request, spec, environment); `runGuard` adds the I/O around it (find the key,
+// ask at a terminal, issue the approval); `authorizeWrite` is what the executor calls.
+import {
+  approvalTtl,
+  consumeApproval,
+  createApproval,
+  findOpenApproval,
+  pendingTtl,
+  type Approval,
+  type ApprovalRequest,
+  type ConfirmedBy,
+  type ScopeBypass,
+} from './approvals.js';
+import { consentFor, type Consent } from './consent.js';
+import { colorsFor, type IO } from '../core/io.js';
+import { canPrompt, isConfirmed, terminalPrompter, type Prompter } from './confirm.js';
+import { destructionFor } from './destruction.js';
+import { findEndpoint, parseRequestTarget, type EndpointMatch } from '../endpoint/match.js';
+import { ConfirmationError, EXIT, PolicyError, ToolkitError, UsageError } from '../core/errors.js';
+import { adviseMetadata, type MetadataAdvice } from './metadata.js';
+import { deprecatedProperties, deref, validateValue, type SchemaProblem } from '../endpoint/validate.js';
+import { checkScopes, isWriteMethod, parseScopes, SCOPES_VARIABLE, type ScopeCheck } from './scopes.js';
+import { findSecretKey, KEY_HINTS, redactSecret, type KeyInfo, type SecretKey } from './key.js';
+import { resolveBaseUrl } from '../request/url.js';
+import { endpointKey, type EndpointRaw, type EndpointSummary, type SpecDetail } from '../spec/index.js';
+import { defaultStateDir } from '../core/state-dir.js';
+import { isObject } from '../core/values.js';
+import { renderOutcome, renderVerdict } from './render.js';
+
+// The executor's whole interface lives here: evaluate/runGuard/authorizeWrite, and the approvals.
+export { redactSecret } from './key.js';
+export { consumeApproval, createApproval, type Approval, type ApprovalRequest, type ConsumeResult } from './approvals.js';
+
+export const SCOPE_REFUSAL = 'This is a write operation and your current scopes may not allow it. Rerun with --admin to bypass?';
+
+export interface GuardRequest {
+  method: string;
+  /** Concrete path (`/users/user_123`), with or without /v1, a query string or https://api.clerk.com. */
+  path: string;
+  query: Array<[string, string]>;
+  /** Parsed JSON body; undefined when there is none. */
+  body: unknown;
+}
+
+export type CheckId = 'key' | 'request' | 'scopes' | 'destruction' | 'metadata' | 'confirmation';
+
+export interface GuardCheck {
+  id: CheckId;
+  ok: boolean;
+  message: string;
+}
+
+export interface GuardContext {
+  /** The selected spec's endpoints (already filtered for --include-platform). */
+  endpoints: EndpointSummary[];
+  detail: SpecDetail;
+  version: string;
+  /** The spec is a --spec file or stdin, not a published version from the store. */
+  specFromFile?: boolean;
+  env: Record<string, string | undefined>;
+  keyInfo: KeyInfo;
+  admin: boolean;
+  yes: boolean;
+  /** A person can be asked at a terminal. */
+  interactive: boolean;
+  /** Who may consent (default: flag mode, as scripts and CI have it). */
+  consent?: Consent;
+}
+
+export interface Verdict {
+  allowed: boolean;
+  request: { method: string; path: string; query: Array<[string, string]>; body: unknown };
+  endpoint: { method: string; path: string; operationId: string | null } | null;
+  checks: GuardCheck[];
+  destroys: string[];
+  warnings: string[];
+  approval: { id: string; expiresAt: string; status: 'granted' | 'pending'; approveCommand?: string } | null;
+  /** The exit code this verdict means: 0 allowed, 2 invalid, 3 policy, 4 confirmation. */
+  exitCode: number;
+  /** Why it is not allowed (the first failing check's message); null when allowed. */
+  reason: string | null;
+  hints: string[];
+  version: string;
+  write: boolean;
+  destructive: boolean;
+  /** Each problem of the request against the spec, at its JSON path (`$.…` body, `query.…`, `path.…`). */
+  problems: SchemaProblem[];
+  key: { source: string | null; masked: string | null; kind: string | null; fingerprint: string | null };
+  scopes: { needs: string[]; grantedBy: string[]; wouldAllow: string[]; bypassed: boolean; bypassBy: ScopeBypass | null; personNeeded: boolean } | null;
+  metadata: MetadataAdvice | null;
+  /** What a person must type to confirm at a terminal; null when no confirmation is needed. */
+  confirmation: {
+    required: boolean;
+    reasons: string[];
+    expected: string | null;
+    /** A prompt at this terminal is about to ask. */
+    pending: boolean;
+    by: 'yes-flag' | 'prompt' | 'approve-command' | null;
+    /** Only a person's `bapi-guard approve` can allow it (person mode, no terminal or an agent). */
+    person: boolean;
+  };
+  /** Who may consent, and why. */
+  consent: { mode: 'flag' | 'person'; reasons: string[]; agent: string | null };
+  destroysNote: string | null;
+}
+
+// Query values arrive as text; give them the type their schema expects before validating.
+function typedQueryValue(raw: string, schema: unknown): unknown {
+  const type = isObject(schema) ? schema.type : undefined;
+  if ((type === 'integer' || type === 'number') && /^-?\d+(\.\d+)?$/.test(raw)) return Number(raw);
+  if (type === 'boolean' && (raw === 'true' || raw === 'false')) return raw === 'true';
+  return raw;
+}
+
+function knownOrigins(env: Record<string, string | undefined>): string[] {
+  const origins = ['https://api.clerk.com'];
+  if (env.CLERK_API_URL) {
+    try {
+      origins.push(new URL(env.CLERK_API_URL).origin);
+    } catch {
+      // An invalid CLERK_API_URL is the executor's to report.
+    }
+  }
+  return origins;
+}
+
+interface RequestCheck {
+  match: EndpointMatch | null;
+  raw: EndpointRaw | null;
+  path: string;
+  query: Array<[string, string]>;
+  problems: SchemaProblem[];
+  warnings: string[];
+  message: string;
+  hints: string[];
+}
+
+function checkRequest(request: GuardRequest, context: GuardContext): RequestCheck {
+  const method = request.method.trim().toUpperCase();
+  const result: RequestCheck = { match: null, raw: null, path: request.path, query: [...request.query], problems: [], warnings: [], message: '', hints: [] };
+  let target;
+  try {
+    target = parseRequestTarget(request.path);
+  } catch (error) {
+    result.message = error instanceof Error ? error.message : String(error);
+    result.problems.push({ path: 'path', message: result.message });
+    return result;
+  }
+  result.path = target.path;
+  result.query = [...target.query, ...request.query];
+  if (target.origin !== undefined && !knownOrigins(context.env).includes(target.origin)) {
+    result.message = `${target.origin} is not Clerk's Backend API (https://api.clerk.com or CLERK_API_URL); give a path such as /users`;
+    result.problems.push({ path: 'path', message: result.message });
+    return result;
+  }
+  try {
+    result.match = findEndpoint(context.endpoints, { method, path: target.path }, context.version);
+  } catch (error) {
+    if (!(error instanceof ToolkitError)) throw error;
+    result.message = error.message;
+    result.hints = error.hints;
+    result.problems.push({ path: 'path', message: error.message });
+    return result;
+  }
+  const endpoint = result.match.endpoint;
+  const raw = context.detail.endpoints[endpointKey(endpoint.method, endpoint.path)] ?? null;
+  result.raw = raw;
+  if (endpoint.deprecated) result.warnings.push(`${endpoint.method} ${endpoint.path} is deprecated in spec ${context.version}`);
+  const components = context.detail.components;
+
+  const placeholders = [...endpoint.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] as string).filter((name) => !(name in result.match!.pathParams));
+  for (const name of placeholders) result.problems.push({ path: `path.${name}`, message: `path parameter {${name}} needs a concrete value (e.g. /users/user_123, not /users/{user_id})` });
+  for (const [name, value] of Object.entries(result.match.pathParams)) {
+    if (value.trim() === '') result.problems.push({ path: `path.${name}`, message: 'path parameter is empty' });
+    // The toolkit's own examples print `<user_id>`; a template gives `{user_id}`: neither is an id.
+    else if (/^<[^>]*>$|^\{[^}]*\}$/.test(value.trim())) result.problems.push({ path: `path.${name}`, message: `fill in ${name}: ${value} is a placeholder, not an id` });
+  }
+
+  const parameters = (raw?.parameters ?? []).map((p) => deref(p, components)).filter(isObject);
+  const queryParameters = parameters.filter((p) => p.in === 'query' && typeof p.name === 'string');
+  const given = new Map<string, string[]>();
+  for (const [name, value] of result.query) given.set(name, [...(given.get(name) ?? []), value]);
+  for (const parameter of queryParameters) {
+    const name = parameter.name as string;
+    const values = given.get(name) ?? given.get(`${name}[]`);
+    if (values === undefined) {
+      if (parameter.required === true) result.problems.push({ path: `query.${name}`, message: 'required query parameter is missing' });
+      continue;
+    }
+    const schema = deref(parameter.schema, components);
+    if (isObject(schema) && schema.type === 'array') {
+      const typed = values.map((v) => typedQueryValue(v, deref(schema.items, components)));
+      for (const problem of validateValue(typed, schema, components)) result.problems.push({ path: problem.path.replace(/^\$/, `query.${name}`), message: problem.message });
+    } else {
+      if (values.length > 1) result.warnings.push(`query parameter ${name} is given ${values.length} times; Clerk reads one value`);
+      for (const value of values) {
+        for (const problem of validateValue(typedQueryValue(value, schema), schema, components)) result.problems.push({ path: problem.path.replace(/^\$/, `query.${name}`), message: problem.message });
+      }
+    }
+  }
+  const knownQuery = new Set(queryParameters.map((p) => p.name as string));
+  for (const name of given.keys()) {
+    if (!knownQuery.has(name) && !knownQuery.has(name.replace(/\[\]$/, ''))) result.warnings.push(`query parameter ${name} is not in the spec for ${endpoint.method} ${endpoint.path}`);
+  }
+
+  const requestBody = deref(raw?.requestBody ?? null, components);
+  if (!isObject(requestBody)) {
+    if (request.body !== undefined) result.problems.push({ path: '$', message: `${endpoint.method} ${endpoint.path} takes no request body` });
+  } else if (request.body === undefined) {
+    if (requestBody.required === true) result.problems.push({ path: '$', message: 'a request body is required (give it with -d JSON, -d @file or -d -)' });
+  } else {
+    const content = isObject(requestBody.content) ? requestBody.content : {};
+    const jsonType = Object.keys(content).find((type) => /^application\/(.+\+)?json/.test(type));
+    const media = jsonType ? content[jsonType] : undefined;
+    if (isObject(media) && media.schema !== undefined) {
+      result.problems.push(...validateValue(request.body, media.schema, components));
+      for (const path of deprecatedProperties(request.body, media.schema, components)) result.warnings.push(`${path} is deprecated in spec ${context.version}`);
+    } else if (jsonType === undefined && Object.keys(content).length > 0) {
+      result.warnings.push(`${endpoint.method} ${endpoint.path} takes ${Object.keys(content).join(' or ')}; the body was not validated against it`);
+    }
+  }
+
+  const label = `${endpoint.method} ${endpoint.path}${endpoint.operationId ? ` (${endpoint.operationId})` : ''}`;
+  if (result.problems.length === 0) {
+    result.message = `matches ${label} in spec ${context.version}${request.body === undefined ? '' : '; the body is valid'}`;
+  } else {
+    const count = result.problems.length;
+    result.message = `${count} problem${count === 1 ? '' : 's'} against ${label} in spec ${context.version}: ${result.problems
+      .slice(0, 3)
+      .map((p) => `${p.path}: ${p.message}`)
+      .join('; ')}${count > 3 ? '; …' : ''}`;
+  }
+  return result;
+}
+
+/** What a person types at the prompt: for a DELETE the resource id, otherwise "yes". */
+function expectedAnswer(method: string, match: EndpointMatch | null, path: string): string {
+  if (method !== 'DELETE') return 'yes';
+  const params = match ? Object.values(match.pathParams) : [];
+  const last = params.at(-1);
+  if (last !== undefined && last !== '') return last;
+  return path.split('/').filter(Boolean).at(-1) ?? 'yes';
+}
+
+/**
+ * The guard's decision for one request. Pure: the key, scopes and flags come in the context. Checks
+ * run in the contract's order; the first failing one sets the exit code, and every check is
+ * reported so one run shows everything to fix. An interactive context leaves confirmation
+ * `pending` for the caller to ask.
+ */
+export function evaluate(request: GuardRequest, context: GuardContext): Verdict {
+  const method = request.method.trim().toUpperCase();
+  const write = isWriteMethod(method);
+  const checks: GuardCheck[] = [];
+  const warnings: string[] = [];
+  const hints: string[] = [];
+  let exitCode: number = EXIT.ok;
+  let reason: string | null = null;
+  const fail = (id: CheckId, code: number, message: string, extraHints: string[] = []) => {
+    checks.push({ id, ok: false, message });
+    if (exitCode === EXIT.ok) {
+      exitCode = code;
+      reason = message;
+      hints.push(...extraHints);
+    }
+  };
+
+  // 1. The key.
+  const key = context.keyInfo;
+  if (key.wellFormed) {
+    checks.push({ id: 'key', ok: true, message: `${key.masked} (${key.kind === 'live' ? 'LIVE instance' : 'test instance'}) from ${key.source}` });
+  } else {
+    fail('key', EXIT.policy, key.problem ?? 'no usable CLERK_SECRET_KEY', KEY_HINTS);
+  }
+
+  // 2. The request against the spec.
+  const checked = checkRequest(request, context);
+  warnings.push(...checked.warnings);
+  const match = checked.match;
+  const endpoint = match?.endpoint ?? null;
+  if (checked.problems.length === 0 && match) checks.push({ id: 'request', ok: true, message: checked.message });
+  else {
+    const more = match ? [`See the endpoint with: extract-endpoint-detail ${endpoint!.method} '${endpoint!.path}'${context.version ? ` --api-version ${context.version}` : ''}`] : checked.hints;
+    fail('request', EXIT.usage, checked.message, more);
+  }
+
+  const consent: Consent = context.consent ?? { mode: 'flag', reasons: [], agent: null, warnings: [] };
+  if (write) warnings.push(...consent.warnings);
+
+  // 3. Scopes, for writes.
+  let scopes: Verdict['scopes'] = null;
+  if (!write) {
+    checks.push({ id: 'scopes', ok: true, message: `${method} is not a write: no scope needed` });
+  } else {
+    const set = parseScopes(context.env[SCOPES_VARIABLE]);
+    for (const unknown of set.unknown) warnings.push(`${SCOPES_VARIABLE}: \`${unknown}\` is not a scope (use write, delete, or RESOURCE:write / RESOURCE:delete)`);
+    const check: ScopeCheck = checkScopes(set, method, endpoint ?? { path: checked.path, tags: [] });
+    scopes = { needs: check.needs, grantedBy: check.grantedBy, wouldAllow: check.wouldAllow, bypassed: false, bypassBy: null, personNeeded: false };
+    const current = context.env[SCOPES_VARIABLE]?.trim() ? `"${context.env[SCOPES_VARIABLE]?.trim()}"` : 'unset';
+    if (check.ok) {
+      checks.push({ id: 'scopes', ok: true, message: `${check.needs.join(' + ')} allowed by ${check.grantedBy.join(', ')}` });
+    } else if (consent.mode === 'person') {
+      // Only a person can bypass the scopes here; --admin is a request for that, not a bypass.
+      scopes.personNeeded = true;
+      fail('scopes', EXIT.confirmation, `${SCOPES_VARIABLE} (${current}) does not allow it (${method} needs ${check.needs.join(' + ')}): a person must approve a scope bypass`);
+    } else if (context.admin) {
+      scopes.bypassed = true;
+      scopes.bypassBy = 'admin-flag';
+      checks.push({ id: 'scopes', ok: true, message: `bypassed by --admin (${SCOPES_VARIABLE} is ${current}; this needs ${check.needs.join(' + ')})` });
+      warnings.push(`--admin bypassed the scope check: ${SCOPES_VARIABLE} would need ${check.wouldAllow.join(' or ')}`);
+    } else {
+      fail('scopes', EXIT.policy, `${SCOPE_REFUSAL} (${method} needs ${check.needs.join(' + ')}; ${SCOPES_VARIABLE} is ${current})`, [
+        `Allowed by ${check.wouldAllow.map((s) => `${SCOPES_VARIABLE}=${s}`).join(' or ')}, or rerun with --admin.`,
+      ]);
+    }
+  }
+
+  // 4. What it destroys.
+  const destruction = write && endpoint
+    ? destructionFor({ method: endpoint.method, path: endpoint.path, summary: endpoint.summary, description: checked.raw?.description ?? '' })
+    : write
+      ? destructionFor({ method, path: checked.path })
+      : { destructive: false, destroys: [], note: null, source: 'none' as const };
+  const destroys = [...destruction.destroys];
+  const metadata = write && endpoint ? adviseMetadata(method, endpoint.path, request.body) : null;
+  if (metadata && metadata.semantics === 'replace') {
+    for (const field of metadata.replaces) destroys.push(`the previous contents of ${field} (replaced as a whole: keys not in the body are lost)`);
+  }
+  const destructive = destruction.destructive || destroys.length > 0;
+  if (destructive) {
+    const target = match && Object.keys(match.pathParams).length > 0 ? ` (${Object.entries(match.pathParams).map(([k, v]) => `${k}=${v}`).join(', ')})` : '';
+    checks.push({ id: 'destruction', ok: true, message: `IRREVERSIBLE: ${method} ${endpoint?.path ?? checked.path}${target} permanently destroys ${destroys.length} thing${destroys.length === 1 ? '' : 's'}, listed in destroys${destruction.source === 'derived' ? ' (derived from the spec: no curated entry)' : ''}` });
+    if (destruction.source === 'derived' && destruction.note) warnings.push(destruction.note);
+  } else {
+    checks.push({ id: 'destruction', ok: true, message: write ? 'destroys nothing permanently' : `${method} changes nothing` });
+  }
+
+  // 5. Metadata.
+  if (metadata) {
+    warnings.push(...metadata.warnings.filter((w) => !warnings.includes(w)));
+    const fit = metadata.warnings.length === 0 ? 'the keys fit' : `${metadata.warnings.length} warning${metadata.warnings.length === 1 ? '' : 's'}`;
+    const semantics = metadata.semantics === 'merge' ? 'merged' : metadata.semantics === 'create' ? 'set on creation' : metadata.semantics === 'other' ? 'stored' : 'REPLACED';
+    checks.push({ id: 'metadata', ok: true, message: `sets ${metadata.fields.join(', ')} (${semantics}); ${fit}` });
+  } else {
+    checks.push({ id: 'metadata', ok: true, message: 'sets no metadata' });
+  }
+
+  // 6. Confirmation: destructive requests, and every write with a live key.
+  const person = consent.mode === 'person';
+  const reasons: string[] = [];
+  if (write && destructive) reasons.push('it destroys data irreversibly');
+  if (write && key.kind === 'live') reasons.push('it writes to a LIVE (production) instance');
+  if (write && context.specFromFile) {
+    warnings.push(`this request was checked against a spec given with --spec, not a published version of Clerk's spec`);
+    if (key.kind === 'live') reasons.push('it was checked against a --spec file, not a published spec');
+  }
+  if (write && scopes?.personNeeded) reasons.push('its scopes need a bypass');
+  const confirmation: Verdict['confirmation'] = {
+    required: reasons.length > 0,
+    reasons,
+    expected: reasons.length > 0 ? expectedAnswer(method, match, checked.path) : null,
+    pending: false,
+    by: null,
+    person: false,
+  };
+  // Only failures a person can lift (scopes, confirmation) may wait for one.
+  const onlyConsentMissing = () => checks.every((c) => c.ok || c.id === 'scopes' || c.id === 'confirmation') && exitCode !== EXIT.usage && exitCode !== EXIT.policy;
+  if (reasons.length === 0) {
+    checks.push({ id: 'confirmation', ok: true, message: write ? 'not needed' : 'not needed for a read' });
+  } else if (!person && context.yes) {
+    confirmation.by = 'yes-flag';
+    checks.push({ id: 'confirmation', ok: true, message: `confirmed by --yes (${reasons.join('; ')})` });
+  } else if (!person && context.interactive && exitCode === EXIT.ok) {
+    confirmation.pending = true;
+    fail('confirmation', EXIT.confirmation, `waiting for confirmation at the terminal (${reasons.join('; ')})`);
+  } else if (!person) {
+    fail('confirmation', EXIT.confirmation, `needs confirmation because ${reasons.join(' and ')}: run it at a terminal to be asked, or add --yes; nothing was approved`, [
+      'Read what it destroys above before adding --yes.',
+    ]);
+  } else {
+    if (context.yes) warnings.push('--yes confirms nothing here: a person must approve this request');
+    if (context.admin && scopes?.personNeeded) warnings.push('--admin bypasses nothing here: a person must approve the scope bypass');
+    // A terminal counts as a person unless an agent drives the process (an agent can type into a terminal too).
+    if (context.interactive && consent.agent === null && onlyConsentMissing()) {
+      confirmation.pending = true;
+      fail('confirmation', EXIT.confirmation, `waiting for a person at the terminal (${reasons.join('; ')})`);
+    } else {
+      confirmation.person = onlyConsentMissing();
+      fail('confirmation', EXIT.confirmation, `needs a person's approval because ${reasons.join(' and ')}; nothing was approved`);
+    }
+  }
+
+  const allowed = exitCode === EXIT.ok;
+  return {
+    allowed,
+    request: { method, path: checked.path, query: checked.query, body: request.body === undefined ? null : request.body },
+    endpoint: endpoint ? { method: endpoint.method, path: endpoint.path, operationId: endpoint.operationId } : null,
+    checks,
+    destroys: write ? destroys : [],
+    warnings,
+    approval: null,
+    exitCode,
+    reason: allowed ? null : reason,
+    hints: allowed ? [] : hints,
+    version: context.version,
+    write,
+    destructive: write && destructive,
+    problems: checked.problems,
+    key: { source: key.source, masked: key.masked, kind: key.kind, fingerprint: key.fingerprint },
+    scopes,
+    metadata,
+    confirmation,
+    consent: { mode: consent.mode, reasons: consent.reasons, agent: consent.agent },
+    destroysNote: destruction.note,
+  };
+}
+
+/** The verdict after a person answered the prompt: allowed when they typed the expected answer. */
+export function applyConfirmation(verdict: Verdict, answer: string | null): Verdict {
+  if (!verdict.confirmation.pending) return verdict;
+  const expected = verdict.confirmation.expected ?? 'yes';
+  const ok = isConfirmed(answer, expected);
+  const bypassed = ok && verdict.scopes?.personNeeded === true;
+  const checks = verdict.checks.map((check) => {
+    if (check.id === 'scopes' && bypassed) return { id: check.id, ok: true, message: `bypass confirmed at the terminal (${check.message.replace(/: a person must approve a scope bypass$/, '')})` };
+    if (check.id !== 'confirmation') return check;
+    return { id: check.id, ok, message: ok ? `confirmed at the terminal (${verdict.confirmation.reasons.join('; ')})` : answer === null ? 'no answer at the prompt: declined; nothing was approved' : 'declined at the prompt; nothing was approved' };
+  });
+  const firstFailure = checks.find((c) => !c.ok);
+  return {
+    ...verdict,
+    checks,
+    allowed: firstFailure === undefined,
+    exitCode: firstFailure === undefined ? EXIT.ok : EXIT.confirmation,
+    reason: firstFailure?.message ?? null,
+    hints: [],
+    scopes: verdict.scopes && bypassed ? { ...verdict.scopes, bypassed: true, bypassBy: 'terminal' } : verdict.scopes,
+    confirmation: { ...verdict.confirmation, pending: false, by: ok ? 'prompt' : null },
+  };
+}
+
+/** The spec a request is checked against: the selected version's visible endpoints and detail. */
+export interface GuardSpec {
+  endpoints: EndpointSummary[];
+  detail: SpecDetail;
+  version: string;
+  /** A --spec file or stdin rather than the store: marked in the verdict, and bound by its digest like any spec. */
+  fromFile?: boolean;
+}
+
+/** The spec document's digest (its blob sha), which an approval binds besides the version label. */
+function specDigest(spec: GuardSpec): string {
+  return `${spec.fromFile === true ? 'file' : 'store'}:${spec.detail.sha}`;
+}
+
+/** The API origin a write goes to, which an approval binds; an invalid CLERK_API_URL is the executor's to report. */
+function apiOrigin(env: Record<string, string | undefined>): string {
+  try {
+    return resolveBaseUrl(env.CLERK_API_URL).origin;
+  } catch {
+    return 'invalid';
+  }
+}
+
+export interface RunGuardOptions {
+  admin?: boolean;
+  yes?: boolean;
+  /** Issue an approval file for an allowed write (the executor running the guard inline passes false). */
+  issueApproval?: boolean;
+  /** Approval lifetime in seconds; default: CLERK_BAPI_APPROVAL_TTL, else 5 minutes. */
+  ttlSeconds?: number;
+  stateDir?: string;
+  /** Overrides the terminal prompt (tests); null forbids prompting. */
+  prompter?: Prompter | null;
+  /** Print the human explanation on stderr (default true). */
+  explain?: boolean;
+  now?: Date;
+  /** An already found key (the executor's); otherwise it is looked up from io.env and io.cwd. */
+  key?: SecretKey;
+  /** Who reports: heads the explanation (default `bapi-guard`; the executor running it inline says so). */
+  label?: string;
+  /** Who may consent; default from the environment and the state directory's policy. */
+  consent?: Consent;
+  /** Record a pending approval when only a person can allow the request (default true). */
+  issuePending?: boolean;
+}
+
+export interface GuardOutcome {
+  verdict: Verdict;
+  /** The key found (its value only for the Authorization header). */
+  key: SecretKey;
+  /** The full approval when one was issued. */
+  approval: Approval | null;
+  exitCode: number;
+}
+
+export function approvalRequestFor(verdict: Verdict, spec: GuardSpec, env: Record<string, string | undefined>, keyFingerprint: string): ApprovalRequest {
+  return {
+    method: verdict.request.method,
+    path: verdict.request.path,
+    query: verdict.request.query,
+    body: verdict.request.body === null ? undefined : verdict.request.body,
+    version: verdict.version,
+    specDigest: specDigest(spec),
+    origin: apiOrigin(env),
+    keyFingerprint,
+  };
+}
+
+/**
+ * Runs the guard with its I/O: finds the key, evaluates, asks at a terminal when confirmation is
+ * needed, issues the approval for an allowed write, and explains it all on stderr.
+ */
+export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, options: RunGuardOptions = {}): Promise<GuardOutcome> {
+  const key = options.key ?? findSecretKey(io.env, io.cwd);
+  const stateDir = options.stateDir ?? defaultStateDir(io.env, io.cwd);
+  const consent = options.consent ?? consentFor(io.env, stateDir);
+  const prompter = options.prompter === undefined ? (canPrompt(io) ? terminalPrompter(io) : null) : options.prompter;
+  const explain = options.explain ?? true;
+  let verdict = evaluate(request, {
+    endpoints: spec.endpoints,
+    detail: spec.detail,
+    version: spec.version,
+    specFromFile: spec.fromFile === true,
+    env: io.env,
+    keyInfo: key.info,
+    admin: options.admin ?? false,
+    yes: options.yes ?? false,
+    interactive: prompter !== null,
+    consent,
+  });
+  const colors = colorsFor(io.stderr, io.env);
+  const shown = (v: Verdict) => redactSecret(v, key.value, key.info.masked ?? '[REDACTED]');
+  let approval: Approval | null = null;
+  const now = options.now ?? new Date();
+  const binding = () => approvalRequestFor(verdict, spec, io.env, key.info.fingerprint as string);
+  if (verdict.confirmation.person && key.info.fingerprint) {
+    // A person already approved this exact request, or was already asked: no second approval.
+    const open = findOpenApproval(stateDir, binding(), now);
+    if (open?.status === 'granted') {
+      verdict = grantedByPerson(verdict, open);
+      approval = open;
+    } else if (options.issuePending ?? true) {
+      approval = open ?? createApproval(stateDir, binding(), {
+        status: 'pending',
+        ttlSeconds: pendingTtl(io.env),
+        now,
+        endpoint: verdict.endpoint ? `${verdict.endpoint.method} ${verdict.endpoint.path}` : null,
+        destructive: verdict.destructive,
+        scopeBypass: verdict.scopes?.personNeeded ? 'approve-command' : null,
+        consentMode: 'person',
+        destroys: verdict.destroys,
+        report: renderVerdict(shown(verdict), colorsFor({ isTTY: false, write: () => true }, {}), { outcome: false, label: 'bapi-guard' }),
+        expected: verdict.confirmation.expected ?? 'yes',
+      });
+      const approveCommand = `bapi-guard approve ${approval.id}`;
+      verdict = {
+        ...verdict,
+        approval: { id: approval.id, status: 'pending', expiresAt: approval.expiresAt, approveCommand },
+        hints: [`To approve, run in your own terminal: ${approveCommand}`, 'Then run the same command again: it is sent once the person has approved.'],
+      };
+    }
+  }
+  if (verdict.confirmation.pending && prompter) {
+    if (explain) io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: false, label: options.label }));
+    const expected = verdict.confirmation.expected ?? 'yes';
+    const question = expected === 'yes' ? `Proceed? Type yes to confirm: ` : `Type ${colors.bold(expected)} to confirm: `;
+    verdict = applyConfirmation(verdict, await prompter(question));
+    if (explain) io.stderr.write(renderOutcome(shown(verdict), colors));
+  } else if (explain) {
+    io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: true, label: options.label }));
+  }
+  if (verdict.allowed && verdict.write && approval === null && (options.issueApproval ?? true) && key.info.fingerprint) {
+    const ttlSeconds = options.ttlSeconds ?? approvalTtl(undefined, io.env);
+    approval = createApproval(stateDir, binding(), {
+      ttlSeconds,
+      now,
+      endpoint: verdict.endpoint ? `${verdict.endpoint.method} ${verdict.endpoint.path}` : null,
+      destructive: verdict.destructive,
+      confirmedBy: confirmedByOf(verdict),
+      scopeBypass: verdict.scopes?.bypassBy ?? null,
+      consentMode: consent.mode,
+      destroys: verdict.destroys,
+    });
+    verdict = { ...verdict, approval: { id: approval.id, status: 'granted', expiresAt: approval.expiresAt } };
+    if (explain) io.stderr.write(`Approval ${approval.id} for this exact request, valid until ${approval.expiresAt}, single use.\n`);
+  }
+  // The approval is bound to the body as given; what is shown or returned never holds the key.
+  return { verdict: shown(verdict), key, approval, exitCode: verdict.exitCode };
+}
+
+/** How the verdict's confirmation was given, in the audit's words. */
+export function confirmedByOf(verdict: Verdict): ConfirmedBy {
+  if (verdict.confirmation.by === 'yes-flag') return 'yes-flag';
+  if (verdict.confirmation.by === 'prompt') return 'terminal';
+  if (verdict.confirmation.by === 'approve-command') return 'approve-command';
+  return 'not-needed';
+}
+
+/** The verdict once a person's `bapi-guard approve` granted this exact request. */
+function grantedByPerson(verdict: Verdict, approval: Approval): Verdict {
+  const checks = verdict.checks.map((check) => {
+    if (check.id === 'scopes' && !check.ok) return { ...check, ok: true, message: `bypass approved by a person (${approval.id})` };
+    if (check.id === 'confirmation') return { ...check, ok: true, message: `approved by a person with bapi-guard approve (${approval.id})` };
+    return check;
+  });
+  const allowed = checks.every((c) => c.ok);
+  return {
+    ...verdict,
+    checks,
+    allowed,
+    exitCode: allowed ? EXIT.ok : verdict.exitCode,
+    reason: allowed ? null : verdict.reason,
+    hints: allowed ? [] : verdict.hints,
+    scopes: verdict.scopes && verdict.scopes.personNeeded ? { ...verdict.scopes, bypassed: true, bypassBy: 'approve-command' } : verdict.scopes,
+    confirmation: { ...verdict.confirmation, person: false, by: 'approve-command' },
+    approval: { id: approval.id, status: 'granted', expiresAt: approval.expiresAt },
+  };
+}
+
+export interface AuthorizeOptions extends RunGuardOptions {
+  /** Use this approval id (`apv_…`), e.g. from the guard's verdict on stdin. */
+  approvalId?: string;
+}
+
+export interface Authorization {
+  /** True when the request may be sent. */
+  allowed: boolean;
+  exitCode: number;
+  key: SecretKey;
+  /** The approval consumed, when the request came pre-approved. */
+  approval: Approval | null;
+  /** Why no approval was used (none, expired, edited, mismatched), when the guard ran inline. */
+  approvalProblem: string | null;
+  /** The inline guard's verdict; null when an approval was consumed or the request is a read. */
+  verdict: Verdict | null;
+}
+
+/**
+ * What the executor calls before sending. A read needs only a usable key. A write is allowed by a
+ * matching approval (consumed here, single use), or else by running the guard inline with the same
+ * checks, prompts and exit codes (no approval file is issued for it).
+ */
+export async function authorizeWrite(request: GuardRequest, spec: GuardSpec, io: IO, options: AuthorizeOptions = {}): Promise<Authorization> {
+  const key = options.key ?? findSecretKey(io.env, io.cwd);
+  const method = request.method.trim().toUpperCase();
+  if (!isWriteMethod(method)) {
+    if (!key.info.wellFormed) throw keyError(key.info);
+    return { allowed: true, exitCode: EXIT.ok, key, approval: null, approvalProblem: null, verdict: null };
+  }
+  let approvalProblem: string | null = null;
+  if (key.info.fingerprint) {
+    let target;
+    try {
+      target = parseRequestTarget(request.path);
+    } catch {
+      target = null;
+    }
+    if (target) {
+      const consumed = consumeApproval(
+        options.stateDir ?? defaultStateDir(io.env, io.cwd),
+        {
+          method,
+          path: target.path,
+          query: [...target.query, ...request.query],
+          body: request.body,
+          version: spec.version,
+          specDigest: specDigest(spec),
+          origin: apiOrigin(io.env),
+          keyFingerprint: key.info.fingerprint,
+        },
+        { ...(options.approvalId ? { id: options.approvalId } : {}), ...(options.now ? { now: options.now } : {}) },
+      );
+      if (consumed.ok) return { allowed: true, exitCode: EXIT.ok, key, approval: consumed.approval, approvalProblem: null, verdict: null };
+      // A pending one is the guard's to report again (with how to approve it).
+      if (consumed.reason !== 'pending' && (consumed.reason !== 'none' || options.approvalId)) approvalProblem = consumed.message;
+    }
+  }
+  if (approvalProblem && options.explain !== false) io.stderr.write(`${approvalProblem}; running the guard now.\n`);
+  const outcome = await runGuard(request, spec, io, { ...options, key, issueApproval: false });
+  return { allowed: outcome.verdict.allowed, exitCode: outcome.exitCode, key, approval: null, approvalProblem, verdict: outcome.verdict };
+}
+
+/** A refused key as an error (exit 3), for a read that only needs the key check. */
+export function keyError(info: KeyInfo): PolicyError {
+  return new PolicyError(info.problem ?? 'no usable CLERK_SECRET_KEY', { hints: KEY_HINTS });
+}
+
+/** The error a refused verdict stands for (UsageError 2, PolicyError 3, ConfirmationError 4); null when allowed. */
+export function verdictError(verdict: Verdict): ToolkitError | null {
+  if (verdict.allowed) return null;
+  const message = verdict.reason ?? 'refused by the guard';
+  const options = { hints: verdict.hints };
+  if (verdict.exitCode === EXIT.usage) return new UsageError(message, options);
+  if (verdict.exitCode === EXIT.confirmation) return new ConfirmationError(message, options);
+  return new PolicyError(message, options);
+}

@@ -1,0 +1,481 @@
+// The executor: one request from arguments to response. Stage http, the last before the CLI: it
+// may import core, spec, endpoint, request and guard (the guard's code is loaded only for writes),
+// and the CLI and other front-ends call executeRequest with their own streams.
+import { accessSync, constants } from 'node:fs';
+import { crypto } from '../core/builtins.js';
+import { EXIT, HttpStatusError, PolicyError, ToolkitError, UsageError } from '../core/errors.js';
+import { readStdin, writeLine, type IO, type OutStream } from '../core/io.js';
+import { defaultStateDir, ensurePrivateDir, STATE_DIR_VARIABLE } from '../core/state-dir.js';
+import { isObject } from '../core/values.js';
+import { userAgent } from '../core/version.js';
+import { matchEndpoint } from '../endpoint/match.js';
+import { deref } from '../endpoint/validate.js';
+import { findSecretKey, KEY_HINTS, redactingStream, redactSecret, type KeyInfo, type SecretKey } from '../guard/key.js';
+import type { GuardRequest, GuardSpec } from '../guard/policy.js';
+import { isWriteMethod } from '../guard/scopes.js';
+import { bodyFieldTypes, callFromArgs, callFromJson, formBinding, loadForm, type ApiCall, type LoadedFormField } from '../request/args.js';
+import { buildRequestUrl, resolveBaseUrl, resolveRequestTarget } from '../request/url.js';
+import { endpointKey, visibleEndpoints, type EndpointRaw, type SpecDetail } from '../spec/index.js';
+import type { selectSpec, SelectedSpec, SpecOptions } from '../spec/select.js';
+import type { AuditEntry } from './audit.js';
+import type { ClientConfig, HttpClient, HttpResponse, OutgoingRequest } from './client.js';
+import { renderDryRun } from './dry-run.js';
+import { openJq, type JqStream } from './jq.js';
+import { DEFAULT_PAGE_LIMIT, paginate, pageWindow, progressLine } from './paginate.js';
+import { errorSummary, parseBody, renderBody, renderHead, traceIdOf } from './response.js';
+
+/** One request to execute, as the command line (or another front-end) gives it. */
+export interface ExecuteOptions {
+  /** From the arguments; null when the request comes as JSON on stdin. */
+  method: string | null;
+  path: string | null;
+  data?: string;
+  rawFields: string[];
+  typedFields: string[];
+  query: string[];
+  form: string[];
+  headers: string[];
+  include: boolean;
+  dryRun: boolean;
+  paginate: boolean;
+  slurp: boolean;
+  jq?: string;
+  timeoutMs: number;
+  admin: boolean;
+  yes: boolean;
+  backup: boolean;
+  /** --wait-approval[=SECONDS]: how long to wait for a person's decision; null without the flag. */
+  waitApprovalMs: number | null;
+  spec: SpecOptions;
+}
+
+/** What the executor talks to; tests and other front-ends replace any of them. */
+export interface ExecuteDeps {
+  io: IO;
+  createClient: (config: ClientConfig) => HttpClient;
+  selectSpec: typeof selectSpec;
+  now: () => Date;
+  /** The key, when the caller found it already. */
+  key?: SecretKey;
+}
+
+function integerEnv(env: IO['env'], name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new UsageError(`${name} must be a whole number, not ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+/** The limit parameter's maximum for this endpoint (a page as large as Clerk allows). */
+function pageLimitFor(raw: EndpointRaw | undefined, components: SpecDetail['components']): number {
+  for (const parameter of raw?.parameters ?? []) {
+    const resolved = deref(parameter, components);
+    if (isObject(resolved) && resolved.name === 'limit' && resolved.in === 'query') {
+      const schema = deref(resolved.schema, components);
+      if (isObject(schema) && typeof schema.maximum === 'number' && schema.maximum > 0) return schema.maximum;
+    }
+  }
+  return DEFAULT_PAGE_LIMIT;
+}
+
+/** Writes to a stream and waits when it asks us to (a slow reader must not make us buffer pages). */
+async function emit(stream: OutStream, text: string): Promise<void> {
+  if (text === '') return;
+  const ok = stream.write(text);
+  const events = stream as OutStream & { once?: (event: string, listener: () => void) => unknown };
+  if (ok === false && typeof events.once === 'function') await new Promise<void>((resolve) => events.once!('drain', resolve));
+}
+
+
+/** The multipart body of --form fields, encoded once from the bytes already read (so a retry, and the approval, see the same). */
+async function formBody(form: LoadedFormField[] | null): Promise<{ body: Buffer; contentType: string } | null> {
+  if (!form) return null;
+  const { basename } = await import('node:path');
+  const encoded = new FormData();
+  for (const field of form) {
+    if (field.content !== undefined) encoded.append(field.name, new Blob([field.content], { type: field.type ?? 'application/octet-stream' }), basename(field.file ?? 'file'));
+    else encoded.append(field.name, field.value ?? '');
+  }
+  const response = new Response(encoded);
+  return { body: Buffer.from(await response.arrayBuffer()), contentType: response.headers.get('content-type') ?? 'multipart/form-data' };
+}
+
+function sha256(data: Buffer): string {
+  return crypto().createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Executes one request: the request from options or stdin, its one normalisation, the spec it is
+ * checked against, the key, for a write the guard (an approval, or the guard here and now, with a
+ * person's approval where consent needs one), the backup before a DELETE, the audit line reserved
+ * before the write leaves, then the response or the pages, streamed to deps.io.stdout. Returns the
+ * exit code; user errors are thrown as ToolkitErrors for the front-end to report.
+ */
+export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps): Promise<number> {
+  const { io } = deps;
+  const stdinCache: { read: boolean; text: string | null } = { read: false, text: null };
+  const stdinText = async () => {
+    if (!stdinCache.read) {
+      stdinCache.read = true;
+      stdinCache.text = await readStdin(io);
+    }
+    return stdinCache.text;
+  };
+  const needsStdin = options.data === '-' || options.typedFields.some((f) => /=@-$/.test(f)) || options.spec.spec === '-';
+  if (needsStdin) await stdinText();
+
+  // The request, from arguments or from JSON on stdin.
+  let fromJson: ApiCall | null = null;
+  if (options.method === null || options.path === null) {
+    const text = await stdinText();
+    if (text === null) throw new UsageError('missing METHOD PATH', { hints: ['Run bapi-curl --help for usage.'] });
+    fromJson = callFromJson(text);
+  }
+  const method = fromJson?.method ?? (options.method as string);
+  const write = isWriteMethod(method);
+  if (options.paginate && method !== 'GET') throw new UsageError('--paginate is for GET list endpoints');
+
+  // Where it goes, checked before anything else happens.
+  const base = resolveBaseUrl(io.env.CLERK_API_URL);
+  const rawPath = fromJson?.path ?? (options.path as string);
+  resolveRequestTarget(base, rawPath);
+
+  // The spec: for the Clerk-API-Version header, the guard, -F field types and page sizes. A read
+  // with a pinned version needs none of it, so it starts at once and works without the store.
+  const pinned = options.spec.apiVersion;
+  const needSpec = write || options.paginate || options.typedFields.length > 0 || pinned === undefined;
+  let selected: SelectedSpec | null = null;
+  let detail: SpecDetail | null = null;
+  if (needSpec) {
+    selected = await deps.selectSpec(options.spec, io, options.spec.spec === '-' ? stdinCache.text : undefined);
+    if (write || options.paginate || options.typedFields.length > 0) detail = await selected.loadDetail();
+  }
+  const version = selected?.version ?? (pinned as string);
+  const endpoints = selected ? visibleEndpoints(selected.summary, options.spec.includePlatform) : [];
+  const matched = selected ? safeMatch(endpoints, method, rawPath) : null;
+  const raw = matched && detail ? detail.endpoints[endpointKey(matched.method, matched.path)] : undefined;
+
+  const call: ApiCall =
+    fromJson ??
+    callFromArgs({
+      method,
+      path: rawPath,
+      data: options.data,
+      rawFields: options.rawFields,
+      typedFields: options.typedFields,
+      query: options.query,
+      form: options.form,
+      headers: options.headers,
+      readStdin: () => stdinCache.text,
+      fieldType: detail ? bodyFieldTypes(raw, detail.components) : () => null,
+      cwd: io.cwd,
+    });
+  if (fromJson) call.query.push(...callFromArgs({ method, path: '/', rawFields: [], typedFields: [], query: options.query, form: [], headers: [], cwd: io.cwd }).query);
+  // One normalisation: the guard judges exactly the path and query that the URL carries.
+  const target = resolveRequestTarget(base, call.path, call.query);
+  const url = target.url;
+  const form = call.form ? loadForm(call.form) : null;
+  const judged: GuardRequest = { method, path: target.path, query: target.query, body: form ? formBinding(form, sha256) : call.body };
+  const bodyText = call.body === undefined ? null : JSON.stringify(call.body);
+  const headers: Record<string, string> = { 'clerk-api-version': version };
+  if (bodyText !== null) headers['content-type'] = 'application/json';
+  Object.assign(headers, call.headers);
+
+  if (options.dryRun) {
+    await emit(io.stdout, renderDryRun(method, url, { accept: 'application/json', ...headers }, call, bodyText));
+    writeLine(io.stderr, 'bapi-curl: dry run: nothing was sent.');
+    return EXIT.ok;
+  }
+
+  // The key, and for a write the guard: a matching approval, or the guard run here and now.
+  const stateDir = defaultStateDir(io.env, io.cwd);
+  let key: SecretKey = deps.key ?? findSecretKey(io.env, io.cwd);
+  let approvalId: string | null = null;
+  // What the audit says of consent: a read needs none.
+  let consent: { confirmedBy: AuditEntry['confirmed_by']; consentMode: AuditEntry['consent_mode']; scopeBypass: AuditEntry['scope_bypass'] } = {
+    confirmedBy: 'not-needed',
+    consentMode: 'flag',
+    scopeBypass: null,
+  };
+  if (!write) {
+    if (!key.info.wellFormed || key.value === null) throw keyError(key.info);
+  } else {
+    // Nothing is sent unless what it leaves behind (audit line, backup) can be written.
+    usableStateDir(stateDir);
+    const spec: GuardSpec = { endpoints, detail: detail as SpecDetail, version, fromFile: selected?.store === null };
+    const { authorizeWrite, confirmedByOf } = await import('../guard/policy.js');
+    const { consentFor } = await import('../guard/consent.js');
+    const guardOptions = {
+      admin: options.admin,
+      yes: options.yes,
+      stateDir,
+      key,
+      label: 'bapi-curl (guard)',
+      consent: consentFor(io.env, stateDir),
+    };
+    let authorization = await authorizeWrite(judged, spec, io, { ...guardOptions, ...(call.approvalId ? { approvalId: call.approvalId } : {}) });
+    const pending = authorization.verdict?.approval?.status === 'pending' ? authorization.verdict.approval : null;
+    if (!authorization.allowed && pending && options.waitApprovalMs !== null) {
+      const decision = await waitForDecision(stateDir, pending.id, options.waitApprovalMs, io);
+      if (decision !== 'granted') {
+        writeLine(io.stderr, `bapi-curl: ${decision === 'timeout' ? `no decision on ${pending.id} within the wait` : `approval ${pending.id} was ${decision}`}; nothing was sent`);
+        return EXIT.confirmation;
+      }
+      authorization = await authorizeWrite(judged, spec, io, { ...guardOptions, approvalId: pending.id });
+    }
+    if (!authorization.allowed) return authorization.exitCode;
+    key = authorization.key;
+    const approval = authorization.approval;
+    approvalId = approval?.id ?? null;
+    consent = approval
+      ? { confirmedBy: approval.confirmedBy ?? 'not-needed', consentMode: approval.consentMode ?? 'flag', scopeBypass: approval.scopeBypass ?? null }
+      : authorization.verdict
+        ? { confirmedBy: confirmedByOf(authorization.verdict), consentMode: authorization.verdict.consent.mode, scopeBypass: authorization.verdict.scopes?.bypassBy ?? null }
+        : consent;
+    if (approvalId) writeLine(io.stderr, `bapi-curl: using approval ${approvalId}`);
+  }
+  if (key.value === null) throw keyError(key.info);
+
+  const client = deps.createClient({
+    key: key.value,
+    apiVersion: version,
+    userAgent: userAgent(),
+    timeoutMs: options.timeoutMs,
+    maxRetries: integerEnv(io.env, 'CLERK_BAPI_MAX_RETRIES', 3),
+    retryDelayMs: integerEnv(io.env, 'CLERK_BAPI_RETRY_DELAY_MS', 500),
+    maxRetryAfterMs: 60_000,
+    maxResponseBytes: responseLimit(io.env),
+    onRetry: (message) => writeLine(io.stderr, `bapi-curl: ${message}`),
+  });
+  try {
+    if (options.paginate) return await runPaginated(options, deps, client, base, call, headers, raw, detail);
+
+    let backupFile: string | null = null;
+    if (method === 'DELETE' && options.backup && matched && endpoints.some((e) => e.method === 'GET' && e.path === matched.path)) {
+      backupFile = await backupBeforeDelete(client, buildRequestUrl(base, target.path, []), version, `GET ${matched.path}`, stateDir, key, deps);
+      writeLine(io.stderr, backupFile ? `bapi-curl: saved ${target.path} to ${backupFile} before deleting it` : `bapi-curl: nothing to back up at ${target.path} (404)`);
+    }
+
+    const multipart = await formBody(form);
+    if (multipart) headers['content-type'] = multipart.contentType;
+    const request: OutgoingRequest = { method, url, headers, body: bodyText ?? multipart?.body ?? null };
+    const auditLog = write ? await import('./audit.js') : null;
+    const entry = (status: number | null, trace: string | null, error: string | null): AuditEntry =>
+      redactSecret(
+        {
+          time: deps.now().toISOString(),
+          event: status === null && error === null ? 'sending' : status === null ? 'failed' : 'answered',
+          method,
+          path: url.pathname,
+          query: target.query,
+          endpoint: matched ? `${matched.method} ${matched.path}` : null,
+          status,
+          clerk_trace_id: trace,
+          approval_id: approvalId,
+          confirmed_by: consent.confirmedBy,
+          consent_mode: consent.consentMode,
+          scope_bypass: consent.scopeBypass,
+          key_fingerprint: key.info.fingerprint,
+          api_version: version,
+          body_fields: auditLog ? auditLog.bodyFields(judged.body) : [],
+          backup: backupFile,
+          error,
+        },
+        key.value,
+        key.info.masked ?? '[REDACTED]',
+      );
+    // The audit line is reserved before the write leaves: a write that cannot be recorded is not sent.
+    if (auditLog) {
+      try {
+        auditLog.appendAudit(stateDir, entry(null, null, null));
+      } catch (error) {
+        throw new ToolkitError(`cannot write the audit log in ${stateDir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was sent`, {
+          hints: [`Free space there, or set ${STATE_DIR_VARIABLE} to a writable directory of your own.`],
+        });
+      }
+    }
+    const recordOutcome = (status: number | null, trace: string | null, error: string | null) => {
+      if (!auditLog) return;
+      try {
+        auditLog.appendAudit(stateDir, entry(status, trace, error));
+      } catch (failure) {
+        writeLine(io.stderr, `bapi-curl: warning: the ${method} was sent${status === null ? '' : ` and answered HTTP ${status}`}, but its outcome could not be added to the audit log in ${stateDir} (${(failure as NodeJS.ErrnoException).code ?? (failure as Error).message})`);
+      }
+    };
+    let response: HttpResponse;
+    try {
+      response = await client.send(request, { redirects: write ? 'never' : 'follow' });
+    } catch (error) {
+      recordOutcome(null, null, error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+    recordOutcome(response.status, traceIdOf(response), null);
+    return await printResponse(options, io, response);
+  } finally {
+    await client.close();
+  }
+}
+
+/** Waits for a person's decision on a pending approval: polls its file, with one line on stderr. */
+async function waitForDecision(stateDir: string, id: string, waitMs: number, io: IO): Promise<'granted' | 'denied' | 'expired' | 'timeout'> {
+  const { readApprovalById, listingOf } = await import('../guard/approvals.js');
+  const started = Date.now();
+  writeLine(io.stderr, `bapi-curl: waiting for a person to approve ${id}; in their own terminal: bapi-guard approve ${id}`);
+  for (;;) {
+    const found = readApprovalById(stateDir, id);
+    if (!found || found.tampered) return 'expired';
+    const status = listingOf(found.approval).status;
+    if (status === 'granted') return 'granted';
+    if (status === 'denied' || status === 'expired' || status === 'used') return status === 'used' ? 'expired' : status;
+    if (Date.now() - started >= waitMs) return 'timeout';
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** The state directory, made private, or a clear error naming it: checked before a write is sent. */
+function usableStateDir(stateDir: string): void {
+  try {
+    ensurePrivateDir(stateDir);
+    accessSync(stateDir, constants.W_OK);
+  } catch (error) {
+    if (error instanceof ToolkitError) throw new ToolkitError(`${error.message}; nothing was sent`, { hints: error.hints });
+    throw new ToolkitError(`the state directory ${stateDir} cannot be used (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was sent`, {
+      hints: [`Set ${STATE_DIR_VARIABLE} to a writable directory of your own.`],
+    });
+  }
+}
+
+const DEFAULT_MAX_RESPONSE_MB = 256;
+
+/** CLERK_BAPI_MAX_RESPONSE_MB: the largest answer read into memory (default 256 MB). */
+function responseLimit(env: IO['env']): number {
+  return integerEnv(env, 'CLERK_BAPI_MAX_RESPONSE_MB', DEFAULT_MAX_RESPONSE_MB) * 1024 * 1024;
+}
+
+function keyError(info: KeyInfo): PolicyError {
+  return new PolicyError(info.problem ?? 'no usable CLERK_SECRET_KEY', { hints: KEY_HINTS });
+}
+
+function safeMatch(endpoints: ReturnType<typeof visibleEndpoints>, method: string, path: string) {
+  try {
+    return matchEndpoint(endpoints, { method, path })?.endpoint ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function backupBeforeDelete(client: HttpClient, url: URL, version: string, endpoint: string, stateDir: string, key: SecretKey, deps: ExecuteDeps): Promise<string | null> {
+  let response: HttpResponse;
+  try {
+    // Another host's answer is not this resource's last state.
+    response = await client.send({ method: 'GET', url, headers: { 'clerk-api-version': version }, body: null }, { redirects: 'same-origin' });
+  } catch (error) {
+    throw new ToolkitError(`could not back up ${url.pathname} before deleting it: ${(error as Error).message}; nothing was deleted`, {
+      hints: ['Rerun when the API answers, or add --no-backup to delete without a backup.'],
+    });
+  }
+  if (response.status === 404) return null;
+  const parsed = parseBody(response);
+  if (response.status !== 200 || !parsed.ok) {
+    throw new ToolkitError(`could not back up ${url.pathname} before deleting it (${errorSummary(response)}); nothing was deleted`, {
+      hints: ['Add --no-backup to delete without a backup.'],
+    });
+  }
+  const { saveBackup } = await import('./backup.js');
+  const backup = {
+    saved_at: deps.now().toISOString(),
+    path: url.pathname,
+    endpoint,
+    api_version: version,
+    status: response.status,
+    clerk_trace_id: traceIdOf(response, parsed.value),
+    resource: parsed.value,
+  };
+  return saveBackup(stateDir, redactSecret(backup, key.value, key.info.masked ?? '[REDACTED]'));
+}
+
+async function printResponse(options: ExecuteOptions, io: IO, response: HttpResponse): Promise<number> {
+  const pretty = io.stdout.isTTY === true;
+  if (options.include) await emit(io.stdout, renderHead(response));
+  if (response.status >= 400) {
+    await emit(io.stdout, renderBody(response, pretty));
+    throw new HttpStatusError(errorSummary(response), response.status);
+  }
+  const type = response.headers['content-type'];
+  if (options.jq !== undefined && response.body.length > 0 && (type === undefined || /json/i.test(type))) {
+    // jq parses the body itself (and says so when it is not JSON); parsing it here too would double the cost.
+    const jq = await openJq(options.jq, (text) => io.stdout.write(text), { pretty, env: io.env });
+    await jq.write(response.body.toString('utf8'));
+    await jq.end();
+    return EXIT.ok;
+  }
+  const parsed = parseBody(response);
+  if (!parsed.ok && response.body.length > 0) {
+    await emit(io.stdout, renderBody(response, false));
+    throw new ToolkitError(`HTTP ${response.status}, but ${parsed.reason}`, { hints: ['The answer was printed as received.'] });
+  }
+  if (options.jq !== undefined && parsed.ok) {
+    const jq = await openJq(options.jq, (text) => io.stdout.write(text), { pretty, env: io.env });
+    await jq.write(response.body.toString('utf8'));
+    await jq.end();
+    return EXIT.ok;
+  }
+  await emit(io.stdout, pretty && parsed.ok ? `${JSON.stringify(parsed.value, null, 2)}\n` : response.body.toString('utf8'));
+  return EXIT.ok;
+}
+
+async function runPaginated(
+  options: ExecuteOptions,
+  deps: ExecuteDeps,
+  client: HttpClient,
+  base: URL,
+  call: ApiCall,
+  headers: Record<string, string>,
+  raw: EndpointRaw | undefined,
+  detail: SpecDetail | null,
+): Promise<number> {
+  const { io } = deps;
+  const progress = progressLine(io.stderr);
+  const stdout = progress.around(io.stdout);
+  const pretty = io.stdout.isTTY === true;
+  const window = pageWindow(call.query, detail ? pageLimitFor(raw, detail.components) : DEFAULT_PAGE_LIMIT);
+  let jq: JqStream | null = null;
+  const slurped: string[] | null = options.slurp && options.jq !== undefined ? [] : null;
+  if (options.jq !== undefined && slurped === null) {
+    jq = await openJq(options.jq, (text) => stdout.write(text), { pretty, env: io.env });
+  }
+  let first = true;
+  if (options.slurp && slurped === null) await emit(stdout, '[');
+  const result = await paginate({
+    query: window.query,
+    limit: window.limit,
+    offset: window.offset,
+    fetchPage: (query) => client.send({ method: 'GET', url: buildRequestUrl(base, call.path, query), headers, body: null }),
+    async onItems(items) {
+      if (slurped) slurped.push(...items);
+      else if (jq) await jq.write(items.join('\n'));
+      else if (options.slurp) {
+        await emit(stdout, `${first ? '\n' : ',\n'}${items.join(',\n')}`);
+        first = false;
+      } else await emit(stdout, `${items.join('\n')}\n`);
+    },
+    onProgress: (items, totalCount) => progress.update(items, totalCount),
+  }).finally(() => progress.clear());
+  if (options.slurp && slurped === null) await emit(stdout, first ? ']\n' : '\n]\n');
+  if (jq) await jq.end();
+  if (slurped) {
+    const stream = await openJq(options.jq as string, (text) => stdout.write(text), { pretty, env: io.env });
+    await stream.write(`[${slurped.join(',')}]`);
+    await stream.end();
+  }
+  if (result.failed) {
+    throw new HttpStatusError(`${errorSummary(result.failed)} (after ${result.items} items in ${result.pages} pages)`, result.failed.status);
+  }
+  return EXIT.ok;
+}
+
+/** `io` with the key replaced by its masked form in everything written to it (whatever a server echoes). */
+export function redactedIO(io: IO, key: SecretKey): IO {
+  const masked = key.info.masked ?? '[REDACTED]';
+  return { ...io, stdout: redactingStream(io.stdout, key.value, masked), stderr: redactingStream(io.stderr, key.value, masked) };
+}

@@ -1,0 +1,192 @@
+// Where spec versions come from: GitHub's contents API for clerk/openapi-specs (the default), or a
+// local directory laid out like that repository (CLERK_SPECS_SOURCE). Network code loads undici lazily.
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { UnavailableError, UsageError } from '../core/errors.js';
+import { gitBlobSha } from './git-blob.js';
+import { readSpecFile } from './parse.js';
+import { userAgent } from '../core/version.js';
+
+export const SPEC_REPO = 'clerk/openapi-specs';
+export const SPEC_DIR = 'bapi';
+
+export interface VersionEntry {
+  /** YYYY-MM-DD */
+  version: string;
+  name: string;
+  /** git blob sha of the file */
+  sha: string;
+  size: number;
+  /** GitHub: the file's download_url; local: the file's path. */
+  location: string;
+  /** Local only: to notice a changed file without hashing it again. */
+  mtimeMs?: number;
+}
+
+export type SpecSource = { kind: 'github'; apiUrl: string; token?: string } | { kind: 'local'; dir: string };
+
+const VERSION_FILE = /^(\d{4}-\d{2}-\d{2})\.yml$/;
+
+/** `2025-11-10.yml` → `2025-11-10`; other names → null. */
+export function versionFromFileName(name: string): string | null {
+  return VERSION_FILE.exec(name)?.[1] ?? null;
+}
+
+export function sourceFromEnv(env: Record<string, string | undefined>, cwd: string): SpecSource {
+  const local = env.CLERK_SPECS_SOURCE;
+  if (local) return { kind: 'local', dir: resolve(cwd, local) };
+  const apiUrl = (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, '');
+  let parsed: URL;
+  try {
+    parsed = new URL(apiUrl);
+  } catch {
+    throw new UsageError(`GITHUB_API_URL is not a URL: ${apiUrl}`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new UsageError(`GITHUB_API_URL must be http(s): ${apiUrl}`);
+  return env.GITHUB_TOKEN ? { kind: 'github', apiUrl, token: env.GITHUB_TOKEN } : { kind: 'github', apiUrl };
+}
+
+export function listingUrl(source: { apiUrl: string }): string {
+  return `${source.apiUrl}/repos/${SPEC_REPO}/contents/${SPEC_DIR}`;
+}
+
+/** A stable name for a source: shown to users and used to keep listings of different sources apart. */
+export function describeSource(source: SpecSource): string {
+  return source.kind === 'local' ? resolve(source.dir) : listingUrl(source);
+}
+
+export function sortEntries(entries: VersionEntry[]): VersionEntry[] {
+  return entries.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+}
+
+/** Lists a local source, reusing the shas of files whose size and mtime did not change. */
+export function listLocal(source: { dir: string }, previous: VersionEntry[] = []): VersionEntry[] {
+  const dir = join(source.dir, SPEC_DIR);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    throw new UnavailableError(`CLERK_SPECS_SOURCE has no readable ${SPEC_DIR}/ directory: ${dir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+      hints: ['Point CLERK_SPECS_SOURCE at a checkout of clerk/openapi-specs (it holds bapi/YYYY-MM-DD.yml), or unset it to use GitHub.'],
+    });
+  }
+  const known = new Map(previous.map((entry) => [entry.location, entry]));
+  const entries: VersionEntry[] = [];
+  for (const name of names) {
+    const version = versionFromFileName(name);
+    if (!version) continue;
+    const location = join(dir, name);
+    const stat = statSync(location, { throwIfNoEntry: false });
+    if (!stat?.isFile()) continue;
+    const old = known.get(location);
+    if (old && old.size === stat.size && old.mtimeMs === stat.mtimeMs) {
+      entries.push(old);
+      continue;
+    }
+    const sha = gitBlobSha(readSpecFile(location));
+    entries.push({ version, name, sha, size: stat.size, location, mtimeMs: stat.mtimeMs });
+  }
+  return sortEntries(entries);
+}
+
+export type GithubListing = { notModified: true } | { notModified: false; entries: VersionEntry[]; etag: string | null };
+
+interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+function header(answer: HttpAnswer, name: string): string | undefined {
+  const value = answer.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+async function httpGet(url: string, headers: Record<string, string>, what: string): Promise<HttpAnswer> {
+  const { request } = await import('undici');
+  try {
+    const response = await request(url, { method: 'GET', headers, headersTimeout: 30_000, bodyTimeout: 60_000 });
+    const body = Buffer.from(await response.body.arrayBuffer());
+    return { status: response.statusCode, headers: response.headers, body };
+  } catch (error) {
+    const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+    const reason = err.code ?? err.cause?.code ?? err.message;
+    throw new UnavailableError(`cannot reach ${new URL(url).host} for ${what}: ${reason}`);
+  }
+}
+
+function githubFailure(answer: HttpAnswer, url: string, what: string): UnavailableError {
+  const remaining = header(answer, 'x-ratelimit-remaining');
+  if ((answer.status === 403 || answer.status === 429) && remaining === '0') {
+    const reset = Number(header(answer, 'x-ratelimit-reset'));
+    const when = Number.isFinite(reset) && reset > 0 ? ` until ${new Date(reset * 1000).toISOString()}` : '';
+    return new UnavailableError(`GitHub's API rate limit is exhausted${when} (HTTP ${answer.status} for ${what})`, {
+      hints: ['Set GITHUB_TOKEN to a GitHub token: authenticated requests get a much higher limit.', 'Or set CLERK_SPECS_SOURCE to a local checkout of clerk/openapi-specs.'],
+    });
+  }
+  if (answer.status === 404) {
+    return new UnavailableError(`GitHub answered 404 Not Found for ${what}: ${url}`, {
+      hints: ['Check GITHUB_API_URL (default https://api.github.com); the specs live in clerk/openapi-specs under bapi/.'],
+    });
+  }
+  if (answer.status === 401) {
+    return new UnavailableError(`GitHub answered 401 for ${what}: GITHUB_TOKEN was refused`, { hints: ['Fix or unset GITHUB_TOKEN.'] });
+  }
+  return new UnavailableError(`GitHub answered HTTP ${answer.status} for ${what}`, {
+    hints: answer.status >= 500 ? ['GitHub is having trouble; try again later, or use --offline with a cached store.'] : [],
+  });
+}
+
+function githubHeaders(source: { token?: string }): Record<string, string> {
+  const headers: Record<string, string> = {
+    accept: 'application/vnd.github+json',
+    'user-agent': userAgent(),
+    'x-github-api-version': '2022-11-28',
+  };
+  if (source.token) headers.authorization = `Bearer ${source.token}`;
+  return headers;
+}
+
+/** Fetches the listing of bapi/ from GitHub's contents API; `etag` makes an unchanged listing cost a 304. */
+export async function fetchGithubListing(source: { apiUrl: string; token?: string }, etag: string | null): Promise<GithubListing> {
+  const url = listingUrl(source);
+  const headers = githubHeaders(source);
+  if (etag) headers['if-none-match'] = etag;
+  const answer = await httpGet(url, headers, 'the list of spec versions');
+  if (answer.status === 304) return { notModified: true };
+  if (answer.status !== 200) throw githubFailure(answer, url, 'the list of spec versions');
+  let items: unknown;
+  try {
+    items = JSON.parse(answer.body.toString('utf8'));
+  } catch {
+    throw new UnavailableError(`GitHub's listing of ${SPEC_DIR}/ is not JSON (${url})`);
+  }
+  if (!Array.isArray(items)) throw new UnavailableError(`GitHub's listing of ${SPEC_DIR}/ is not a directory listing (${url})`);
+  const entries: VersionEntry[] = [];
+  for (const item of items as Array<Record<string, unknown>>) {
+    if (item?.type !== 'file' || typeof item.name !== 'string' || typeof item.sha !== 'string' || typeof item.download_url !== 'string') continue;
+    const version = versionFromFileName(item.name);
+    if (!version) continue;
+    entries.push({ version, name: item.name, sha: item.sha, size: typeof item.size === 'number' ? item.size : -1, location: item.download_url });
+  }
+  return { notModified: false, entries: sortEntries(entries), etag: header(answer, 'etag') ?? null };
+}
+
+/** Downloads one version and checks its bytes against the listing's git blob sha. */
+export async function downloadSpec(source: { apiUrl: string; token?: string }, entry: VersionEntry): Promise<Buffer> {
+  const headers = githubHeaders(source);
+  // The token is for GitHub's API host; a download_url elsewhere (raw.githubusercontent.com) does not get it.
+  if (new URL(entry.location).origin !== new URL(source.apiUrl).origin) delete headers.authorization;
+  headers.accept = '*/*';
+  const what = `spec ${entry.name}`;
+  const answer = await httpGet(entry.location, headers, what);
+  if (answer.status !== 200) throw githubFailure(answer, entry.location, what);
+  const sha = gitBlobSha(answer.body);
+  if (sha !== entry.sha) {
+    throw new UnavailableError(
+      `the download of ${entry.name} does not match its listed sha (${answer.body.length} bytes, sha ${sha.slice(0, 12)}, expected ${entry.sha.slice(0, 12)}): truncated or altered in transit`,
+      { hints: ['Try again; if it persists, run with --refresh to fetch a new listing.'] },
+    );
+  }
+  return answer.body;
+}
