@@ -1,18 +1,15 @@
 #!/usr/bin/env node
 import { answerMetaRequest, isMetaRequest, runMain } from '../lib/cli/command.js';
-import { parseFlags, stringFlag } from '../lib/core/args.js';
-import { readStdin, writeLine, type IO } from '../lib/core/io.js';
-import { approvalTtl } from '../lib/guard/approvals.js';
-import { crypto } from '../lib/core/builtins.js';
-import { matchEndpoint, parseEndpointArgs, parseEndpointRecord } from '../lib/endpoint/match.js';
 import { COMMAND_FLAGS } from '../lib/cli/flags.js';
+import { parseFlags, stringFlag } from '../lib/core/args.js';
 import { UsageError } from '../lib/core/errors.js';
-import { runGuard, type GuardRequest, type GuardSpec } from '../lib/guard/policy.js';
-import { bodyFieldTypes, callFromArgs, formBinding, loadForm, parseJsonBody, queryPairs, type FieldType } from '../lib/request/args.js';
-import { endpointKey, visibleEndpoints } from '../lib/spec/index.js';
+import { readStdin, writeLine, type IO } from '../lib/core/io.js';
 import { defaultStateDir } from '../lib/core/state-dir.js';
-import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec/select.js';
-import { isObject } from '../lib/core/values.js';
+import { approvalTtl } from '../lib/guard/approvals.js';
+import { runGuard, type GuardSpec } from '../lib/guard/policy.js';
+import { readGuardRequest, type GuardArguments } from '../lib/guard/request.js';
+import { visibleEndpoints } from '../lib/spec/index.js';
+import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom } from '../lib/spec/select.js';
 
 export const USAGE = `Usage: bapi-guard METHOD PATH [-d JSON|@file|-] [-q k=v]... [--form k=v]... [--admin] [--yes] [--json]
        … | bapi-guard [options]         (a request as JSON {method, path, query, body}, or a
@@ -84,18 +81,11 @@ Examples:
   bapi-guard DELETE /organizations/org_123 --admin --yes --api-version 2025-04-10
 `;
 
-export interface Options {
-  args: string[];
-  data: string | undefined;
-  rawFields: string[];
-  typedFields: string[];
-  query: Array<[string, string]>;
-  form: string[];
+export interface Options extends GuardArguments {
   admin: boolean;
   yes: boolean;
   json: boolean;
   ttl: string | undefined;
-  spec: SpecOptions;
 }
 
 export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'version' {
@@ -130,66 +120,6 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
   };
 }
 
-/**
- * The request from the arguments (read exactly as bapi-curl reads them, so what is checked is what
- * it sends), or from stdin (`{method, path, query, body}`, a verdict, or `METHOD⇥PATH`).
- */
-async function readRequest(options: Options, io: IO, spec: GuardSpec, stdin: () => Promise<string | null>): Promise<GuardRequest> {
-  const bodyFromStdin = options.data === '-' || options.typedFields.some((field) => /=@-$/.test(field));
-  const stdinText = bodyFromStdin ? await stdin() : null;
-  if (bodyFromStdin && stdinText === null) throw new UsageError('-d - was given but stdin is empty');
-  const fromArgs = (method: string, path: string): GuardRequest => {
-    const call = callFromArgs({
-      method,
-      path,
-      data: options.data,
-      rawFields: options.rawFields,
-      typedFields: options.typedFields,
-      query: [],
-      form: options.form,
-      headers: [],
-      readStdin: () => stdinText,
-      fieldType: fieldTypesFor(spec, method, path),
-      cwd: io.cwd,
-    });
-    const body = call.form ? formBinding(loadForm(call.form), sha256) : call.body;
-    return { method: call.method, path: call.path, query: [...call.query, ...options.query], body };
-  };
-  if (options.args.length > 0) {
-    const input = parseEndpointArgs(options.args);
-    return fromArgs(input.method, input.origin ? `${input.origin}${input.path}` : input.path);
-  }
-  const text = bodyFromStdin || options.spec.spec === '-' ? null : await stdin();
-  if (text === null) throw new UsageError('missing METHOD and PATH', { hints: ['Run bapi-guard --help for usage.'] });
-  const trimmed = text.trim();
-  if (trimmed.startsWith('{')) {
-    const document = parseJsonBody(trimmed, 'stdin');
-    const request = isObject(document) && isObject(document.request) ? document.request : document;
-    if (isObject(request) && typeof request.method === 'string' && typeof request.path === 'string') {
-      const given = fromArgs(request.method, request.path);
-      const stdinBody = request.body === null || request.body === undefined ? undefined : request.body;
-      if (given.body !== undefined && stdinBody !== undefined) throw new UsageError('the body was given twice: with -d and in the request on stdin');
-      return { ...given, query: [...queryPairs(request.query, 'query on stdin'), ...given.query], body: given.body ?? stdinBody };
-    }
-  }
-  const input = parseEndpointRecord(text);
-  return fromArgs(input.method, input.path);
-}
-
-function fieldTypesFor(spec: GuardSpec, method: string, path: string): (name: string) => FieldType {
-  let match;
-  try {
-    match = matchEndpoint(spec.endpoints, { method, path });
-  } catch {
-    match = null;
-  }
-  return match ? bodyFieldTypes(spec.detail.endpoints[endpointKey(match.endpoint.method, match.endpoint.path)], spec.detail.components) : () => null;
-}
-
-function sha256(data: Buffer): string {
-  return crypto().createHash('sha256').update(data).digest('hex');
-}
-
 const PERSON_COMMANDS = new Set(['approve', 'deny', 'approvals', 'policy']);
 
 export async function main(argv: string[], io: IO): Promise<number> {
@@ -211,7 +141,7 @@ export async function main(argv: string[], io: IO): Promise<number> {
   const selected = await selectSpec(options.spec, io, stdinSpec);
   const detail = await selected.loadDetail();
   const spec: GuardSpec = { endpoints: visibleEndpoints(selected.summary, options.spec.includePlatform), detail, version: selected.version, fromFile: selected.store === null };
-  const request = await readRequest(options, io, spec, stdin);
+  const request = await readGuardRequest(options, io, spec, stdin);
   const outcome = await runGuard(request, spec, io, { admin: options.admin, yes: options.yes, ttlSeconds });
   if (options.json) writeLine(io.stdout, JSON.stringify(outcome.verdict, null, 2));
   return outcome.exitCode;

@@ -1,24 +1,12 @@
 #!/usr/bin/env node
 import { answerMetaRequest, isMetaRequest, runMain } from '../lib/cli/command.js';
-import { colorEnabled, colorsFor, readStdin, writeLine, type IO } from '../lib/core/io.js';
-import { parseFlags } from '../lib/core/args.js';
 import { COMMAND_FLAGS } from '../lib/cli/flags.js';
-import { buildEndpointDetail, endpointDocument, rawEndpoint, type EndpointDetail } from '../lib/endpoint/detail.js';
-import { findEndpoint, matchEndpoint, parseEndpointArgs, parseEndpointRecord, type EndpointInput, type EndpointMatch } from '../lib/endpoint/match.js';
-import { NotFoundError, UsageError } from '../lib/core/errors.js';
-import { renderEndpointText } from '../lib/endpoint/render.js';
-import { visibleEndpoints, type SpecDetail } from '../lib/spec/index.js';
-import {
-  normalizeVersion,
-  SPEC_ENV_HELP,
-  SPEC_FLAGS_HELP,
-  selectOtherVersion,
-  selectSpec,
-  selectVersion,
-  specOptionsFrom,
-  type SelectedSpec,
-  type SpecOptions,
-} from '../lib/spec/select.js';
+import { parseFlags } from '../lib/core/args.js';
+import { UsageError } from '../lib/core/errors.js';
+import type { IO } from '../lib/core/io.js';
+import { describeEndpoint, type EndpointQuestion } from '../lib/endpoint/answer.js';
+import { parseEndpointArgs } from '../lib/endpoint/match.js';
+import { normalizeVersion, SPEC_ENV_HELP, SPEC_FLAGS_HELP, specOptionsFrom } from '../lib/spec/select.js';
 
 export const USAGE = `Usage: extract-endpoint-detail METHOD PATH [options]
        … | extract-endpoint-detail [options]
@@ -64,16 +52,7 @@ Examples:
   extract-endpoint-detail DELETE /users/{user_id} --yaml
 `;
 
-export interface Options {
-  /** The endpoint from the arguments; null when it is to be read from stdin. */
-  endpoint: EndpointInput | null;
-  format: 'text' | 'json' | 'yaml';
-  diff: string | null;
-  depth: number | null;
-  spec: SpecOptions;
-}
-
-export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'version' {
+export function parseArgs(argv: string[], env: IO['env']): EndpointQuestion | 'help' | 'version' {
   const flags = parseFlags(argv, COMMAND_FLAGS['extract-endpoint-detail']);
   if (flags.help) return 'help';
   if (flags.version) return 'version';
@@ -102,110 +81,10 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
   };
 }
 
-async function readEndpoint(io: IO): Promise<EndpointInput> {
-  const text = await readStdin(io);
-  if (text === null) {
-    throw new UsageError('missing METHOD PATH', {
-      hints: ['Give them as arguments (extract-endpoint-detail GET /users), or pipe a line of extract-tag-endpoints.', 'Run extract-endpoint-detail --help for usage.'],
-    });
-  }
-  return parseEndpointRecord(text);
-}
-
-/** The match in the selected spec; a hidden platform endpoint gets a hint to show it. */
-function locate(selected: SelectedSpec, input: EndpointInput, includePlatform: boolean): EndpointMatch {
-  try {
-    return findEndpoint(visibleEndpoints(selected.summary, includePlatform), input, selected.version);
-  } catch (error) {
-    if (error instanceof NotFoundError && !includePlatform && matchEndpoint(selected.summary.endpoints, input)) {
-      throw new NotFoundError(error.message, { hints: ['It is one of Clerk\'s platform endpoints: add --include-platform.'] });
-    }
-    throw error;
-  }
-}
-
-function detailOf(detail: SpecDetail, match: EndpointMatch, version: string, annotate: boolean): EndpointDetail {
-  const raw = rawEndpoint(detail, match.endpoint.method, match.endpoint.path);
-  if (!raw) throw new Error(`the index of ${version} lists ${match.endpoint.method} ${match.endpoint.path} but has no detail for it`);
-  return buildEndpointDetail(raw, detail.components, version, { annotate });
-}
-
-async function printDiff(selected: SelectedSpec, input: EndpointInput, options: Options, io: IO, otherVersion: string): Promise<number> {
-  const other = await selectOtherVersion(selected, otherVersion, io);
-  const include = options.spec.includePlatform;
-  const here = matchEndpoint(visibleEndpoints(selected.summary, include), input);
-  // The template is the stable name across versions; fall back to what the user typed.
-  const thereInput = here ? { method: here.endpoint.method, path: here.endpoint.path } : input;
-  const there = matchEndpoint(visibleEndpoints(other.summary, include), thereInput) ?? matchEndpoint(visibleEndpoints(other.summary, include), input);
-  if (!here && !there) locate(selected, input, include);
-  const { diffEndpoint } = await import('../lib/endpoint/diff.js');
-  const a = here ? detailOf(await selected.loadDetail(), here, selected.version, false) : null;
-  const b = there ? detailOf(await other.loadDetail(), there, other.version, false) : null;
-  const diff = diffEndpoint(a, b, selected.version, other.version);
-  if (options.format === 'json') {
-    writeLine(io.stdout, JSON.stringify(diff, null, 2));
-  } else {
-    const { renderDiffText } = await import('../lib/endpoint/render.js');
-    io.stdout.write(renderDiffText(diff, colorsFor(io.stdout, io.env)));
-  }
-  return 0;
-}
-
 export async function main(argv: string[], io: IO): Promise<number> {
   const options = parseArgs(argv, io.env);
   if (isMetaRequest(options)) return answerMetaRequest(options, USAGE, io);
-  const input = options.endpoint ?? (await readEndpoint(io));
-  const stdinSpec = options.spec.spec === '-' ? await readStdin(io) : null;
-  const selection = await selectVersion(options.spec, io, stdinSpec);
-  // The same question (endpoint as asked, options, version, colour, base URL) prints the same answer:
-  // kept in the store for template paths, so a repeated call (an fzf preview, an agent loop) is one read.
-  // Concrete paths are answered fresh: their examples carry the ids, and there is no end to those.
-  const question = JSON.stringify([input.method, input.path, options.format, options.depth, options.spec.includePlatform, colorEnabled(io.stdout, io.env), io.env.CLERK_API_URL ?? null]);
-  const answerName = (version: string) => `endpoint-detail output ${version} ${question}`;
-  if (selection && options.diff === null && options.format !== 'yaml') {
-    const kept = selection.store.peekMemo<{ text: string }>(selection.entry.sha, answerName(selection.entry.version));
-    if (kept) {
-      io.stdout.write(kept.text);
-      return 0;
-    }
-  }
-  const selected = await selectSpec(options.spec, io, stdinSpec, selection);
-  if (options.diff !== null) return printDiff(selected, input, options, io, options.diff);
-
-  if (options.format === 'yaml') {
-    const match = locate(selected, input, options.spec.includePlatform);
-    const raw = rawEndpoint(await selected.loadDetail(), match.endpoint.method, match.endpoint.path);
-    const { stringify } = await import('yaml');
-    const document = { [match.endpoint.path]: { [match.endpoint.method.toLowerCase()]: raw?.operation ?? {} } };
-    io.stdout.write(stringify(document, { lineWidth: 0, aliasDuplicateObjects: false }));
-    return 0;
-  }
-  const answer = await selected.memo(
-    answerName(selected.version),
-    async () => answerFor(selected, input, options, io),
-    (computed) => computed.template,
-  );
-  io.stdout.write(answer.text);
-  return 0;
-}
-
-async function answerFor(selected: SelectedSpec, input: EndpointInput, options: Options, io: IO): Promise<{ text: string; template: boolean }> {
-  const match = locate(selected, input, options.spec.includePlatform);
-  const template = Object.keys(match.pathParams).length === 0 && match.query.length === 0;
-  const annotate = options.format === 'text';
-  // Resolving an endpoint's schemas is most of this command's work: done once per endpoint and version.
-  const { method, path } = match.endpoint;
-  const resolved = await selected.memo(`endpoint-detail ${method} ${path} ${selected.version}${annotate ? ' annotated' : ''}`, async () =>
-    detailOf(await selected.loadDetail(), match, selected.version, annotate),
-  );
-  const document = endpointDocument(resolved, { pathParams: match.pathParams, query: match.query }, io.env.CLERK_API_URL);
-  if (options.format === 'json') return { text: `${JSON.stringify(document, null, 2)}\n`, template };
-  const text = renderEndpointText(document, {
-    colors: colorsFor(io.stdout, io.env),
-    commands: [document.examples.bapiCurl, document.examples.curl],
-    ...(options.depth !== null ? { maxDepth: options.depth, responseDepth: options.depth } : {}),
-  });
-  return { text, template };
+  return describeEndpoint(options, io);
 }
 
 runMain('extract-endpoint-detail', import.meta.url, main);

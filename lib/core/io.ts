@@ -1,3 +1,6 @@
+// Stage core: what every stage uses (errors, values, files, locks, the state directory, flags,
+// streams); it imports nothing of lib/ outside core.
+//
 // The streams and environment every command works with (passed in, so tests can fake them), stdin
 // read whole and bounded, colour only on a terminal, and what a terminal is allowed to be shown.
 import { fstatSync, readSync, statSync, writeSync } from 'node:fs';

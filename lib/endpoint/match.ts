@@ -1,3 +1,6 @@
+// Stage endpoint: one endpoint of a spec: matching, resolving, validating, diffing, rendering,
+// answering. It may import core, spec.
+//
 // Matching what a user typed (`POST /users`, `/users/user_123 get`, a full URL, a piped record) to one
 // endpoint of the index. Pure functions over the summary's endpoint list, shared by the explorers,
 // the guard and the executor so that all three agree on what a request means.

@@ -1,3 +1,6 @@
+// Stage guard: whether a request may be sent: key, spec, scopes, destruction, metadata, consent,
+// approvals. It may import core, spec, endpoint, request.
+//
 // The guard's policy: the pre-flight check in front of every write. `evaluate` is the decision, a
 // pure function over (request, spec, environment); `runGuard` adds the I/O around it (find the key,
 // ask at a terminal, issue the approval); `authorizeWrite` is what the executor calls.

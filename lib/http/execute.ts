@@ -1,6 +1,8 @@
-// The executor: one request from arguments to response. Stage http, the last before the CLI: it
-// may import core, spec, endpoint, request and guard (the guard's code is loaded only for writes),
-// and the CLI and other front-ends call executeRequest with their own streams.
+// Stage http: sending requests, and what comes back (client, pages, jq, audit, backups). It may
+// import core, spec, endpoint, request, guard (the guard's code is loaded only for writes).
+//
+// The executor: one request from arguments to response; the CLI and other front-ends call
+// executeRequest with their own streams.
 import { accessSync, constants } from 'node:fs';
 import { crypto } from '../core/builtins.js';
 import { EXIT, HttpStatusError, PolicyError, ToolkitError, UsageError } from '../core/errors.js';

@@ -1,3 +1,5 @@
+// Stage request: what a user means to send, and where it goes. It may import core, spec, endpoint.
+//
 // The request a user means, from bapi-curl's arguments (-d, -f, -F, -q, --form, -H) or from a request
 // JSON on stdin (the guard's --json verdict, or {method, path, query, body}). Pure, apart from reading
 // the files named with @.

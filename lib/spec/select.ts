@@ -1,3 +1,5 @@
+// Stage spec: where specs come from, the store, the index, choosing a version. It may import core.
+//
 // Spec selection, shared by every command that reads a spec: the flags, the version to use, and the
 // summary/detail of that version from the store (or from --spec FILE|- / a spec piped on stdin).
 import { basename, resolve } from 'node:path';
