@@ -51,8 +51,8 @@ ${SPEC_FLAGS_HELP.replace(/^(.{23})/gm, '$1    ')}
   -V, --version            show the toolkit's version
 
 Environment:
-  CLERK_SECRET_KEY         the secret key (sk_test_… or sk_live_…); else read from .env, then
-                           .env.local, in this directory or a parent up to the repository root
+  CLERK_SECRET_KEY         the secret key (sk_test_… or sk_live_…); else read from .env.local,
+                           then .env, in this directory or a parent up to the repository root
                            or $HOME. Never printed: at most its prefix and last 4 characters.
   CLERK_BAPI_SCOPES        what writes may do, comma or space separated: write, delete, or
                            narrowed to a tag or path resource: users:write, organizations:delete.

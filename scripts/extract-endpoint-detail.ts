@@ -29,7 +29,7 @@ Options:
                        parameters, body fields and their required-ness, responses (with --json:
                        {method, path, from, to, status, breaking, changes:[...]})
   --depth N            text output: show field trees N levels deep (default: request all,
-                       responses 1)
+                       responses 1); 0 shows the top-level names and types only
 ${SPEC_FLAGS_HELP}
   -h, --help           show this help
   -V, --version        show the toolkit's version
@@ -63,7 +63,7 @@ export function parseArgs(argv: string[], env: IO['env']): EndpointQuestion | 'h
   const rawDepth = flags.depth as string | undefined;
   let depth: number | null = null;
   if (rawDepth !== undefined) {
-    if (!/^\d+$/.test(rawDepth) || Number(rawDepth) < 1) throw new UsageError(`--depth needs a positive number, got ${JSON.stringify(rawDepth)}`);
+    if (!/^\d+$/.test(rawDepth)) throw new UsageError(`--depth needs a number (0 for names and types only), got ${JSON.stringify(rawDepth)}`);
     depth = Number(rawDepth);
   }
   const words = flags._.map(String);

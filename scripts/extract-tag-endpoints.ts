@@ -5,7 +5,7 @@ import { readStdin, writeLine, type IO } from '../lib/core/io.js';
 import { findTag, isHttpMethod } from '../lib/endpoint/match.js';
 import { COMMAND_FLAGS } from '../lib/cli/flags.js';
 import { UsageError } from '../lib/core/errors.js';
-import { recordFormat, renderEndpoints, type RecordFormat } from '../lib/cli/records.js';
+import { platformOnlyHint, recordFormat, renderEndpoints, type RecordFormat } from '../lib/cli/records.js';
 import { visibleEndpoints, type EndpointSummary } from '../lib/spec/index.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec/select.js';
 
@@ -99,6 +99,8 @@ export async function main(argv: string[], io: IO): Promise<number> {
   const stdinSpec = options.spec.spec === '-' ? await readStdin(io) : null;
   const selected = await selectSpec(options.spec, io, stdinSpec);
   const visible = visibleEndpoints(selected.summary, options.spec.includePlatform);
+  const hint = platformOnlyHint(selected.summary, options.spec.includePlatform, selected.version);
+  if (hint) writeLine(io.stderr, `extract-tag-endpoints: ${hint}`);
   let tag: string | null = null;
   if (tagName !== null) {
     const names = selected.summary.tags.filter((t) => options.spec.includePlatform || !t.platform).map((t) => t.name);

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { answerMetaRequest, isMetaRequest, runMain } from '../lib/cli/command.js';
 import { parseFlags } from '../lib/core/args.js';
-import { readStdin, type IO } from '../lib/core/io.js';
+import { readStdin, writeLine, type IO } from '../lib/core/io.js';
 import { COMMAND_FLAGS } from '../lib/cli/flags.js';
 import { UsageError } from '../lib/core/errors.js';
-import { recordFormat, renderTags, type RecordFormat } from '../lib/cli/records.js';
+import { platformOnlyHint, recordFormat, renderTags, type RecordFormat } from '../lib/cli/records.js';
 import { tagCounts } from '../lib/spec/index.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec/select.js';
 
@@ -55,6 +55,8 @@ export async function main(argv: string[], io: IO): Promise<number> {
   // Without --spec FILE, a piped spec (`curl … | extract-tags`) is the input; an empty stdin is none.
   const stdinSpec = options.spec.spec === undefined || options.spec.spec === '-' ? await readStdin(io) : null;
   const selected = await selectSpec(options.spec, io, stdinSpec);
+  const hint = platformOnlyHint(selected.summary, options.spec.includePlatform, selected.version);
+  if (hint) writeLine(io.stderr, `extract-tags: ${hint}`);
   io.stdout.write(renderTags(tagCounts(selected.summary, options.spec.includePlatform), options.format));
   return 0;
 }

@@ -51,9 +51,13 @@ describe('api-specs-context', () => {
     assert.equal(unknown.exitCode, 2);
     assert.match(unknown.stderr, /unknown spec version 2030-01-01/);
     assert.match(unknown.stderr, new RegExp(versions.join(', ')));
-    const malformed = await runCli('api-specs-context', ['--api-version', 'latest'], { env });
+    const malformed = await runCli('api-specs-context', ['--api-version', 'yesterday'], { env });
     assert.equal(malformed.exitCode, 2);
     noStackTrace(malformed.stderr);
+    // `latest` is what no version means.
+    const latestByName = await runCli('api-specs-context', ['--api-version', 'latest', '--json'], { env });
+    assert.equal(latestByName.exitCode, 0, latestByName.stderr);
+    assert.equal(JSON.parse(latestByName.stdout).selected, latest);
   });
 
   it('--shell prints export lines that a shell can eval', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -32,7 +32,7 @@ describe('secret key', () => {
     assert.equal(found.info.wellFormed, true);
   });
 
-  test('.env then .env.local walking up; the file that supplied it is named', () => {
+  test('.env.local then .env walking up (as Next.js loads them); the file that supplied it is named', () => {
     const { repo, deep, home } = tree();
     const fromEnv = makeKey();
     const fromLocal = makeKey('live');
@@ -42,6 +42,10 @@ describe('secret key', () => {
     assert.equal(found.info.source, join(repo, '.env.local'));
     assert.equal(found.info.kind, 'live');
     writeFileSync(join(repo, '.env'), `# comment\nexport OTHER=1\nCLERK_SECRET_KEY="${fromEnv}" # trailing\n`);
+    found = findSecretKey({ HOME: home }, deep);
+    assert.equal(found.value, fromLocal, '.env.local beats .env in the same directory');
+    assert.equal(found.info.source, join(repo, '.env.local'));
+    rmSync(join(repo, '.env.local'));
     found = findSecretKey({ HOME: home }, deep);
     assert.equal(found.value, fromEnv);
     assert.equal(found.info.source, join(repo, '.env'));

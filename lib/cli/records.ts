@@ -48,3 +48,9 @@ export function renderEndpoints(endpoints: EndpointSummary[], format: RecordForm
     `${e.deprecated ? '[deprecated] ' : ''}${firstLine(e.summary)}`,
   ]);
 }
+
+/** When every endpoint of a spec is a platform one and they are hidden: the line that says so (else null). */
+export function platformOnlyHint(summary: { endpoints: Array<{ platform?: boolean }> }, includePlatform: boolean, version: string): string | null {
+  if (includePlatform || summary.endpoints.length === 0 || summary.endpoints.some((e) => !e.platform)) return null;
+  return `all ${summary.endpoints.length} endpoints of spec ${version} are platform endpoints, hidden by default: add --include-platform`;
+}

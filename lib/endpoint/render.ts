@@ -72,6 +72,8 @@ function objectProperties(schema: Obj): { properties: Array<[string, Obj]>; requ
 interface TreeOptions {
   colors: Colors;
   maxDepth: number;
+  /** Names and types only: no descriptions, enums or defaults (--depth 0). */
+  brief?: boolean;
   /** Set when a tree was cut at maxDepth, so the caller can say so once. */
   cut?: { value: boolean };
 }
@@ -82,6 +84,7 @@ function fieldLines(name: string, schema: Obj, isRequired: boolean, indent: stri
     .filter((f) => f !== '')
     .join(', ');
   out.push(`${indent}${colors.bold(name)}  ${colors.cyan(typeLabel(schema))}${flags ? `  ${flags}` : ''}`);
+  if (options.brief) return;
   const more = `${indent}    `;
   const description = oneLine(schema.description);
   if (description) out.push(`${more}${colors.dim(description)}`);
@@ -116,7 +119,7 @@ function children(schema: Obj, indent: string, depth: number, options: TreeOptio
 export function schemaTree(schema: unknown, indent: string, options: Partial<TreeOptions> = {}): string[] {
   const out: string[] = [];
   if (!isObject(schema)) return out;
-  children(schema, indent, 1, { colors: options.colors ?? plain, maxDepth: options.maxDepth ?? Infinity, ...(options.cut ? { cut: options.cut } : {}) }, out);
+  children(schema, indent, 1, { colors: options.colors ?? plain, maxDepth: options.maxDepth ?? Infinity, ...(options.cut ? { cut: options.cut } : {}), ...(options.brief ? { brief: true } : {}) }, out);
   return out;
 }
 
@@ -154,7 +157,9 @@ export interface RenderDetailOptions {
 /** The readable text of an endpoint's detail (built with `annotate` so component names show). */
 export function renderEndpointText(detail: EndpointDetail, options: RenderDetailOptions = {}): string {
   const colors = options.colors ?? plain;
-  const tree: TreeOptions = { colors, maxDepth: options.maxDepth ?? Infinity };
+  // --depth 0: the top-level names and types, nothing else.
+  const brief = options.maxDepth === 0;
+  const tree: TreeOptions = { colors, maxDepth: brief ? 1 : (options.maxDepth ?? Infinity), brief };
   const out: string[] = [];
   out.push(colors.bold(`${detail.method} ${detail.path}`) + (detail.operationId ? `  ${colors.cyan(detail.operationId)}` : ''));
   if (detail.summary) out.push(detail.summary);
@@ -178,7 +183,7 @@ export function renderEndpointText(detail: EndpointDetail, options: RenderDetail
   const statuses = Object.keys(detail.responses);
   if (statuses.length > 0) {
     out.push('', colors.bold('Responses:'));
-    const responseTree: TreeOptions = { colors, maxDepth: options.responseDepth ?? 1, cut: { value: false } };
+    const responseTree: TreeOptions = { colors, maxDepth: brief ? 1 : (options.responseDepth ?? 1), cut: { value: false }, brief };
     for (const status of statuses) {
       const response = detail.responses[status];
       if (!response) continue;

@@ -51,12 +51,42 @@ function matchesType(value: unknown, type: string): boolean {
   return actual === type;
 }
 
+/** A calendar date that exists: 2025-02-30 does not (Date.parse would roll it over to March). */
+function realDate(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
+  const days = [31, year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] as number;
+  return day <= days;
+}
+
+// RFC 3339: date "T" time, with "t"/"z" allowed in lower case, seconds required, an offset or Z.
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$/;
+
+function isDateTime(value: string): boolean {
+  const m = DATE_TIME.exec(value);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]));
+  const offsetHours = m[9] === undefined ? 0 : Number(m[9]);
+  const offsetMinutes = m[10] === undefined ? 0 : Number(m[10]);
+  return realDate(year!, month!, day!) && hour! <= 23 && minute! <= 59 && second! <= 60 && offsetHours <= 23 && offsetMinutes <= 59;
+}
+
+/** An absolute URI: a scheme, and no white space or control characters anywhere (RFC 3986). */
+function isUri(value: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(value) || /[\u0000-\u001f\u007f"<>\\^`{|}]/.test(value)) return false;
+  try {
+    new URL(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const FORMAT_CHECKS: Record<string, (value: string) => boolean> = {
   email: (v) => /^[^\s@]+@[^\s@]+$/.test(v),
-  'date-time': (v) => /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(v) && !Number.isNaN(Date.parse(v)),
-  date: (v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(v)),
-  uri: (v) => /^[A-Za-z][A-Za-z0-9+.-]*:/.test(v),
-  url: (v) => /^[A-Za-z][A-Za-z0-9+.-]*:/.test(v),
+  'date-time': isDateTime,
+  date: (v) => /^(\d{4})-(\d{2})-(\d{2})$/.test(v) && realDate(Number(v.slice(0, 4)), Number(v.slice(5, 7)), Number(v.slice(8, 10))),
+  uri: isUri,
+  url: isUri,
   uuid: (v) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v),
 };
 

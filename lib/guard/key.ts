@@ -5,7 +5,8 @@ import { dirname, join, resolve } from 'node:path';
 import { crypto } from '../core/builtins.js';
 
 export const KEY_VARIABLE = 'CLERK_SECRET_KEY';
-export const ENV_FILES = ['.env', '.env.local'] as const;
+// .env.local over .env, as Next.js and dotenv-flow load them.
+export const ENV_FILES = ['.env.local', '.env'] as const;
 
 // Clerk secret keys are `sk_test_` or `sk_live_` followed by a long base62 string.
 const KEY_PATTERN = /^sk_(test|live)_[A-Za-z0-9]{20,}$/;
@@ -132,7 +133,7 @@ export function describeSecretKey(value: string | null | undefined, source: stri
 }
 
 /**
- * Finds the key: `CLERK_SECRET_KEY` in the environment, else the first `.env` then `.env.local`
+ * Finds the key: `CLERK_SECRET_KEY` in the environment, else the first `.env.local` then `.env`
  * that defines it, walking up from `cwd` and stopping at the repository root or $HOME.
  */
 export function findSecretKey(env: Record<string, string | undefined>, cwd: string): SecretKey {

@@ -181,6 +181,14 @@ function checkRequest(request: GuardRequest, context: GuardContext): RequestChec
   }
 
   const parameters = (raw?.parameters ?? []).map((p) => deref(p, components)).filter(isObject);
+  // Path parameters are checked like query ones: `GET /api_keys/zzz` fails the spec's pattern.
+  for (const parameter of parameters.filter((p) => p.in === 'path' && typeof p.name === 'string')) {
+    const name = parameter.name as string;
+    const value = result.match.pathParams[name];
+    if (value === undefined || value.trim() === '' || result.problems.some((p) => p.path === `path.${name}`)) continue;
+    const schema = deref(parameter.schema, components);
+    for (const problem of validateValue(typedQueryValue(value, schema), schema, components)) result.problems.push({ path: problem.path.replace(/^\$/, `path.${name}`), message: problem.message });
+  }
   const queryParameters = parameters.filter((p) => p.in === 'query' && typeof p.name === 'string');
   const given = new Map<string, string[]>();
   for (const [name, value] of result.query) given.set(name, [...(given.get(name) ?? []), value]);

@@ -5,7 +5,8 @@
 // the files named with @.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { UsageError } from '../core/errors.js';
+import { ConfirmationError, EXIT, PolicyError, UsageError } from '../core/errors.js';
+import { parseEndpointRecord } from '../endpoint/match.js';
 import { deref } from '../endpoint/validate.js';
 import type { EndpointRaw, SpecDetail } from '../spec/index.js';
 import { isObject, type Obj } from '../core/values.js';
@@ -59,10 +60,12 @@ export interface RawRequestArgs {
   cwd: string;
 }
 
-const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS']);
+const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
 export function normalizeMethod(raw: string): string {
   const method = raw.trim().toUpperCase();
+  // Clerk's Backend API spec has no HEAD or OPTIONS endpoint: they could be neither checked nor meant.
+  if (method === 'HEAD' || method === 'OPTIONS') throw new UsageError(`${method} is not supported: Clerk's Backend API has no ${method} endpoints (use GET)`);
   if (!METHODS.has(method)) throw new UsageError(`not an HTTP method: ${JSON.stringify(raw)} (use GET, POST, PUT, PATCH or DELETE)`);
   return method;
 }
@@ -398,8 +401,16 @@ function scalar(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-/** The call from a request JSON on stdin: a guard verdict, or {method, path, query, body}. */
+/**
+ * The call from stdin: a guard verdict, a request JSON {method, path, query, body}, or a
+ * `METHOD<TAB>PATH…` record as extract-tag-endpoints prints it (a body-less request).
+ */
 export function callFromJson(text: string): ApiCall {
+  if (!/^\s*[[{]/.test(text)) {
+    const input = parseEndpointRecord(text);
+    const { path, query } = splitPathQuery(input.origin ? `${input.origin}${input.path}` : input.path);
+    return { method: normalizeMethod(input.method), path, query, body: undefined, form: null, headers: {} };
+  }
   const parsed = parseJsonBody(text, 'the request on stdin');
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new UsageError('the request on stdin must be a JSON object: {method, path, query, body} or a bapi-guard --json verdict');
@@ -411,9 +422,14 @@ export function callFromJson(text: string): ApiCall {
     throw new UsageError('the request on stdin needs "method" and "path" strings');
   }
   if (verdict && object.allowed !== true) {
-    throw new UsageError('the guard verdict on stdin does not allow this request (allowed: false)', {
-      hints: ['Fix what bapi-guard reported, then run it again.'],
-    });
+    // The verdict's own reason and exit code: refused for scopes is 3, waiting for consent is 4.
+    const reason = typeof object.reason === 'string' ? `: ${object.reason}` : '';
+    const hints = Array.isArray(object.hints) ? object.hints.filter((h): h is string => typeof h === 'string') : [];
+    const message = `the guard verdict on stdin does not allow this request (allowed: false)${reason}`;
+    const options = { hints: hints.length > 0 ? hints : ['Fix what bapi-guard reported, then run it again.'] };
+    if (object.exitCode === EXIT.policy) throw new PolicyError(message, options);
+    if (object.exitCode === EXIT.confirmation) throw new ConfirmationError(message, options);
+    throw new UsageError(message, options);
   }
   const { path, query } = splitPathQuery(request.path);
   query.push(...queryPairs(request.query));

@@ -17,7 +17,7 @@ export const SPEC_FLAG_SPEC = {
 };
 
 /** Help text lines for the spec flags, shared by every command's usage. */
-export const SPEC_FLAGS_HELP = `  --api-version DATE   spec version to use (default: CLERK_API_VERSION, else the latest)
+export const SPEC_FLAGS_HELP = `  --api-version DATE   spec version to use, or latest (default: CLERK_API_VERSION, else latest)
   --spec FILE|-        use this OpenAPI file (YAML or JSON), or stdin, instead of the store
   --offline            never touch the network; use the store as it is
   --refresh            revalidate the list of versions now (normally at most once an hour)
@@ -71,7 +71,8 @@ export function specOptionsFrom(flags: ParsedFlags, env: IO['env']): SpecOptions
     refresh: flags.refresh === true,
     includePlatform: flags['include-platform'] === true,
   };
-  if (rawVersion !== undefined && rawVersion !== '') options.apiVersion = normalizeVersion(rawVersion);
+  // `latest` is what no version means: the newest the source has.
+  if (rawVersion !== undefined && rawVersion !== '' && rawVersion.trim().toLowerCase() !== 'latest') options.apiVersion = normalizeVersion(rawVersion);
   if (flags['api-version'] === '') throw new UsageError('--api-version needs a value');
   if (typeof flags.spec === 'string') {
     if (flags.spec === '') throw new UsageError('--spec needs a file name, or - for stdin');

@@ -1,0 +1,155 @@
+// Everyday correctness: what trying the toolkit as a new user would found (issue list of round 2),
+// each against the built executables and the fake Clerk counting what it receives.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { validateValue } from '../lib/endpoint/validate.js';
+import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
+import { noStackTrace } from './helpers/cli-assert.js';
+import { cleanEnv, runCli, tempDir, type CliResult } from './helpers/run-cli.js';
+
+const KEY = `sk_test_${randomBytes(24).toString('hex')}`;
+const specsDir = tempDir('correct-specs-');
+const stateDir = join(tempDir('correct-state-'), 'state');
+const outputs: CliResult[] = [];
+let fake: FakeClerk;
+
+function env(extra: Record<string, string | undefined> = {}) {
+  return cleanEnv({ CLERK_API_URL: fake.url, CLERK_SECRET_KEY: KEY, CLERK_SPECS_DIR: specsDir, CLERK_BAPI_STATE_DIR: stateDir, ...extra });
+}
+
+async function run(command: string, args: string[], options: { extra?: Record<string, string | undefined>; input?: string } = {}): Promise<CliResult> {
+  const result = await runCli(command, args, { env: env(options.extra), cwd: tempDir('correct-cwd-'), ...(options.input !== undefined ? { input: options.input } : {}) });
+  outputs.push(result);
+  noStackTrace(result.stderr);
+  return result;
+}
+
+async function sent<T>(action: () => Promise<T>): Promise<{ result: T; requests: string[] }> {
+  const before = fake.requests.length;
+  const result = await action();
+  return { result, requests: fake.requests.slice(before).map((r) => `${r.method} ${r.url}`) };
+}
+
+before(async () => {
+  fake = await startFakeClerk({ key: KEY, users: 5 });
+});
+
+after(async () => {
+  await fake.close();
+  for (const result of outputs) assert.ok(!result.stdout.includes(KEY) && !result.stderr.includes(KEY));
+});
+
+describe('requests that are not what they look like', () => {
+  it('2. bapi-curl METHOD with no PATH, or a bare word, sends nothing: exit 2', async () => {
+    for (const args of [['DELETE'], ['help'], ['post']]) {
+      const { result, requests } = await sent(() => run('bapi-curl', args));
+      assert.equal(result.exitCode, 2, result.stderr);
+      assert.deepEqual(requests, []);
+    }
+    const missing = await run('bapi-curl', ['DELETE']);
+    assert.match(missing.stderr, /missing PATH after DELETE/);
+  });
+
+  it("3. the toolkit's own placeholders are not ids: fill in user_id", async () => {
+    for (const path of ['/users/<user_id>', '/users/{user_id}']) {
+      const guard = await run('bapi-guard', ['DELETE', path, '--yes'], { extra: { CLERK_BAPI_SCOPES: 'write,delete' } });
+      assert.equal(guard.exitCode, 2, guard.stderr);
+      assert.match(guard.stderr, /user_id/);
+      const { result, requests } = await sent(() => run('bapi-curl', ['DELETE', path, '--yes'], { extra: { CLERK_BAPI_SCOPES: 'write,delete' } }));
+      assert.equal(result.exitCode, 2, result.stderr);
+      assert.deepEqual(requests, []);
+    }
+    assert.match((await run('bapi-guard', ['DELETE', '/users/<user_id>'])).stderr, /fill in user_id/);
+  });
+
+  it("4. a refused verdict piped into bapi-curl repeats the reason and exits with the verdict's code", async () => {
+    const verdict = await run('bapi-guard', ['DELETE', '/users/user_seed0000001', '--json']);
+    assert.equal(verdict.exitCode, 3);
+    const { result, requests } = await sent(() => run('bapi-curl', [], { input: verdict.stdout }));
+    assert.equal(result.exitCode, 3, result.stderr);
+    assert.match(result.stderr, /does not allow this request .*scopes may not allow it/);
+    assert.deepEqual(requests, []);
+    const confirm = await run('bapi-guard', ['DELETE', '/users/user_seed0000001', '--json'], { extra: { CLERK_BAPI_SCOPES: 'write,delete' } });
+    assert.equal(confirm.exitCode, 4);
+    assert.equal((await run('bapi-curl', [], { input: confirm.stdout })).exitCode, 4);
+  });
+
+  it('6. HEAD and OPTIONS are refused, not sent', async () => {
+    for (const method of ['OPTIONS', 'HEAD']) {
+      const { result, requests } = await sent(() => run('bapi-curl', [method, '/users']));
+      assert.equal(result.exitCode, 2, result.stderr);
+      assert.match(result.stderr, /not supported/);
+      assert.deepEqual(requests, []);
+    }
+  });
+
+  it("8. path parameters are checked against the spec's schema", async () => {
+    const bad = await run('bapi-guard', ['GET', '/api_keys/zzz', '--json', '--api-version', '2021-02-05']);
+    assert.equal(bad.exitCode, 2, bad.stderr);
+    assert.ok(JSON.parse(bad.stdout).problems.some((p: { path: string }) => p.path === 'path.apiKeyID' || p.path.startsWith('path.')));
+    const good = await run('bapi-guard', ['GET', `/api_keys/ak_${'0'.repeat(32)}`, '--api-version', '2021-02-05']);
+    assert.equal(good.exitCode, 0, good.stderr);
+  });
+
+  it('9. date-time and uri formats as RFC 3339 and RFC 3986 have them', () => {
+    const dateTime = { type: 'string', format: 'date-time' };
+    assert.equal(validateValue('2025-02-30T00:00:00Z', dateTime, {}).length, 1, 'February 30th does not exist');
+    assert.deepEqual(validateValue('2024-02-29t12:00:00z', dateTime, {}), [], 'lower-case t and z, a leap day');
+    assert.deepEqual(validateValue('2025-01-02T03:04:05.123+02:00', dateTime, {}), []);
+    assert.equal(validateValue('2025-01-02T25:00:00Z', dateTime, {}).length, 1);
+    const uri = { type: 'string', format: 'uri' };
+    assert.equal(validateValue('https://exa mple.com', uri, {}).length, 1);
+    assert.deepEqual(validateValue('https://example.com/a?b=c', uri, {}), []);
+    assert.equal(validateValue('2025-02-29', { type: 'string', format: 'date' }, {}).length, 1);
+  });
+});
+
+describe('the same request, however it is given', () => {
+  it('17. bapi-guard takes -f/-F as bapi-curl does', async () => {
+    const verdict = await run('bapi-guard', ['POST', '/organizations', '-f', 'name=Acme', '-F', 'max_allowed_memberships=5', '--json'], { extra: { CLERK_BAPI_SCOPES: 'write' } });
+    assert.equal(verdict.exitCode, 0, verdict.stderr);
+    assert.deepEqual(JSON.parse(verdict.stdout).request.body, { name: 'Acme', max_allowed_memberships: 5 });
+    const { result, requests } = await sent(() => run('bapi-curl', ['POST', '/organizations', '-f', 'name=Acme', '-F', 'max_allowed_memberships=5']));
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.match(result.stderr, /using approval apv_/);
+    assert.equal(requests.length, 1);
+  });
+
+  it('18. bapi-curl reads a METHOD<TAB>PATH record on stdin, as extract-tag-endpoints prints it', async () => {
+    const { result, requests } = await sent(() => run('bapi-curl', [], { input: 'GET\t/users/count\tGetUsersCount\tCount users\n' }));
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.deepEqual(requests, ['GET /v1/users/count']);
+  });
+
+  it('24. --api-version latest is the newest version', async () => {
+    const result = await run('bapi-curl', ['GET', '/users/count', '--api-version', 'latest']);
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.match(String(fake.requests.at(-1)!.headers['clerk-api-version']), /^\d{4}-\d{2}-\d{2}$/);
+  });
+});
+
+describe('explorers', () => {
+  it('25. a spec of platform endpoints only says how to see them', async () => {
+    const file = join(tempDir('correct-platform-'), 'platform.json');
+    writeFileSync(file, JSON.stringify({ openapi: '3.0.3', info: { title: 't', version: '1' }, paths: { '/platform/apps': { get: { operationId: 'ListApps', tags: ['Platform'], responses: { 200: { description: 'ok' } } } } } }));
+    for (const command of ['extract-tags', 'extract-tag-endpoints']) {
+      const result = await run(command, ['--spec', file]);
+      assert.equal(result.exitCode, 0, result.stderr);
+      assert.equal(result.stdout, '');
+      assert.match(result.stderr, /platform endpoints, hidden by default: add --include-platform/);
+      assert.doesNotMatch((await run(command, ['--spec', file, '--include-platform'])).stderr, /hidden by default/);
+    }
+  });
+
+  it('26. --depth 0 shows the top-level names and types only', async () => {
+    const full = await run('extract-endpoint-detail', ['POST', '/users']);
+    const brief = await run('extract-endpoint-detail', ['POST', '/users', '--depth', '0']);
+    assert.equal(brief.exitCode, 0, brief.stderr);
+    assert.ok(brief.stdout.split('\n').length < full.stdout.split('\n').length / 2, 'much shorter');
+    assert.match(brief.stdout, /^ {2}email_address {2}string\[\]/m);
+    assert.doesNotMatch(brief.stdout, /^ {6}\S/m, 'no description lines under the fields');
+  });
+});
