@@ -31,7 +31,10 @@ Options:
                            sets the part's type (else guessed from the extension)
   -H, --header 'Name: v'   an extra request header (repeatable; not Authorization, and not
                            Clerk-API-Version or Content-Type: the guard judged those)
+  -X, --method METHOD      the method, as curl takes it (bapi-curl -X POST /users is POST /users)
   -i, --include            print the status line and response headers before the body
+  -v, --verbose            print the request line and headers (the key masked) and the
+                           response's status and headers on stderr
   --dry-run                print the request and an equivalent curl command; send nothing
   --paginate               follow limit/offset to the end of a list; one item per line (NDJSON),
                            with a progress line on stderr when it is a terminal
@@ -90,7 +93,12 @@ export function parseArgs(argv: string[], env: IO['env']): ExecuteOptions | 'hel
   if (positional.length > 2) throw new UsageError(`unexpected argument: ${positional[2]}`, { hints: ['Run bapi-curl --help for usage.'] });
   let method: string | null = null;
   let path: string | null = null;
-  if (positional.length === 1) {
+  const methodFlag = stringFlag(flags, 'method');
+  if (methodFlag !== undefined) {
+    // curl's habit: -X POST /users.
+    if (positional.length !== 1) throw new UsageError(`-X ${methodFlag} needs exactly one PATH, got ${positional.length === 0 ? 'none' : positional.join(' ')}`);
+    [method, path] = [methodFlag, positional[0] as string];
+  } else if (positional.length === 1) {
     const only = positional[0] as string;
     if (isHttpMethod(only)) throw new UsageError(`missing PATH after ${only.toUpperCase()}`, { hints: ['Run bapi-curl --help for usage.'] });
     // `bapi-curl /users` is a GET, as with `gh api`; a bare word (`bapi-curl help`) is not a path.
@@ -122,6 +130,7 @@ export function parseArgs(argv: string[], env: IO['env']): ExecuteOptions | 'hel
     form: flags.form as string[],
     headers: flags.header as string[],
     include: flags.include === true,
+    verbose: flags.verbose === true,
     dryRun: flags['dry-run'] === true,
     paginate: flags.paginate === true,
     slurp: flags.slurp === true,

@@ -97,7 +97,7 @@ describe('bapi-curl reads', () => {
     assert.equal(result.exitCode, 0, result.stderr);
     assert.match(result.stdout, /^HTTP\/1\.1 200 OK\n/);
     assert.match(result.stdout, /\ncontent-type: application\/json\n/);
-    assert.match(result.stdout, /\n\n\{"object":"total_count","total_count":\d+\}$/);
+    assert.match(result.stdout, /\n\n\{"object":"total_count","total_count":\d+\}\n$/);
     assert.equal(fake.requests.at(-1)!.headers['clerk-api-version'], '2025-04-10');
   });
 

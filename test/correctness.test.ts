@@ -131,6 +131,49 @@ describe('the same request, however it is given', () => {
   });
 });
 
+describe('flags and output as a curl or gh user expects', () => {
+  it('13. a mistyped flag gets a suggestion; curl habits are taken or explained; -v shows the exchange', async () => {
+    const typo = await run('extract-tags', ['--josn']);
+    assert.equal(typo.exitCode, 2);
+    assert.match(typo.stderr, /Did you mean --json\?/);
+    assert.match((await run('bapi-curl', ['GET', '/users', '--paginte'])).stderr, /Did you mean --paginate\?/);
+    const silent = await run('bapi-curl', ['-s', 'GET', '/users/count']);
+    assert.equal(silent.exitCode, 2);
+    assert.match(silent.stderr, /-s: not needed/);
+    const { result, requests } = await sent(() => run('bapi-curl', ['-X', 'POST', '/organizations', '-f', 'name=Curl habit'], { extra: { CLERK_BAPI_SCOPES: 'write' } }));
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.equal(requests.filter((r) => r.startsWith('POST /v1/organizations')).length, 1);
+    const verbose = await run('bapi-curl', ['-v', 'GET', '/users/count']);
+    assert.equal(verbose.exitCode, 0, verbose.stderr);
+    assert.match(verbose.stderr, /^> GET http:\/\/127\.0\.0\.1:\d+\/v1\/users\/count$/m);
+    assert.match(verbose.stderr, /^> Authorization: Bearer sk_test_…\w{4}$/m);
+    assert.match(verbose.stderr, /^< HTTP 200 OK$/m);
+  });
+
+  it('21. --dry-run shows what the guard would decide, and approves nothing', async () => {
+    const { listApprovals } = await import('../lib/guard/approvals.js');
+    const approvalsBefore = listApprovals(stateDir).length;
+    const { result, requests } = await sent(() => run('bapi-curl', ['DELETE', '/users/user_seed0000002', '--dry-run']));
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.match(result.stderr, /IRREVERSIBLE/);
+    assert.match(result.stderr, /nothing was sent and nothing approved; the guard would refuse it \(exit 3\)/);
+    assert.deepEqual(requests, []);
+    const allowed = await run('bapi-curl', ['PATCH', '/users/user_seed0000002/metadata', '-d', '{"public_metadata":{"a":1}}', '--dry-run'], { extra: { CLERK_BAPI_SCOPES: 'write' } });
+    assert.match(allowed.stderr, /the guard would allow it/);
+    assert.equal(listApprovals(stateDir).length, approvalsBefore, 'no approval was issued');
+  });
+
+  it('22. in a pipe the body ends with a newline; on a terminal JSON is coloured', async () => {
+    const piped = await run('bapi-curl', ['GET', '/users/count']);
+    assert.match(piped.stdout, /\}\n$/);
+    const { colorJson } = await import('../lib/http/execute.js');
+    const { colorsFor } = await import('../lib/core/io.js');
+    const coloured = colorJson('{\n  "a": "b",\n  "n": 1\n}', colorsFor({ isTTY: true, write: () => true }, {}));
+    assert.match(coloured, /\u001b\[36m"a"\u001b\[39m: \u001b\[32m"b"\u001b\[39m/);
+    assert.equal(colorJson('{"a": 1}', colorsFor({ isTTY: true, write: () => true }, { NO_COLOR: '1' })), '{"a": 1}');
+  });
+});
+
 describe('explorers', () => {
   it('25. a spec of platform endpoints only says how to see them', async () => {
     const file = join(tempDir('correct-platform-'), 'platform.json');

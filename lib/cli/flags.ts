@@ -43,10 +43,19 @@ export const COMMAND_FLAGS: Record<CommandName, FlagSpec> = {
     alias: { d: 'data', f: 'raw-field', F: 'field', q: 'query', y: 'yes', h: 'help', V: 'version' },
   },
   'bapi-curl': {
-    string: [...SPEC_FLAG_SPEC.string, 'data', 'jq', 'timeout', 'wait-approval'],
-    boolean: [...SPEC_FLAG_SPEC.boolean, 'include', 'dry-run', 'paginate', 'slurp', 'admin', 'yes', 'no-backup', 'help', 'version'],
+    string: [...SPEC_FLAG_SPEC.string, 'data', 'jq', 'timeout', 'wait-approval', 'method'],
+    boolean: [...SPEC_FLAG_SPEC.boolean, 'include', 'dry-run', 'paginate', 'slurp', 'admin', 'yes', 'no-backup', 'verbose', 'help', 'version'],
     repeatable: ['raw-field', 'field', 'query', 'form', 'header'],
-    alias: { d: 'data', f: 'raw-field', F: 'field', q: 'query', H: 'header', i: 'include', y: 'yes', h: 'help', V: 'version' },
+    alias: { d: 'data', f: 'raw-field', F: 'field', q: 'query', H: 'header', i: 'include', y: 'yes', X: 'method', v: 'verbose', h: 'help', V: 'version' },
+    explain: {
+      s: 'not needed: bapi-curl shows no progress meter (errors still go to stderr)',
+      silent: 'not needed: bapi-curl shows no progress meter (errors still go to stderr)',
+      L: 'not needed: reads follow redirects by themselves, and a write never follows one',
+      location: 'not needed: reads follow redirects by themselves, and a write never follows one',
+      k: 'not supported: the key travels only over verified https (or http to this machine)',
+      insecure: 'not supported: the key travels only over verified https (or http to this machine)',
+      request: 'give the method first (bapi-curl POST /users), or with -X/--method',
+    },
   },
 };
 

@@ -8,6 +8,29 @@ export interface FlagSpec {
   alias?: Record<string, string>;
   /** String flags that may repeat; always returned as arrays. */
   repeatable?: string[];
+  /** Habits from other tools (curl's -s, -L, -k): refused with this explanation instead of "unknown". */
+  explain?: Record<string, string>;
+}
+
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/** The known flag closest to a mistyped one (`--josn` → `--json`), if one is close enough. */
+export function closestFlag(name: string, known: Iterable<string>): string | null {
+  let best: { flag: string; cost: number } | null = null;
+  for (const flag of known) {
+    if (flag.length < 2) continue;
+    const cost = flag.startsWith(name) && name.length >= 3 ? 0.5 : distance(name, flag);
+    if (cost <= (flag.length <= 3 ? 1 : 2) && (best === null || cost < best.cost)) best = { flag, cost };
+  }
+  return best ? `--${best.flag}` : null;
 }
 
 export type ParsedFlags = minimist.ParsedArgs;
@@ -28,7 +51,12 @@ export function parseFlags(argv: string[], spec: FlagSpec): ParsedFlags {
     unknown: (arg) => {
       if (arg.startsWith('-') && arg !== '-' && !/^-\d/.test(arg)) {
         const name = arg.replace(/^-+/, '').split('=')[0] ?? arg;
-        if (!known.has(name)) throw new UsageError(`unknown option: ${arg}`, { hints: ['Run with --help for usage.'] });
+        const explanation = spec.explain && Object.hasOwn(spec.explain, name) ? spec.explain[name] : undefined;
+        if (explanation !== undefined) throw new UsageError(`${arg}: ${explanation}`);
+        if (!known.has(name)) {
+          const suggestion = closestFlag(name, known);
+          throw new UsageError(`unknown option: ${arg}`, { hints: [suggestion ? `Did you mean ${suggestion}?` : 'Run with --help for usage.'] });
+        }
       }
       return true;
     },

@@ -6,7 +6,7 @@
 import { accessSync, constants } from 'node:fs';
 import { crypto } from '../core/builtins.js';
 import { EXIT, HttpStatusError, PolicyError, ToolkitError, UsageError } from '../core/errors.js';
-import { readStdin, writeLine, type IO, type OutStream } from '../core/io.js';
+import { colorEnabled, colorsFor, readStdin, writeLine, type Colors, type IO, type OutStream } from '../core/io.js';
 import { defaultStateDir, ensurePrivateDir, STATE_DIR_VARIABLE } from '../core/state-dir.js';
 import { isObject } from '../core/values.js';
 import { userAgent } from '../core/version.js';
@@ -38,6 +38,8 @@ export interface ExecuteOptions {
   form: string[];
   headers: string[];
   include: boolean;
+  /** The request line and headers (key masked), and the response's status and headers, on stderr. */
+  verbose?: boolean;
   dryRun: boolean;
   paginate: boolean;
   slurp: boolean;
@@ -185,7 +187,15 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
 
   if (options.dryRun) {
     await emit(io.stdout, renderDryRun(method, url, { accept: 'application/json', ...headers }, call, bodyText));
-    writeLine(io.stderr, 'bapi-curl: dry run: nothing was sent.');
+    if (write) {
+      // What the guard would say, with no prompt, no approval and nothing pending.
+      const { runGuard } = await import('../guard/policy.js');
+      const spec: GuardSpec = { endpoints, detail: detail as SpecDetail, version, fromFile: selected?.store === null };
+      const outcome = await runGuard(judged, spec, io, { admin: options.admin, yes: options.yes, key: deps.key ?? findSecretKey(io.env, io.cwd), prompter: null, issueApproval: false, issuePending: false, label: 'bapi-curl --dry-run (guard)' });
+      writeLine(io.stderr, `bapi-curl: dry run: nothing was sent and nothing approved; the guard ${outcome.verdict.allowed ? 'would allow it' : `would refuse it (exit ${outcome.exitCode})`}.`);
+    } else {
+      writeLine(io.stderr, 'bapi-curl: dry run: nothing was sent.');
+    }
     return EXIT.ok;
   }
 
@@ -304,9 +314,14 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
         writeLine(io.stderr, `bapi-curl: warning: the ${method} was sent${status === null ? '' : ` and answered HTTP ${status}`}, but its outcome could not be added to the audit log in ${stateDir} (${(failure as NodeJS.ErrnoException).code ?? (failure as Error).message})`);
       }
     };
+    if (options.verbose) {
+      const shown = [`> ${method} ${url.href}`, `> Authorization: Bearer ${key.info.masked ?? '…'}`, ...Object.entries(headers).map(([name, value]) => `> ${name}: ${value}`)];
+      writeLine(io.stderr, shown.join('\n'));
+    }
     let response: HttpResponse;
     try {
       response = await client.send(request, { redirects: write ? 'never' : 'follow' });
+      if (options.verbose) writeLine(io.stderr, [`< HTTP ${response.status} ${response.statusText}`.trimEnd(), ...Object.entries(response.headers).map(([name, value]) => `< ${name}: ${value}`)].join('\n'));
     } catch (error) {
       recordOutcome(null, null, error instanceof Error ? error.message : String(error));
       throw error;
@@ -422,7 +437,14 @@ async function printResponse(options: ExecuteOptions, io: IO, response: HttpResp
     await jq.end();
     return EXIT.ok;
   }
-  await emit(io.stdout, pretty && parsed.ok ? `${JSON.stringify(parsed.value, null, 2)}\n` : response.body.toString('utf8'));
+  if (pretty && parsed.ok) {
+    const text = JSON.stringify(parsed.value, null, 2);
+    await emit(io.stdout, `${colorEnabled(io.stdout, io.env) ? colorJson(text, colorsFor(io.stdout, io.env)) : text}\n`);
+    return EXIT.ok;
+  }
+  // As received, with the final newline a pipe's reader expects (as gh and jq print it).
+  const text = response.body.toString('utf8');
+  await emit(io.stdout, text === '' || text.endsWith('\n') ? text : `${text}\n`);
   return EXIT.ok;
 }
 
@@ -480,4 +502,14 @@ async function runPaginated(
 export function redactedIO(io: IO, key: SecretKey): IO {
   const masked = key.info.masked ?? '[REDACTED]';
   return { ...io, stdout: redactingStream(io.stdout, key.value, masked), stderr: redactingStream(io.stderr, key.value, masked) };
+}
+
+/** Indented JSON with keys, strings and literals coloured, for a terminal. */
+export function colorJson(text: string, c: Colors): string {
+  return text.replace(/("(?:[^"\\]|\\.)*")(\s*:)?|\b(true|false|null)\b|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g, (match, string: string | undefined, colon: string | undefined, literal: string | undefined, number: string | undefined) => {
+    if (string !== undefined) return colon !== undefined ? `${c.cyan(string)}${colon}` : c.green(string);
+    if (literal !== undefined) return c.yellow(literal);
+    if (number !== undefined) return c.yellow(number);
+    return match;
+  });
 }

@@ -30,7 +30,7 @@ bapi-write() (
       *) name=$arg ;;
     esac
     case $name in
-      -d | --data | --spec | -q | --query | --form | --api-version | --ttl | -H | --header | --jq | --timeout)
+      -d | --data | --spec | -q | --query | --form | --api-version | --ttl | -H | --header | --jq | --timeout | -X | --method)
         if [ "$has_value" = 0 ]; then
           if [ $# -eq 0 ]; then
             printf 'bapi-write: %s needs a value\n' "$name" >&2
@@ -106,7 +106,7 @@ USAGE
       --ttl)
         guard_args+=("$name" "$value")
         ;;
-      -H | --header | --jq | --timeout)
+      -H | --header | --jq | --timeout | -X | --method)
         curl_args+=("$name" "$value")
         ;;
       --wait-approval)
@@ -124,7 +124,7 @@ USAGE
       --json)
         guard_args+=("$arg")
         ;;
-      -i | --include | --dry-run | --paginate | --slurp | --no-backup)
+      -i | --include | -v | --verbose | --dry-run | --paginate | --slurp | --no-backup)
         curl_args+=("$arg")
         ;;
       -?*)
