@@ -37,7 +37,7 @@ Examples:
   extract-tag-endpoints Users
   extract-tag-endpoints users --method delete
   extract-tag-endpoints --grep metadata --json | jq -r '.[] | "\\(.method) \\(.path)"'
-  extract-tags | fzf | extract-tag-endpoints - | fzf | extract-endpoint-detail
+  extract-tags | fzf | extract-tag-endpoints - | fzf --sync | extract-endpoint-detail
   extract-tag-endpoints Organizations --api-version 2025-04-10 | cut -f1,2
 `;
 

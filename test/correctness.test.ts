@@ -174,6 +174,27 @@ describe('flags and output as a curl or gh user expects', () => {
   });
 });
 
+describe('bapi-write', () => {
+  it('19. --json leaves stdout one JSON document: the response (the verdict goes to stderr)', async () => {
+    const { execa } = await import('execa');
+    const { COMMANDS } = await import('../lib/cli/flags.js');
+    const { mkdirSync, symlinkSync } = await import('node:fs');
+    const { scriptPath } = await import('./helpers/run-cli.js');
+    const bins = join(tempDir('correct-bins-'), 'bin');
+    mkdirSync(bins);
+    for (const command of COMMANDS) symlinkSync(scriptPath(command), join(bins, command));
+    const shell = join(process.cwd(), 'lib', 'shell', 'bapi.sh');
+    const result = await execa('bash', ['-c', `source '${shell}'; bapi-write PATCH /users/user_seed0000003/metadata -d '{"public_metadata":{"w":1}}' --json`], {
+      env: { ...env({ CLERK_BAPI_SCOPES: 'write' }), PATH: `${bins}:${process.env.PATH}` },
+      extendEnv: false,
+      reject: false,
+    });
+    assert.equal(result.exitCode, 0, String(result.stderr));
+    assert.equal(JSON.parse(String(result.stdout)).id, 'user_seed0000003');
+    assert.match(String(result.stderr), /"allowed": true/);
+  });
+});
+
 describe('explorers', () => {
   it('25. a spec of platform endpoints only says how to see them', async () => {
     const file = join(tempDir('correct-platform-'), 'platform.json');

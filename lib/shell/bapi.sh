@@ -18,6 +18,7 @@ bapi-write() (
   stdin_for=''
   tmp=''
   wait_approval=''
+  guard_json=''
   trap 'if [ -n "$tmp" ]; then rm -f -- "$tmp"; fi' EXIT
   trap 'exit 130' INT TERM HUP
   while [ $# -gt 0 ]; do
@@ -59,7 +60,8 @@ same request, so the guard's report comes first and its approval is used at once
 
 Options for both:      -d JSON|@file|-, -q k=v, --form k=v|k=@file, --admin, -y/--yes,
                        --api-version DATE, --spec FILE|-, --offline, --refresh, --include-platform
-For bapi-guard only:   --ttl DURATION, --json (the verdict on stdout before the response)
+For bapi-guard only:   --ttl DURATION, --json (the verdict as JSON on stderr: stdout holds only
+                       the response)
 For bapi-curl only:    -H 'Name: value', -i, --jq FILTER, --timeout S, --dry-run, --paginate,
                        --slurp, --no-backup, --wait-approval[=SECONDS] (when a person must
                        approve: bapi-curl then waits for their bapi-guard approve, and sends)
@@ -123,6 +125,7 @@ USAGE
         ;;
       --json)
         guard_args+=("$arg")
+        guard_json=1
         ;;
       -i | --include | -v | --verbose | --dry-run | --paginate | --slurp | --no-backup)
         curl_args+=("$arg")
@@ -148,7 +151,8 @@ USAGE
     printf 'curl:'; printf ' [%s]' "${curl_args[@]}"; printf '\n'
     exit 0
   fi
-  bapi-guard "${guard_args[@]}"
+  # stdout is the response's alone: a --json verdict goes to stderr with the guard's report.
+  if [ -n "$guard_json" ]; then bapi-guard "${guard_args[@]}" >&2; else bapi-guard "${guard_args[@]}"; fi
   code=$?
   # A request that waits for a person (exit 4 in person mode) goes on to bapi-curl, which waits for them.
   if [ "$code" -ne 0 ] && ! { [ "$code" -eq 4 ] && [ -n "$wait_approval" ]; }; then exit "$code"; fi
