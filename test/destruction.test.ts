@@ -6,14 +6,25 @@ import { endpointKey } from '../lib/spec/index.js';
 import { sharedIndex, sharedVersions } from './helpers/spec-fixtures.js';
 
 describe('destruction knowledge (specs/destroys.json)', () => {
+  test('a ban is split: its revoked sessions are destroyed, sign-in is reversible; ids are concrete', async () => {
+    const { destructionFor } = await import('../lib/guard/destruction.js');
+    const ban = destructionFor({ method: 'POST', path: '/users/{user_id}/ban' });
+    assert.ok(ban.destroys.some((d) => /sessions/.test(d)));
+    assert.ok(ban.reversible.some((d) => /sign in: revoked until POST \/users\/\{user_id\}\/unban/.test(d)));
+    assert.ok(!ban.destroys.some((d) => /until unbanned/.test(d)));
+  });
+
   const file = loadDestroys();
 
   test('is plain JSON with a list and a note for each entry', () => {
     assert.doesNotThrow(() => JSON.parse(readFileSync(destroysFilePath(), 'utf8')));
     for (const [key, entry] of Object.entries(file.endpoints)) {
       assert.match(key, /^(DELETE|POST|PUT|PATCH) \/\S+$/, key);
-      assert.ok(Array.isArray(entry.destroys) && entry.destroys.length > 0, `${key} lists nothing`);
-      for (const item of entry.destroys) assert.ok(typeof item === 'string' && item.length >= 10, `${key}: ${item}`);
+      // What is lost for good, or (a ban, a lock) what is taken away until undone: never nothing.
+      const reversible = entry.reversible ?? [];
+      assert.ok(Array.isArray(entry.destroys) && Array.isArray(reversible) && entry.destroys.length + reversible.length > 0, `${key} lists nothing`);
+      for (const item of [...entry.destroys, ...reversible]) assert.ok(typeof item === 'string' && item.length >= 10, `${key}: ${item}`);
+      for (const item of entry.destroys) assert.doesNotMatch(item, /until (unbanned|unlocked|the lock)/, `${key}: "${item}" is reversible: it belongs in reversible`);
       assert.ok(entry.note === null || typeof entry.note === 'string', key);
     }
   });

@@ -8,6 +8,8 @@ import { endpointKey } from '../spec/index.js';
 
 export interface DestroysEntry {
   destroys: string[];
+  /** What is taken away until another request gives it back (a ban's sign-in ability). */
+  reversible?: string[];
   note: string | null;
 }
 
@@ -20,6 +22,8 @@ export interface Destruction {
   destructive: boolean;
   /** What is permanently lost; empty when not destructive. */
   destroys: string[];
+  /** What is revoked but can be given back by another request. */
+  reversible: string[];
   /** What can and cannot be undone, when known. */
   note: string | null;
   /** `curated` from specs/destroys.json, `derived` from the spec's text, `none` when not destructive. */
@@ -104,11 +108,12 @@ export function deriveDestruction(endpoint: EndpointText): string[] {
 /** What this endpoint destroys: curated when known, derived from the spec for a destructive endpoint otherwise. */
 export function destructionFor(endpoint: EndpointText, file: DestroysFile = loadDestroys()): Destruction {
   const entry = file.endpoints[endpointKey(endpoint.method, endpoint.path)];
-  if (entry) return { destructive: true, destroys: [...entry.destroys], note: entry.note ?? null, source: 'curated' };
-  if (!looksDestructive(endpoint)) return { destructive: false, destroys: [], note: null, source: 'none' };
+  if (entry) return { destructive: true, destroys: [...entry.destroys], reversible: [...(entry.reversible ?? [])], note: entry.note ?? null, source: 'curated' };
+  if (!looksDestructive(endpoint)) return { destructive: false, destroys: [], reversible: [], note: null, source: 'none' };
   return {
     destructive: true,
     destroys: deriveDestruction(endpoint),
+    reversible: [],
     note: 'No curated entry for this endpoint in specs/destroys.json; this list is derived from the spec\'s own summary and description. Read the endpoint\'s documentation before confirming.',
     source: 'derived',
   };

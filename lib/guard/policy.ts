@@ -77,6 +77,8 @@ export interface Verdict {
   endpoint: { method: string; path: string; operationId: string | null } | null;
   checks: GuardCheck[];
   destroys: string[];
+  /** What the request takes away until another request gives it back (a ban's sign-in ability). */
+  reversible: string[];
   warnings: string[];
   approval: { id: string; expiresAt: string; status: 'granted' | 'pending'; approveCommand?: string } | null;
   /** The exit code this verdict means: 0 allowed, 2 invalid, 3 policy, 4 confirmation. */
@@ -332,16 +334,21 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
     ? destructionFor({ method: endpoint.method, path: endpoint.path, summary: endpoint.summary, description: checked.raw?.description ?? '' })
     : write
       ? destructionFor({ method, path: checked.path })
-      : { destructive: false, destroys: [], note: null, source: 'none' as const };
-  const destroys = [...destruction.destroys];
+      : { destructive: false, destroys: [], reversible: [], note: null, source: 'none' as const };
+  // The endpoint's own text names the concrete ids (`POST /users/user_1/unban`), not the template.
+  const concrete = (text: string) => (match ? text.replace(/\{([^}]+)\}/g, (whole, name: string) => match.pathParams[name] ?? whole) : text);
+  const destroys = destruction.destroys.map(concrete);
+  const reversible = destruction.reversible.map(concrete);
   const metadata = write && endpoint ? adviseMetadata(method, endpoint.path, request.body) : null;
   if (metadata && metadata.semantics === 'replace') {
     for (const field of metadata.replaces) destroys.push(`the previous contents of ${field} (replaced as a whole: keys not in the body are lost)`);
   }
   const destructive = destruction.destructive || destroys.length > 0;
-  if (destructive) {
-    const target = match && Object.keys(match.pathParams).length > 0 ? ` (${Object.entries(match.pathParams).map(([k, v]) => `${k}=${v}`).join(', ')})` : '';
-    checks.push({ id: 'destruction', ok: true, message: `IRREVERSIBLE: ${method} ${endpoint?.path ?? checked.path}${target} permanently destroys ${destroys.length} thing${destroys.length === 1 ? '' : 's'}, listed in destroys${destruction.source === 'derived' ? ' (derived from the spec: no curated entry)' : ''}` });
+  const target = match && Object.keys(match.pathParams).length > 0 ? ` (${Object.entries(match.pathParams).map(([k, v]) => `${k}=${v}`).join(', ')})` : '';
+  if (destructive && destroys.length === 0 && reversible.length > 0) {
+    checks.push({ id: 'destruction', ok: true, message: `REVERSIBLE: ${method} ${endpoint?.path ?? checked.path}${target} takes away ${reversible.length} thing${reversible.length === 1 ? '' : 's'} until another request gives ${reversible.length === 1 ? 'it' : 'them'} back, listed in reversible` });
+  } else if (destructive) {
+    checks.push({ id: 'destruction', ok: true, message: `IRREVERSIBLE: ${method} ${endpoint?.path ?? checked.path}${target} permanently destroys ${destroys.length} thing${destroys.length === 1 ? '' : 's'}, listed in destroys${reversible.length > 0 ? `, and takes away ${reversible.length} more until undone (reversible)` : ''}${destruction.source === 'derived' ? ' (derived from the spec: no curated entry)' : ''}` });
     if (destruction.source === 'derived' && destruction.note) warnings.push(destruction.note);
   } else {
     checks.push({ id: 'destruction', ok: true, message: write ? 'destroys nothing permanently' : `${method} changes nothing` });
@@ -360,7 +367,7 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
   // 6. Confirmation: destructive requests, and every write with a live key.
   const person = consent.mode === 'person';
   const reasons: string[] = [];
-  if (write && destructive) reasons.push('it destroys data irreversibly');
+  if (write && destructive) reasons.push(destroys.length > 0 ? 'it destroys data irreversibly' : 'it revokes access until undone');
   if (write && key.kind === 'live') reasons.push('it writes to a LIVE (production) instance');
   if (write && context.specFromFile) {
     warnings.push(`this request was checked against a spec given with --spec, not a published version of Clerk's spec`);
@@ -409,6 +416,7 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
     endpoint: endpoint ? { method: endpoint.method, path: endpoint.path, operationId: endpoint.operationId } : null,
     checks,
     destroys: write ? destroys : [],
+    reversible: write ? reversible : [],
     warnings,
     approval: null,
     exitCode,
@@ -423,7 +431,7 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
     metadata,
     confirmation,
     consent: { mode: consent.mode, reasons: consent.reasons, agent: consent.agent },
-    destroysNote: destruction.note,
+    destroysNote: destruction.note === null ? null : concrete(destruction.note),
   };
 }
 

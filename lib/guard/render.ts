@@ -23,6 +23,11 @@ export function renderVerdict(verdict: Verdict, c: Colors, options: { outcome: b
   if (verdict.destructive && verdict.destroys.length > 0) {
     lines.push('', `${c.bold(c.red('IRREVERSIBLE'))}: this permanently destroys:`);
     for (const item of verdict.destroys) lines.push(`  - ${item}`);
+    if (verdict.destroysNote && verdict.reversible.length === 0) lines.push(`  ${c.dim(verdict.destroysNote)}`);
+  }
+  if (verdict.destructive && verdict.reversible.length > 0) {
+    lines.push('', `${c.bold('REVERSIBLE')}: this takes away, until another request gives it back:`);
+    for (const item of verdict.reversible) lines.push(`  - ${item}`);
     if (verdict.destroysNote) lines.push(`  ${c.dim(verdict.destroysNote)}`);
   }
   if (verdict.metadata) {
