@@ -39,10 +39,10 @@ describe('the store against a fake GitHub', () => {
   const warnings: string[] = [];
   let now = Date.parse('2026-11-26T12:00:00Z');
 
-  function store(options: { offline?: boolean; refresh?: boolean; token?: string } = {}): SpecStore {
+  function store(options: { offline?: boolean; refresh?: boolean; token?: string; timeoutMs?: number } = {}): SpecStore {
     return new SpecStore({
       dir,
-      source: { kind: 'github', apiUrl: github.url, ...(options.token ? { token: options.token } : {}) },
+      source: { kind: 'github', apiUrl: github.url, ...(options.token ? { token: options.token } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) },
       offline: options.offline ?? false,
       refresh: options.refresh ?? false,
       warn: (message) => warnings.push(message),
@@ -137,6 +137,26 @@ describe('the store against a fake GitHub', () => {
     github.faults.download = undefined;
     const summary = await store().summary(listing.entries.at(-1)!);
     assert.equal(summary.version, '2025-11-10');
+  });
+
+  it('a listing that never answers is given up after the timeout, in words; the cache is used when there is one', async () => {
+    github.faults.listing = 'hang';
+    const started = Date.now();
+    await assert.rejects(store({ timeoutMs: 500 }).listing(), (error: unknown) => {
+      assert.ok(error instanceof UnavailableError);
+      assert.match(error.message, /did not answer within 1 s for the list of spec versions/);
+      assert.match(error.hints.join('\n'), /CLERK_SPECS_SOURCE/);
+      return true;
+    });
+    assert.ok(Date.now() - started < 20_000, 'not the 30 s of undici\'s default');
+    github.faults.listing = undefined;
+    const listing = await store().listing();
+    now += 2 * LISTING_MAX_AGE_MS;
+    github.faults.listing = 'hang';
+    const cached = await store({ timeoutMs: 500 }).listing();
+    assert.equal(cached.entries.length, listing.entries.length);
+    assert.match(warnings.at(-1)!, /did not answer within 1 s .*using the cached list of versions/);
+    github.faults.listing = undefined;
   });
 
   it('falls back to the cached listing with one warning when GitHub is down', async () => {

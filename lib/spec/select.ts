@@ -27,7 +27,8 @@ export const SPEC_ENV_HELP = `  CLERK_API_VERSION    spec version to use when --
   CLERK_SPECS_SOURCE   a local checkout of clerk/openapi-specs to read specs from instead of GitHub
   CLERK_SPECS_DIR      where specs and their indexes are kept (default: the user cache directory)
   GITHUB_API_URL       GitHub API base URL (default https://api.github.com)
-  GITHUB_TOKEN         GitHub token, lifts GitHub's anonymous rate limit`;
+  GITHUB_TOKEN         GitHub token, lifts GitHub's anonymous rate limit
+  CLERK_SPECS_TIMEOUT  seconds to wait for GitHub's list of versions (default 8)`;
 
 export interface SpecOptions {
   apiVersion?: string;

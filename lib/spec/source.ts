@@ -23,7 +23,7 @@ export interface VersionEntry {
   mtimeMs?: number;
 }
 
-export type SpecSource = { kind: 'github'; apiUrl: string; token?: string } | { kind: 'local'; dir: string };
+export type SpecSource = { kind: 'github'; apiUrl: string; token?: string; timeoutMs?: number } | { kind: 'local'; dir: string };
 
 const VERSION_FILE = /^(\d{4}-\d{2}-\d{2})\.yml$/;
 
@@ -43,7 +43,8 @@ export function sourceFromEnv(env: Record<string, string | undefined>, cwd: stri
     throw new UsageError(`GITHUB_API_URL is not a URL: ${apiUrl}`);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new UsageError(`GITHUB_API_URL must be http(s): ${apiUrl}`);
-  return env.GITHUB_TOKEN ? { kind: 'github', apiUrl, token: env.GITHUB_TOKEN } : { kind: 'github', apiUrl };
+  const timeoutMs = listingTimeoutMs(env);
+  return env.GITHUB_TOKEN ? { kind: 'github', apiUrl, token: env.GITHUB_TOKEN, timeoutMs } : { kind: 'github', apiUrl, timeoutMs };
 }
 
 export function listingUrl(source: { apiUrl: string }): string {
@@ -102,16 +103,33 @@ function header(answer: HttpAnswer, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-async function httpGet(url: string, headers: Record<string, string>, what: string): Promise<HttpAnswer> {
+/** How long the listing may take: a listing that never answers must not hold a command for long. */
+export const LISTING_TIMEOUT_VARIABLE = 'CLERK_SPECS_TIMEOUT';
+const DEFAULT_LISTING_TIMEOUT_MS = 8_000;
+const DOWNLOAD_TIMEOUT_MS = 60_000;
+
+export function listingTimeoutMs(env: Record<string, string | undefined>): number {
+  const raw = env[LISTING_TIMEOUT_VARIABLE];
+  const seconds = raw === undefined || raw === '' ? NaN : Number(raw);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_LISTING_TIMEOUT_MS;
+}
+
+async function httpGet(url: string, headers: Record<string, string>, what: string, timeoutMs: number): Promise<HttpAnswer> {
   const { request } = await import('undici');
+  const host = new URL(url).host;
   try {
-    const response = await request(url, { method: 'GET', headers, headersTimeout: 30_000, bodyTimeout: 60_000 });
+    const response = await request(url, { method: 'GET', headers, headersTimeout: timeoutMs, bodyTimeout: DOWNLOAD_TIMEOUT_MS, signal: AbortSignal.timeout(timeoutMs + DOWNLOAD_TIMEOUT_MS) });
     const body = Buffer.from(await response.body.arrayBuffer());
     return { status: response.statusCode, headers: response.headers, body };
   } catch (error) {
     const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
     const reason = err.code ?? err.cause?.code ?? err.message;
-    throw new UnavailableError(`cannot reach ${new URL(url).host} for ${what}: ${reason}`);
+    if (reason === 'UND_ERR_HEADERS_TIMEOUT' || reason === 'UND_ERR_CONNECT_TIMEOUT' || err.name === 'TimeoutError') {
+      throw new UnavailableError(`${host} did not answer within ${Math.round(timeoutMs / 1000)} s for ${what}`, {
+        hints: [`Set ${LISTING_TIMEOUT_VARIABLE}=SECONDS to wait longer.`],
+      });
+    }
+    throw new UnavailableError(`cannot reach ${host} for ${what}: ${reason}`);
   }
 }
 
@@ -148,11 +166,11 @@ function githubHeaders(source: { token?: string }): Record<string, string> {
 }
 
 /** Fetches the listing of bapi/ from GitHub's contents API; `etag` makes an unchanged listing cost a 304. */
-export async function fetchGithubListing(source: { apiUrl: string; token?: string }, etag: string | null): Promise<GithubListing> {
+export async function fetchGithubListing(source: { apiUrl: string; token?: string; timeoutMs?: number }, etag: string | null): Promise<GithubListing> {
   const url = listingUrl(source);
   const headers = githubHeaders(source);
   if (etag) headers['if-none-match'] = etag;
-  const answer = await httpGet(url, headers, 'the list of spec versions');
+  const answer = await httpGet(url, headers, 'the list of spec versions', source.timeoutMs ?? DEFAULT_LISTING_TIMEOUT_MS);
   if (answer.status === 304) return { notModified: true };
   if (answer.status !== 200) throw githubFailure(answer, url, 'the list of spec versions');
   let items: unknown;
@@ -179,7 +197,7 @@ export async function downloadSpec(source: { apiUrl: string; token?: string }, e
   if (new URL(entry.location).origin !== new URL(source.apiUrl).origin) delete headers.authorization;
   headers.accept = '*/*';
   const what = `spec ${entry.name}`;
-  const answer = await httpGet(entry.location, headers, what);
+  const answer = await httpGet(entry.location, headers, what, DOWNLOAD_TIMEOUT_MS);
   if (answer.status !== 200) throw githubFailure(answer, entry.location, what);
   const sha = gitBlobSha(answer.body);
   if (sha !== entry.sha) {

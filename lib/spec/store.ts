@@ -296,6 +296,7 @@ export class SpecStore {
     const fresh = cached !== null && this.now() - cached.checkedAt < LISTING_MAX_AGE_MS;
     if (fresh && !this.options.refresh) return cached;
     try {
+      this.options.progress?.('asking GitHub for the list of spec versions…');
       const answer = await fetchGithubListing(source, cached?.etag ?? null);
       const listing: Listing = answer.notModified
         ? { ...(cached as Listing), checkedAt: this.now() }

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SHARED_SPECS_DIR } from './spec-fixtures.js';
 
-export type GithubFault = 'rate-limit' | 'not-found' | 'server-error' | 'truncate' | 'reset';
+export type GithubFault = 'rate-limit' | 'not-found' | 'server-error' | 'truncate' | 'reset' | 'hang';
 
 export interface FakeGithub {
   url: string;
@@ -43,6 +43,8 @@ export async function startFakeGithub(): Promise<FakeGithub> {
     } else if (fault === 'truncate' && body) {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end(body.subarray(0, Math.floor(body.length / 2)));
+    } else if (fault === 'hang') {
+      // Never answers; the connection closes when the client gives up or the server stops.
     } else {
       res.socket?.destroy();
     }
