@@ -107,6 +107,21 @@ describe('requests that are not what they look like', () => {
   });
 });
 
+describe('reads checked against the spec', () => {
+  it('20. an unknown GET warns and names the closest; a limit over the maximum is exit 2, nothing sent', async () => {
+    const unknown = await sent(() => run('bapi-curl', ['GET', '/userz']));
+    assert.match(unknown.result.stderr, /warning: no endpoint GET \/userz .*\/users/);
+    assert.equal(unknown.requests.length, 1, 'sent anyway: Clerk may know an endpoint the spec does not');
+    const over = await sent(() => run('bapi-curl', ['GET', '/users', '-q', 'limit=501']));
+    assert.equal(over.result.exitCode, 2, over.result.stderr);
+    assert.match(over.result.stderr, /limit: must be at most 500 .*without an error/s);
+    assert.deepEqual(over.requests, []);
+    const odd = await run('bapi-curl', ['GET', '/users', '-q', 'colour=blue', '-q', 'limit=2']);
+    assert.equal(odd.exitCode, 0, odd.stderr);
+    assert.match(odd.stderr, /warning: query parameter colour is not in the spec/);
+  });
+});
+
 describe('the same request, however it is given', () => {
   it('17. bapi-guard takes -f/-F as bapi-curl does', async () => {
     const verdict = await run('bapi-guard', ['POST', '/organizations', '-f', 'name=Acme', '-F', 'max_allowed_memberships=5', '--json'], { extra: { CLERK_BAPI_SCOPES: 'write' } });

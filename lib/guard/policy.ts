@@ -24,7 +24,7 @@ import { ConfirmationError, EXIT, PolicyError, ToolkitError, UsageError } from '
 import { adviseMetadata, type MetadataAdvice } from './metadata.js';
 import { deprecatedProperties, deref, validateValue, type SchemaProblem } from '../endpoint/validate.js';
 import { checkScopes, isWriteMethod, parseScopes, SCOPES_VARIABLE, type ScopeCheck } from './scopes.js';
-import { findSecretKey, KEY_HINTS, redactSecret, type KeyInfo, type SecretKey } from './key.js';
+import { describeSecretKey, findSecretKey, KEY_HINTS, redactSecret, type KeyInfo, type SecretKey } from './key.js';
 import { resolveBaseUrl } from '../request/url.js';
 import { endpointKey, type EndpointRaw, type EndpointSummary, type SpecDetail } from '../spec/index.js';
 import { defaultStateDir } from '../core/state-dir.js';
@@ -245,6 +245,17 @@ function checkRequest(request: GuardRequest, context: GuardContext): RequestChec
       .join('; ')}${count > 3 ? '; …' : ''}`;
   }
   return result;
+}
+
+/**
+ * A read checked against the spec, for the executor: the problems of its path and query, and the
+ * closest endpoints when none matches. A read is never refused for these (Clerk may know better),
+ * except by the caller for what is certain to go wrong.
+ */
+export function checkRead(request: GuardRequest, spec: GuardSpec, env: Record<string, string | undefined>): { endpoint: EndpointSummary | null; problems: SchemaProblem[]; warnings: string[]; message: string; hints: string[] } {
+  const context: GuardContext = { endpoints: spec.endpoints, detail: spec.detail, version: spec.version, env, keyInfo: describeSecretKey(null).info, admin: false, yes: false, interactive: false };
+  const checked = checkRequest(request, context);
+  return { endpoint: checked.match?.endpoint ?? null, problems: checked.problems, warnings: checked.warnings, message: checked.message, hints: checked.hints };
 }
 
 /** What a person types at the prompt: for a DELETE the resource id, otherwise "yes". */

@@ -211,6 +211,9 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
   };
   if (!write) {
     if (!key.info.wellFormed || key.value === null) throw keyError(key.info);
+    // With the spec at hand, a read is checked too: a warning for what looks wrong, exit 2 for what
+    // is certain to (a limit over the maximum, which Clerk silently answers with 10 items).
+    if (selected) await checkReadAgainstSpec(judged, { endpoints, detail: detail ?? (await selected.loadDetail()), version, fromFile: selected.store === null }, io);
   } else {
     // Nothing is sent unless what it leaves behind (audit line, backup) can be written.
     usableStateDir(stateDir);
@@ -331,6 +334,23 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
   } finally {
     await client.close();
   }
+}
+
+async function checkReadAgainstSpec(request: GuardRequest, spec: GuardSpec, io: IO): Promise<void> {
+  const { checkRead } = await import('../guard/policy.js');
+  const checked = checkRead(request, spec, io.env);
+  if (checked.endpoint === null) {
+    writeLine(io.stderr, `bapi-curl: warning: ${checked.message}${checked.hints.length > 0 ? ` (${checked.hints.join(' ')})` : ''}`);
+    return;
+  }
+  const overLimit = checked.problems.find((p) => p.path === 'query.limit' && /at most|maximum/i.test(p.message));
+  if (overLimit) {
+    throw new UsageError(`-q limit: ${overLimit.message} for ${checked.endpoint.method} ${checked.endpoint.path} in spec ${spec.version}`, {
+      hints: ['Clerk answers a limit over the maximum with its default page of 10, without an error. Use --paginate for more.'],
+    });
+  }
+  for (const problem of checked.problems) writeLine(io.stderr, `bapi-curl: warning: ${problem.path}: ${problem.message}`);
+  for (const warning of checked.warnings) writeLine(io.stderr, `bapi-curl: warning: ${warning}`);
 }
 
 /** Waits for a person's decision on a pending approval: polls its file, with one line on stderr. */
