@@ -95,6 +95,10 @@ describe('api-specs-context --completion bash, in bash', () => {
   it('completes a tag, quoted for the shell', async () => {
     assert.deepEqual(await bashComplete(['extract-tag-endpoints', 'use']), ['Users']);
     assert.deepEqual(await bashComplete(['extract-tag-endpoints', 'Email']), ['Email\\ Addresses', 'Email\\ \\&\\ SMS\\ Templates']);
+    // After bash inserted their common prefix (Email\ ), the next TAB still completes; so does a quoted word.
+    assert.deepEqual(await bashComplete(['extract-tag-endpoints', 'Email\\ ']), ['Email\\ Addresses', 'Email\\ \\&\\ SMS\\ Templates']);
+    assert.deepEqual(await bashComplete(['extract-tag-endpoints', 'Email\\ A']), ['Email\\ Addresses']);
+    assert.deepEqual(await bashComplete(['extract-tag-endpoints', "'Email &"]), ['Email\\ \\&\\ SMS\\ Templates']);
   });
 
   it('completes a path from the index, keeping the ids already typed', async () => {

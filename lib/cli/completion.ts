@@ -107,9 +107,20 @@ export function analyzeLine(words: string[]): LineContext {
         ? { kind: 'value', command, flag: name, prefix: current.slice(at + 1), keep: current.slice(0, at + 1) }
         : { kind: 'flag', command, prefix: current, used };
   } else {
-    context.slot = { kind: 'positional', command, index: positional.length, previous: positional, prefix: current };
+    context.slot = { kind: 'positional', command, index: positional.length, previous: positional, prefix: unquoteWord(current) };
   }
   return context;
+}
+
+/**
+ * The word being completed as the command will see it: bash hands it over as typed, so a tag
+ * completed to its common prefix (`Email\ `) or opened with a quote (`'Email A`) must be read
+ * without its shell quoting, or nothing matches it any more.
+ */
+export function unquoteWord(word: string): string {
+  if (word.startsWith("'")) return word.slice(1).replace(/'$/, '');
+  if (word.startsWith('"')) return word.slice(1).replace(/"$/, '').replace(/\\([$`"\\])/g, '$1');
+  return word.replace(/\\(.)/g, '$1');
 }
 
 function startsWithFold(value: string, prefix: string): boolean {
