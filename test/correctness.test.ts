@@ -223,6 +223,25 @@ describe('explorers', () => {
     }
   });
 
+  it("7. a spec whose paths start with /v1/ (the Frontend API's) is looked up and guarded by its own templates", async () => {
+    const file = join(tempDir('correct-fapi-'), 'fapi.json');
+    writeFileSync(file, JSON.stringify({ openapi: '3.0.3', info: { title: 'f', version: '1' }, paths: {
+      '/v1/client': { get: { operationId: 'GetClient', tags: ['Client'], responses: { 200: { description: 'ok' } } } },
+      '/v1/client/sessions/{session_id}': { delete: { operationId: 'EndSession', tags: ['Sessions'], parameters: [{ name: 'session_id', in: 'path', required: true, schema: { type: 'string' } }], responses: { 200: { description: 'ok' } } } },
+    } }));
+    const listed = await run('extract-tag-endpoints', ['--spec', file]);
+    assert.match(listed.stdout, /^GET\t\/v1\/client\t/m);
+    for (const path of ['/v1/client', '/client']) {
+      const detail = await run('extract-endpoint-detail', ['GET', path, '--spec', file]);
+      assert.equal(detail.exitCode, 0, detail.stderr);
+      assert.match(detail.stdout, /^GET \/v1\/client {2}GetClient/);
+    }
+    const piped = await run('extract-endpoint-detail', ['--spec', file], { input: listed.stdout.split('\n')[1] ?? '' });
+    assert.equal(piped.exitCode, 0, piped.stderr);
+    const guard = await run('bapi-guard', ['DELETE', '/v1/client/sessions/sess_1', '--spec', file, '--json']);
+    assert.equal(JSON.parse(guard.stdout).endpoint?.path, '/v1/client/sessions/{session_id}');
+  });
+
   it('26. --depth 0 shows the top-level names and types only', async () => {
     const full = await run('extract-endpoint-detail', ['POST', '/users']);
     const brief = await run('extract-endpoint-detail', ['POST', '/users', '--depth', '0']);

@@ -277,6 +277,29 @@ export function matchEndpoint(endpoints: EndpointSummary[], input: EndpointInput
   const method = input.method.trim().toUpperCase();
   const target = parseRequestTarget(input.path);
   const segments = splitPath(target.path);
+  // A spec whose own templates start with /v1 (Clerk's Frontend API) is matched with it too: the
+  // form the user typed first, then the other.
+  const typedV1 = /^\/v1(\/|$)/.test(input.path.trim().replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '').replace(/\/{2,}/g, '/'));
+  const forms = !hasV1Templates(endpoints) ? [segments] : typedV1 ? [['v1', ...segments], segments] : [segments, ['v1', ...segments]];
+  for (const form of forms) {
+    const found = bestFit(endpoints, method, form);
+    if (found) return { endpoint: found.endpoint, pathParams: found.params, concretePath: form === segments ? target.path : `/v1${target.path === '/' ? '' : target.path}`, query: target.query };
+  }
+  return null;
+}
+
+const v1Templates = new WeakMap<EndpointSummary[], boolean>();
+
+function hasV1Templates(endpoints: EndpointSummary[]): boolean {
+  let known = v1Templates.get(endpoints);
+  if (known === undefined) {
+    known = endpoints.some((e) => e.path === '/v1' || e.path.startsWith('/v1/'));
+    v1Templates.set(endpoints, known);
+  }
+  return known;
+}
+
+function bestFit(endpoints: EndpointSummary[], method: string, segments: string[]): { endpoint: EndpointSummary; params: Record<string, string> } | null {
   let best: { endpoint: EndpointSummary; params: Record<string, string>; ranks: number[] } | null = null;
   for (const endpoint of endpoints) {
     // Cheap tests first: most templates differ in method or in their number of segments.
@@ -286,8 +309,7 @@ export function matchEndpoint(endpoints: EndpointSummary[], input: EndpointInput
     if (ranks === null) continue;
     if (best === null || compareRanks(ranks, best.ranks) > 0) best = { endpoint, params, ranks };
   }
-  if (best === null) return null;
-  return { endpoint: best.endpoint, pathParams: best.params, concretePath: target.path, query: target.query };
+  return best;
 }
 
 function levenshtein(a: string, b: string): number {
