@@ -44,6 +44,19 @@ export interface GuardRequest {
   query: Array<[string, string]>;
   /** Parsed JSON body; undefined when there is none. */
   body: unknown;
+  /** The resource as it is now, when the executor fetched it: a metadata replace is then judged on what it loses. */
+  current?: unknown;
+}
+
+/** The keys of `before` that `after` does not have, as dotted paths (a replaced object loses them). */
+export function lostKeys(before: unknown, after: unknown, prefix = '', out: string[] = []): string[] {
+  if (!isObject(before)) return out;
+  for (const [key, value] of Object.entries(before)) {
+    const path = prefix === '' ? key : `${prefix}.${key}`;
+    if (!isObject(after) || !Object.hasOwn(after, key)) out.push(path);
+    else if (isObject(value)) lostKeys(value, after[key], path, out);
+  }
+  return out;
 }
 
 export type CheckId = 'key' | 'request' | 'scopes' | 'destruction' | 'metadata' | 'confirmation';
@@ -352,7 +365,16 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
   const reversible = destruction.reversible.map(concrete);
   const metadata = write && endpoint ? adviseMetadata(method, endpoint.path, request.body) : null;
   if (metadata && metadata.semantics === 'replace') {
-    for (const field of metadata.replaces) destroys.push(`the previous contents of ${field} (replaced as a whole: keys not in the body are lost)`);
+    for (const field of metadata.replaces) {
+      // Judged on the loss when the executor read the resource first; else on the body alone.
+      if (isObject(request.current)) {
+        const lost = lostKeys(request.current[field], isObject(request.body) ? request.body[field] : undefined);
+        if (lost.length > 0) destroys.push(`${field} keys not in the body: ${lost.slice(0, 20).join(', ')}${lost.length > 20 ? `, … (${lost.length} in all)` : ''} (the object is replaced as a whole)`);
+        else warnings.push(`${field} is replaced as a whole, and the body keeps every key it has now: nothing is lost`);
+      } else {
+        destroys.push(`the previous contents of ${field} (replaced as a whole: keys not in the body are lost)`);
+      }
+    }
   }
   const destructive = destruction.destructive || destroys.length > 0;
   const target = match && Object.keys(match.pathParams).length > 0 ? ` (${Object.entries(match.pathParams).map(([k, v]) => `${k}=${v}`).join(', ')})` : '';

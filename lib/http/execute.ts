@@ -228,6 +228,11 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
       label: 'bapi-curl (guard)',
       consent: consentFor(io.env, stateDir),
     };
+    // A metadata replace is judged on what it would lose: read the resource first, as before a DELETE.
+    if (options.backup && key.value !== null && replacesMetadata(method, matched, judged.body) && matched && endpoints.some((e) => e.method === 'GET' && e.path === matched.path)) {
+      judged.current = await readCurrent(deps, { key: key.value, version, timeoutMs: options.timeoutMs }, buildRequestUrl(base, target.path, []));
+      writeLine(io.stderr, judged.current === undefined ? `bapi-curl: could not read ${target.path} first; judging the metadata replace on the body alone` : `bapi-curl: read ${target.path} first, to see what replacing its metadata would lose`);
+    }
     let authorization = await authorizeWrite(judged, spec, io, { ...guardOptions, ...(call.approvalId ? { approvalId: call.approvalId } : {}) });
     const pending = authorization.verdict?.approval?.status === 'pending' ? authorization.verdict.approval : null;
     if (!authorization.allowed && pending && options.waitApprovalMs !== null) {
@@ -351,6 +356,27 @@ async function checkReadAgainstSpec(request: GuardRequest, spec: GuardSpec, io: 
   }
   for (const problem of checked.problems) writeLine(io.stderr, `bapi-curl: warning: ${problem.path}: ${problem.message}`);
   for (const warning of checked.warnings) writeLine(io.stderr, `bapi-curl: warning: ${warning}`);
+}
+
+/** True for a write whose body sets a metadata object that the endpoint replaces as a whole. */
+function replacesMetadata(method: string, matched: { method: string; path: string } | null, body: unknown): boolean {
+  if (!matched || !isObject(body)) return false;
+  if (!['public_metadata', 'private_metadata', 'unsafe_metadata'].some((field) => Object.hasOwn(body, field))) return false;
+  return method === 'PATCH' && /^\/(users|organizations)\/\{[^}]+\}$/.test(matched.path);
+}
+
+/** The resource at `url` now, or undefined when it cannot be read (then the guard judges the body alone). */
+async function readCurrent(deps: ExecuteDeps, config: { key: string; version: string; timeoutMs: number }, url: URL): Promise<unknown> {
+  const client = deps.createClient({ key: config.key, apiVersion: config.version, userAgent: userAgent(), timeoutMs: config.timeoutMs, maxRetries: 1, retryDelayMs: 200, maxRetryAfterMs: 10_000 });
+  try {
+    const response = await client.send({ method: 'GET', url, headers: { 'clerk-api-version': config.version }, body: null }, { redirects: 'same-origin' });
+    const parsed = response.status === 200 ? parseBody(response) : null;
+    return parsed?.ok ? parsed.value : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await client.close();
+  }
 }
 
 /** Waits for a person's decision on a pending approval: polls its file, with one line on stderr. */
