@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { answerMetaRequest, isMetaRequest, runMain } from '../lib/cli/command.js';
 import { parseFlags } from '../lib/core/args.js';
-import { readStdin, writeLine, type IO } from '../lib/core/io.js';
+import { readStdin, unreadSpecNotice, writeLine, type IO } from '../lib/core/io.js';
 import { findTag, isHttpMethod } from '../lib/endpoint/match.js';
 import { COMMAND_FLAGS } from '../lib/cli/flags.js';
 import { UsageError } from '../lib/core/errors.js';
@@ -98,6 +98,8 @@ export async function main(argv: string[], io: IO): Promise<number> {
   }
   const stdinSpec = options.spec.spec === '-' ? await readStdin(io) : null;
   const selected = await selectSpec(options.spec, io, stdinSpec);
+  const unread = options.spec.spec === undefined && !options.tagFromStdin ? unreadSpecNotice(io, 'extract-tag-endpoints', selected.version) : null;
+  if (unread) writeLine(io.stderr, unread);
   const visible = visibleEndpoints(selected.summary, options.spec.includePlatform);
   const hint = platformOnlyHint(selected.summary, options.spec.includePlatform, selected.version);
   if (hint) writeLine(io.stderr, `extract-tag-endpoints: ${hint}`);

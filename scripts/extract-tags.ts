@@ -55,6 +55,10 @@ export async function main(argv: string[], io: IO): Promise<number> {
   // Without --spec FILE, a piped spec (`curl … | extract-tags`) is the input; an empty stdin is none.
   const stdinSpec = options.spec.spec === undefined || options.spec.spec === '-' ? await readStdin(io) : null;
   const selected = await selectSpec(options.spec, io, stdinSpec);
+  // `curl … | extract-tags` whose curl printed nothing: say so rather than answer from the store silently.
+  if (stdinSpec === null && options.spec.spec === undefined && io.stdin.isData === true) {
+    writeLine(io.stderr, `extract-tags: stdin was empty, so no spec came through it (did the command before | fail?); these are the tags of spec ${selected.version} from the store`);
+  }
   const hint = platformOnlyHint(selected.summary, options.spec.includePlatform, selected.version);
   if (hint) writeLine(io.stderr, `extract-tags: ${hint}`);
   io.stdout.write(renderTags(tagCounts(selected.summary, options.spec.includePlatform), options.format));

@@ -228,6 +228,24 @@ describe('bapi-write', () => {
 });
 
 describe('explorers', () => {
+  it('1. a spec on stdin that a command will not read is named; an empty pipe into extract-tags is too', async () => {
+    const { execa } = await import('execa');
+    const { scriptPath } = await import('./helpers/run-cli.js');
+    const { SHARED_BAPI_DIR } = await import('./helpers/spec-fixtures.js');
+    const spec = join(SHARED_BAPI_DIR, '2025-04-10.yml');
+    for (const [command, args] of [['extract-endpoint-detail', ['POST', '/users', '--json']], ['extract-tag-endpoints', ['Users']]] as const) {
+      const result = await execa('sh', ['-c', `"$0" "$@" < '${spec}'`, process.execPath, scriptPath(command), ...args], { env: env(), extendEnv: false, reject: false });
+      assert.equal(result.exitCode, 0, String(result.stderr));
+      assert.match(String(result.stderr), /stdin holds an OpenAPI spec, but it is not read: this answer is from spec \d{4}-\d{2}-\d{2}\. Add --spec -/, command);
+    }
+    const used = await execa('sh', ['-c', `"$0" "$@" POST /users --json --spec - --api-version 2025-04-10 < '${spec}'`, process.execPath, scriptPath('extract-endpoint-detail')], { env: env(), extendEnv: false, reject: false });
+    assert.equal(JSON.parse(String(used.stdout)).version, '2025-04-10');
+    assert.doesNotMatch(String(used.stderr), /not read/);
+    const empty = await execa('sh', ['-c', `true | "$0" "$@"`, process.execPath, scriptPath('extract-tags')], { env: env(), extendEnv: false, reject: false });
+    assert.equal(empty.exitCode, 0);
+    assert.match(String(empty.stderr), /stdin was empty, so no spec came through it/);
+  });
+
   it('25. a spec of platform endpoints only says how to see them', async () => {
     const file = join(tempDir('correct-platform-'), 'platform.json');
     writeFileSync(file, JSON.stringify({ openapi: '3.0.3', info: { title: 't', version: '1' }, paths: { '/platform/apps': { get: { operationId: 'ListApps', tags: ['Platform'], responses: { 200: { description: 'ok' } } } } } }));

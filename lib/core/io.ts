@@ -15,6 +15,10 @@ export interface OutStream {
 
 export interface InStream extends AsyncIterable<Buffer | string> {
   isTTY?: boolean;
+  /** A pipe or a file (not a terminal, not /dev/null): something may have been meant to come through it. */
+  isData?: boolean;
+  /** The first bytes of stdin when it is a regular file, read without consuming them; null otherwise. */
+  peekFile?(bytes: number): string | null;
 }
 
 export interface IO {
@@ -127,6 +131,19 @@ function lazyStdin(): InStream {
     get isTTY() {
       return classify() === 'tty';
     },
+    get isData() {
+      return classify() === 'data';
+    },
+    peekFile(bytes: number): string | null {
+      try {
+        if (classify() !== 'data' || !fstatSync(0).isFile()) return null;
+        const buffer = Buffer.alloc(bytes);
+        // A positioned read: the file offset does not move, so a later read still gets everything.
+        return buffer.toString('utf8', 0, readSync(0, buffer, 0, bytes, 0));
+      } catch {
+        return null;
+      }
+    },
     async *[Symbol.asyncIterator](): AsyncGenerator<Buffer | string> {
       const mode = classify();
       if (mode === 'none') return;
@@ -180,6 +197,22 @@ export interface Colors {
 }
 
 /** ANSI colours for a stream: only on a TTY and never with NO_COLOR set. */
+/** True when `text` starts like an OpenAPI document (YAML or JSON). */
+export function looksLikeSpec(text: string): boolean {
+  return /^\s*(?:#[^\n]*\n\s*)*(?:openapi|swagger)\s*:|^\s*\{[^]*?"(?:openapi|swagger)"\s*:/.test(text);
+}
+
+/**
+ * When stdin holds a spec that this command will not read (its endpoint or tag came as arguments):
+ * the line that says so, so a piped spec is never ignored without a word. Only a file on stdin can be
+ * looked at without consuming it; a pipe is left alone (it may be a loop's input).
+ */
+export function unreadSpecNotice(io: IO, command: string, version: string): string | null {
+  const head = io.stdin.peekFile?.(512) ?? null;
+  if (head === null || !looksLikeSpec(head)) return null;
+  return `${command}: stdin holds an OpenAPI spec, but it is not read: this answer is from spec ${version}. Add --spec - to use the spec on stdin.`;
+}
+
 /** Whether output to `stream` gets colour: only on a TTY, never with NO_COLOR or TERM=dumb. */
 export function colorEnabled(stream: OutStream, env: IO['env']): boolean {
   return stream.isTTY === true && env.NO_COLOR === undefined && env.TERM !== 'dumb';

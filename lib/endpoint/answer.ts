@@ -2,7 +2,7 @@
 // selected spec, resolved once per version and kept, then printed as text, --json, --yaml or a --diff
 // against another version. A template path's answer is kept in the store, so an fzf preview or an
 // agent's loop costs one read. The explorers' and other front-ends' one entry: describeEndpoint.
-import { colorEnabled, colorsFor, readStdin, writeLine, type IO } from '../core/io.js';
+import { colorEnabled, colorsFor, readStdin, unreadSpecNotice, writeLine, type IO } from '../core/io.js';
 import { NotFoundError, UsageError } from '../core/errors.js';
 import { visibleEndpoints, type SpecDetail } from '../spec/index.js';
 import { selectOtherVersion, selectSpec, selectVersion, type SelectedSpec, type SpecOptions } from '../spec/select.js';
@@ -74,6 +74,10 @@ export async function describeEndpoint(options: EndpointQuestion, io: IO): Promi
   const input = options.endpoint ?? (await readEndpoint(io));
   const stdinSpec = options.spec.spec === '-' ? await readStdin(io) : null;
   const selection = await selectVersion(options.spec, io, stdinSpec);
+  if (options.endpoint !== null && selection) {
+    const unread = unreadSpecNotice(io, 'extract-endpoint-detail', selection.entry.version);
+    if (unread) writeLine(io.stderr, unread);
+  }
   // The same question (endpoint as asked, options, version, colour, base URL) prints the same answer:
   // kept in the store for template paths, so a repeated call (an fzf preview, an agent loop) is one read.
   // Concrete paths are answered fresh: their examples carry the ids, and there is no end to those.
