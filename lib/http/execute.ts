@@ -10,7 +10,7 @@ import { colorEnabled, colorsFor, readStdin, writeLine, type Colors, type IO, ty
 import { defaultStateDir, ensurePrivateDir, STATE_DIR_VARIABLE } from '../core/state-dir.js';
 import { isObject } from '../core/values.js';
 import { userAgent } from '../core/version.js';
-import { matchEndpoint } from '../endpoint/match.js';
+import { findEndpoint, matchEndpoint } from '../endpoint/match.js';
 import { deref } from '../endpoint/validate.js';
 import { findSecretKey, KEY_HINTS, redactingStream, redactSecret, type KeyInfo, type SecretKey } from '../guard/key.js';
 import type { GuardRequest, GuardSpec } from '../guard/policy.js';
@@ -213,7 +213,19 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
     if (!key.info.wellFormed || key.value === null) throw keyError(key.info);
     // With the spec at hand, a read is checked too: a warning for what looks wrong, exit 2 for what
     // is certain to (a limit over the maximum, which Clerk silently answers with 10 items).
-    if (selected) await checkReadAgainstSpec(judged, { endpoints, detail: detail ?? (await selected.loadDetail()), version, fromFile: selected.store === null }, io);
+    if (selected) {
+      if (matched === null) {
+        // No endpoint: said from the summary alone, with the closest ones (it is still sent: Clerk may know better).
+        try {
+          findEndpoint(endpoints, { method, path: target.path }, version);
+        } catch (error) {
+          if (error instanceof ToolkitError) writeLine(io.stderr, `bapi-curl: warning: ${error.message} (${error.hints.filter((h) => h.startsWith('  ')).map((h) => h.trim()).join('; ')})`);
+        }
+      } else if (judged.query.length > 0) {
+        // Query parameters need the endpoint's detail; a plain GET of a known endpoint costs nothing more.
+        await checkReadAgainstSpec(judged, { endpoints, detail: detail ?? (await selected.loadDetail()), version, fromFile: selected.store === null }, io);
+      }
+    }
   } else {
     // Nothing is sent unless what it leaves behind (audit line, backup) can be written.
     usableStateDir(stateDir);
