@@ -1,5 +1,5 @@
 # The commands a developer and CI use. `make install` is all a fresh machine needs.
-.PHONY: install build test check bench bench-compare clean
+.PHONY: install build test check bench bench-compare sdk-map clean
 
 install:
 	npm ci
@@ -33,6 +33,10 @@ bench: build
 # The same, with REV's warm commands measured beside this build's: make bench-compare REV=main~3
 bench-compare: build
 	node --import tsx test/bench/bench.ts --baseline $(REV) $(BENCH_ARGS)
+
+# specs/sdk.json from the installed @clerk/backend (a devDependency): which SDK method sends which request.
+sdk-map:
+	node --import tsx tools/sdk-map.ts
 
 clean:
 	rm -rf dist

@@ -41,15 +41,17 @@ describe('the fzf browse pipeline in README', { skip }, () => {
     tmux('new-session', '-d', '-s', session, '-x', '200', '-y', '50', 'bash --norc --noprofile');
     try {
       tmux('send-keys', '-t', session, `export ${env}; ${line} > '${out}'; echo $? > '${done}'`, 'Enter');
-      assert.ok(await until(() => tmux('capture-pane', '-p', '-t', session).includes('Users'), 10_000), 'the tag list shows');
+      assert.ok(await until(() => tmux('capture-pane', '-p', '-t', session).includes('Users'), 30_000), 'the tag list shows');
+      await new Promise((resolve) => setTimeout(resolve, 500));
       tmux('send-keys', '-t', session, 'Users');
       await new Promise((resolve) => setTimeout(resolve, 500));
       tmux('send-keys', '-t', session, 'Enter');
-      assert.ok(await until(() => tmux('capture-pane', '-p', '-t', session).includes('/users/count'), 10_000), 'the endpoints of Users show');
+      assert.ok(await until(() => tmux('capture-pane', '-p', '-t', session).includes('/users/count'), 30_000), 'the endpoints of Users show');
+      await new Promise((resolve) => setTimeout(resolve, 500));
       tmux('send-keys', '-t', session, 'users/count');
       await new Promise((resolve) => setTimeout(resolve, 500));
       tmux('send-keys', '-t', session, 'Enter');
-      assert.ok(await until(() => existsSync(done) && readFileSync(done, 'utf8').trim() !== '', 10_000), 'the pipeline ended');
+      assert.ok(await until(() => existsSync(done) && readFileSync(done, 'utf8').trim() !== '', 30_000), 'the pipeline ended');
       assert.equal(readFileSync(done, 'utf8').trim(), '0');
       assert.match(readFileSync(out, 'utf8'), /^GET \/users\/count {2}GetUsersCount/);
     } finally {

@@ -125,6 +125,7 @@ async function answerFor(selected: SelectedSpec, input: EndpointInput, options: 
   const text = renderEndpointText(document, {
     colors: colorsFor(io.stdout, io.env),
     commands: [document.examples.bapiCurl, document.examples.curl],
+    sdk: document.sdk,
     ...(options.depth !== null ? { maxDepth: options.depth, responseDepth: options.depth } : {}),
   });
   return { text, template };

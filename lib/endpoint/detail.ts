@@ -1,5 +1,6 @@
 // One endpoint in full, as `extract-endpoint-detail --json` prints it: the index's raw operation with
 // every `$ref` resolved, plus ready-to-run example commands. Pure: the spec detail comes in.
+import { sdkEquivalents, type SdkEquivalent } from './sdk.js';
 import { SchemaResolver } from './resolve.js';
 import { isObject } from '../core/values.js';
 import { endpointKey, type EndpointRaw, type SpecDetail } from '../spec/index.js';
@@ -270,10 +271,16 @@ export function curlCommand(example: ExampleRequest, version: string, baseUrl = 
 export interface EndpointDocument extends EndpointDetail {
   /** Ready commands for this endpoint: given path values kept, placeholders for required ones. */
   examples: { bapiCurl: string; curl: string };
+  /** The @clerk/backend calls that send this request; [] when no SDK method does. */
+  sdk: SdkEquivalent[];
 }
 
 /** What `extract-endpoint-detail --json` prints: the detail plus ready commands. */
 export function endpointDocument(detail: EndpointDetail, input: ExampleInput = {}, baseUrl?: string): EndpointDocument {
   const example = exampleRequest(detail, input);
-  return { ...detail, examples: { bapiCurl: bapiCurlCommand(example, detail.version), curl: curlCommand(example, detail.version, baseUrl) } };
+  return {
+    ...detail,
+    examples: { bapiCurl: bapiCurlCommand(example, detail.version), curl: curlCommand(example, detail.version, baseUrl) },
+    sdk: sdkEquivalents(detail.method, detail.path, detail.requestBody?.schema ?? null),
+  };
 }

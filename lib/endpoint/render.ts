@@ -152,6 +152,8 @@ export interface RenderDetailOptions {
   responseDepth?: number;
   /** Ready commands to print at the end. */
   commands?: string[];
+  /** The SDK calls that send this request, printed after the commands ([] says there is none). */
+  sdk?: Array<{ package: string; version: string; example: string }>;
 }
 
 /** The readable text of an endpoint's detail (built with `annotate` so component names show). */
@@ -201,6 +203,13 @@ export function renderEndpointText(detail: EndpointDetail, options: RenderDetail
   if (options.commands && options.commands.length > 0) {
     out.push('', colors.bold('Try it:'));
     for (const command of options.commands) out.push(...command.split('\n').map((line) => `  ${line}`));
+  }
+  if (options.sdk) {
+    if (options.sdk.length === 0) out.push('', colors.dim('SDK: no @clerk/backend method sends this request; use bapi-curl, or clerkClient\'s request helper.'));
+    else {
+      out.push('', colors.bold(`SDK (${options.sdk[0]?.package} ${options.sdk[0]?.version}):`));
+      for (const equivalent of options.sdk) out.push(`  ${equivalent.example}`);
+    }
   }
   return `${out.join('\n')}\n`;
 }
