@@ -105,6 +105,9 @@ export async function main(argv: string[], io: IO): Promise<number> {
   if (selected.pinned) {
     const by = argv.some((arg) => arg.startsWith('--api-version')) ? '--api-version' : 'CLERK_API_VERSION';
     lines.push(`${c.bold('SELECTED VERSION:')} ${selected.version} (pinned by ${by})`);
+    if (selected.version < selected.latest) {
+      lines.push(`${c.bold('NEWER VERSION:')} ${selected.latest}: see what changes with extract-tag-endpoints --api-version ${selected.version} --diff ${selected.latest}`);
+    }
   } else if (selected.version !== selected.latest) {
     lines.push(`${c.bold('SELECTED VERSION:')} ${selected.version}`);
   }

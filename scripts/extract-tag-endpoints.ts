@@ -7,7 +7,8 @@ import { COMMAND_FLAGS } from '../lib/cli/flags.js';
 import { UsageError } from '../lib/core/errors.js';
 import { platformOnlyHint, recordFormat, renderEndpoints, type RecordFormat } from '../lib/cli/records.js';
 import { visibleEndpoints, type EndpointSummary } from '../lib/spec/index.js';
-import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec/select.js';
+import { renderReportLines, versionReport } from '../lib/endpoint/report.js';
+import { normalizeVersion, SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectOtherVersion, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec/select.js';
 
 export const USAGE = `Usage: extract-tag-endpoints [TAG] [options]
 
@@ -22,6 +23,11 @@ Options:
   --method M[,M...]    keep these HTTP methods only
   --json               one JSON array: [{method, path, operationId, summary, tags, deprecated}]
   --ndjson             one JSON object per line
+  --diff VERSION       the version report instead: what changes for these endpoints from the
+                       selected version to VERSION, one line per endpoint added, removed or
+                       changed: STATUS<TAB>METHOD<TAB>PATH<TAB>BREAKING<TAB>summary (with --json:
+                       {from, to, endpoints:[{status, method, path, operationId, breaking, changes}]})
+  --breaking-only      with --diff: only the endpoints whose changes may break a caller
 ${SPEC_FLAGS_HELP}
   -h, --help           show this help
   -V, --version        show the toolkit's version
@@ -39,9 +45,13 @@ Examples:
   extract-tag-endpoints --grep metadata --json | jq -r '.[] | "\\(.method) \\(.path)"'
   extract-tags | fzf | extract-tag-endpoints - | fzf --sync | extract-endpoint-detail
   extract-tag-endpoints Organizations --api-version 2025-04-10 | cut -f1,2
+  extract-tag-endpoints --api-version 2025-04-10 --diff latest --breaking-only
 `;
 
 export interface Options {
+  /** --diff VERSION: the version report against that version. */
+  diff: string | null;
+  breakingOnly: boolean;
   tag: string | null;
   tagFromStdin: boolean;
   grep: string[];
@@ -66,7 +76,12 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
   }
   const spec = specOptionsFrom(flags, env);
   if (tagFromStdin && spec.spec === '-') throw new UsageError('stdin cannot carry both the tag (TAG -) and the spec (--spec -)');
+  const rawDiff = flags.diff as string | undefined;
+  if (rawDiff === '') throw new UsageError('--diff needs a version, e.g. --diff 2025-11-10 or --diff latest');
+  if (flags['breaking-only'] === true && rawDiff === undefined) throw new UsageError('--breaking-only goes with --diff VERSION');
   return {
+    diff: rawDiff === undefined ? null : rawDiff.trim().toLowerCase() === 'latest' ? 'latest' : normalizeVersion(rawDiff),
+    breakingOnly: flags['breaking-only'] === true,
     tag: words.length === 0 || tagFromStdin ? null : words.join(' '),
     tagFromStdin,
     grep: (rawGrep ?? '').toLowerCase().split(/\s+/).filter((w) => w !== ''),
@@ -108,6 +123,14 @@ export async function main(argv: string[], io: IO): Promise<number> {
     const names = selected.summary.tags.filter((t) => options.spec.includePlatform || !t.platform).map((t) => t.name);
     for (const e of visible) for (const t of e.tags) if (!names.includes(t)) names.push(t);
     tag = findTag(names, tagName, selected.version);
+  }
+  if (options.diff !== null) {
+    const other = await selectOtherVersion(selected, options.diff === 'latest' ? selected.latest : options.diff, io);
+    const report = await versionReport(selected, other, tag, options.spec.includePlatform);
+    const shown = options.breakingOnly ? { ...report, endpoints: report.endpoints.filter((e) => e.breaking) } : report;
+    io.stdout.write(options.format === 'json' ? `${JSON.stringify(shown, null, 2)}\n` : options.format === 'ndjson' ? shown.endpoints.map((e) => `${JSON.stringify(e)}\n`).join('') : renderReportLines(shown));
+    if (shown.endpoints.length === 0) writeLine(io.stderr, `extract-tag-endpoints: nothing${options.breakingOnly ? ' breaking' : ''} changes${tag ? ` for tag ${tag}` : ''} from ${report.from} to ${report.to}`);
+    return 0;
   }
   const endpoints = filterEndpoints(visible, tag, options.grep, options.methods);
   if (endpoints.length === 0 && (options.grep.length > 0 || options.methods.length > 0)) {

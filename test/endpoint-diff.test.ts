@@ -26,7 +26,7 @@ describe('flattenFields', () => {
       },
     });
     assert.deepEqual([...fields.keys()], ['a', 'a[].b', 'c', 'c.d', 'e', 'e.f', 'e.g']);
-    assert.deepEqual(fields.get('a[].b'), { type: 'string', required: true, nullable: false, enum: ['x'], deprecated: false });
+    assert.deepEqual(fields.get('a[].b'), { type: 'string', required: true, nullable: false, enum: ['x'], itemsEnum: null, deprecated: false, constraints: {} });
     assert.equal(fields.get('c.d')?.nullable, true);
   });
 });

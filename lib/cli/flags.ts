@@ -27,8 +27,8 @@ export const COMMAND_FLAGS: Record<CommandName, FlagSpec> = {
     alias: { h: 'help', V: 'version' },
   },
   'extract-tag-endpoints': {
-    string: [...SPEC_FLAG_SPEC.string, 'grep', 'method'],
-    boolean: [...SPEC_FLAG_SPEC.boolean, 'json', 'ndjson', 'help', 'version'],
+    string: [...SPEC_FLAG_SPEC.string, 'grep', 'method', 'diff'],
+    boolean: [...SPEC_FLAG_SPEC.boolean, 'json', 'ndjson', 'breaking-only', 'help', 'version'],
     alias: { h: 'help', V: 'version' },
   },
   'extract-endpoint-detail': {

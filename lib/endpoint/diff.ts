@@ -37,7 +37,59 @@ export interface FieldInfo {
   required: boolean;
   nullable: boolean;
   enum: unknown[] | null;
+  /** The enum of an array's items (`email_address_identification_status[]`). */
+  itemsEnum: unknown[] | null;
   deprecated: boolean;
+  /** format, default, bounds, lengths, pattern, additionalProperties: each a caller may depend on. */
+  constraints: Record<string, unknown>;
+}
+
+const CONSTRAINTS = ['format', 'default', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'minLength', 'maxLength', 'pattern', 'minItems', 'maxItems', 'additionalProperties'] as const;
+
+/** The constraints a schema sets (additionalProperties as `closed`/`open`, an object schema counted as open). */
+export function constraintsOf(schema: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of CONSTRAINTS) {
+    const value = schema[key];
+    if (value === undefined) continue;
+    out[key] = key === 'additionalProperties' ? (value === false ? 'closed' : 'open') : value;
+  }
+  return out;
+}
+
+/**
+ * The rules: tightening what may be sent breaks a writer (a request), loosening what may come back
+ * breaks a reader (a response). A changed default changes what an unchanged call does: it breaks a
+ * writer. A changed format or pattern breaks both.
+ */
+function constraintBreaks(key: string, from: unknown, to: unknown, reading: boolean): boolean {
+  const tighter = (() => {
+    if (from === undefined) return to !== undefined && key !== 'default' && !(key === 'additionalProperties' && to === 'open');
+    if (to === undefined) return false;
+    if (key === 'minimum' || key === 'minLength' || key === 'minItems' || key === 'exclusiveMinimum') return Number(to) > Number(from);
+    if (key === 'maximum' || key === 'maxLength' || key === 'maxItems' || key === 'exclusiveMaximum') return Number(to) < Number(from);
+    if (key === 'additionalProperties') return to === 'closed';
+    return true;
+  })();
+  if (key === 'default') return !reading;
+  if (key === 'format' || key === 'pattern') return from !== undefined && to !== undefined ? true : reading ? to === undefined : tighter;
+  return reading ? !tighter && from !== undefined : tighter;
+}
+
+function show(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function constraintChanges(kind: ChangeKind, name: string, label: string, a: Record<string, unknown>, b: Record<string, unknown>, reading: boolean): EndpointChange[] {
+  const changes: EndpointChange[] = [];
+  for (const key of CONSTRAINTS) {
+    const from = a[key];
+    const to = b[key];
+    if (deepEqual(from, to)) continue;
+    const what = from === undefined ? `${key} ${show(to)} added` : to === undefined ? `${key} ${show(from)} removed` : `${key} ${show(from)} → ${show(to)}`;
+    changes.push({ kind, change: 'changed', name, aspect: key, from, to, breaking: constraintBreaks(key, from, to, reading), message: `${label}: ${what}` });
+  }
+  return changes;
 }
 
 function typeOf(schema: Record<string, unknown>): string {
@@ -81,7 +133,9 @@ export function flattenFields(schema: unknown, maxDepth = 8): Map<string, FieldI
         required: needed.has(name),
         nullable: isNullable(child),
         enum: Array.isArray(child.enum) ? child.enum : null,
+        itemsEnum: isObject(child.items) && Array.isArray(child.items.enum) ? child.items.enum : null,
         deprecated: child.deprecated === true,
+        constraints: constraintsOf(child),
       };
       const seen = out.get(path);
       out.set(path, seen ? { ...info, required: seen.required || info.required } : info);
@@ -90,10 +144,6 @@ export function flattenFields(schema: unknown, maxDepth = 8): Map<string, FieldI
   };
   visit(schema, '', 0);
   return out;
-}
-
-function show(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function compareEnum(a: unknown[] | null, b: unknown[] | null): { removed: unknown[]; added: unknown[] } | null {
@@ -144,17 +194,19 @@ function diffFields(kind: 'body-field' | 'response-field', a: Map<string, FieldI
     if (before.deprecated !== after.deprecated) {
       changes.push({ kind, change: 'changed', name: path, aspect: 'deprecated', from: before.deprecated, to: after.deprecated, breaking: false, message: `${label} ${path}: ${after.deprecated ? 'deprecated' : 'no longer deprecated'}` });
     }
-    const enums = compareEnum(before.enum, after.enum);
-    if (enums) {
+    for (const [aspect, from, to] of [['enum', before.enum, after.enum], ['items enum', before.itemsEnum, after.itemsEnum]] as const) {
+      const enums = compareEnum(from, to);
+      if (!enums) continue;
       const parts = [...enums.added.map((v) => `+${show(v)}`), ...enums.removed.map((v) => `-${show(v)}`)];
       // A reader may not know a new value; a writer may be sending a value that is gone.
-      const narrowed = enums.removed.length > 0 || (before.enum === null && after.enum !== null);
+      const narrowed = enums.removed.length > 0 || (from === null && to !== null);
       changes.push({
-        kind, change: 'changed', name: path, aspect: 'enum', from: before.enum, to: after.enum,
+        kind, change: 'changed', name: path, aspect, from, to,
         breaking: reading ? enums.added.length > 0 : narrowed,
-        message: `${label} ${path}: enum ${parts.length > 0 ? parts.join(' ') : `${show(before.enum)} → ${show(after.enum)}`}`,
+        message: `${label} ${path}: ${aspect} ${parts.length > 0 ? parts.join(' ') : `${show(from)} → ${show(to)}`}`,
       });
     }
+    changes.push(...constraintChanges(kind, path, `${label} ${path}`, before.constraints, after.constraints, reading));
   }
   for (const [path, after] of b) {
     if (a.has(path) || inside(path)) continue;
@@ -205,6 +257,7 @@ function diffParameters(a: ParameterDetail[], b: ParameterDetail[]): EndpointCha
         message: `${label}: enum ${parts.length > 0 ? parts.join(' ') : `${show(ea)} → ${show(eb)}`}`,
       });
     }
+    if (isObject(p.schema) && isObject(q.schema)) changes.push(...constraintChanges('parameter', id, label, constraintsOf(p.schema), constraintsOf(q.schema), false));
     if (p.deprecated !== q.deprecated) {
       changes.push({ kind: 'parameter', change: 'changed', name: id, aspect: 'deprecated', from: p.deprecated, to: q.deprecated, breaking: false, message: `${label}: ${q.deprecated ? 'deprecated' : 'no longer deprecated'}` });
     }
@@ -230,6 +283,7 @@ function diffBodies(a: EndpointDetail, b: EndpointDetail): EndpointChange[] {
   if (x.required !== y.required) {
     changes.push({ kind: 'body', change: 'changed', name: 'requestBody', aspect: 'required', from: x.required, to: y.required, breaking: y.required, message: `request body ${y.required ? 'now required' : 'no longer required'}` });
   }
+  if (isObject(x.schema) && isObject(y.schema)) changes.push(...constraintChanges('body', 'requestBody', 'request body', constraintsOf(x.schema), constraintsOf(y.schema), false));
   changes.push(...diffFields('body-field', flattenFields(x.schema), flattenFields(y.schema), 'body', false));
   return changes;
 }

@@ -363,7 +363,11 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
   const concrete = (text: string) => (match ? text.replace(/\{([^}]+)\}/g, (whole, name: string) => match.pathParams[name] ?? whole) : text);
   const destroys = destruction.destroys.map(concrete);
   const reversible = destruction.reversible.map(concrete);
-  const metadata = write && endpoint ? adviseMetadata(method, endpoint.path, request.body) : null;
+  // A metadata field the spec does not take here (2026-05-12 removed it from PATCH /users/{user_id})
+  // makes the request invalid; it is not also reported as replacing data it cannot touch.
+  const refused = new Set(checked.problems.filter((p) => /is not an allowed property/.test(p.message)).map((p) => p.path.replace(/^\$\./, '')));
+  const adviceBody = isObject(request.body) && refused.size > 0 ? Object.fromEntries(Object.entries(request.body).filter(([key]) => !refused.has(key))) : request.body;
+  const metadata = write && endpoint ? adviseMetadata(method, endpoint.path, adviceBody) : null;
   if (metadata && metadata.semantics === 'replace') {
     for (const field of metadata.replaces) {
       // Judged on the loss when the executor read the resource first; else on the body alone.

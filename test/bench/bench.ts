@@ -167,6 +167,8 @@ async function main(): Promise<void> {
     { name: 'extract-tags', argv: () => ['node', script('extract-tags')] },
     { name: 'extract-tag-endpoints Users', argv: () => ['node', script('extract-tag-endpoints'), 'Users'] },
     { name: 'extract-endpoint-detail POST /users', argv: () => ['node', script('extract-endpoint-detail'), 'POST', '/users'] },
+    // The version report of the whole API (target: warm ≤ 1 s).
+    { name: 'extract-tag-endpoints --api-version 2025-04-10 --diff 2025-11-10', argv: () => ['node', script('extract-tag-endpoints'), '--api-version', '2025-04-10', '--diff', '2025-11-10'] },
   ];
   const warm = await measure([floor, ...explorers], ROUNDS);
   const base = warm[0]!;
