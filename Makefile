@@ -7,12 +7,12 @@ install:
 
 # One self-contained CommonJS bundle per command: start-up reads one file and skips Node's ESM loader
 # (about 10 ms of a 25 ms budget here). dist/scripts/package.json marks the .js files as CommonJS.
-# yaml, undici and jq-wasm stay external, imported lazily where needed.
+# yaml, undici, jq-wasm and the MCP SDK (with zod) stay external, imported lazily where needed.
 build:
 	rm -rf dist
 	npx esbuild scripts/*.ts --bundle --platform=node --format=cjs --target=node20 \
 	  --outdir=dist/scripts --log-level=warning \
-	  --external:yaml --external:undici --external:jq-wasm \
+	  --external:yaml --external:undici --external:jq-wasm --external:@modelcontextprotocol/sdk --external:zod \
 	  '--banner:js="use strict"; const __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' \
 	  --define:import.meta.url=__importMetaUrl
 	echo '{ "type": "commonjs" }' > dist/scripts/package.json

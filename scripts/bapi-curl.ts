@@ -39,6 +39,7 @@ Options:
   --paginate               follow limit/offset to the end of a list; one item per line (NDJSON),
                            with a progress line on stderr when it is a terminal
   --slurp                  with --paginate: one JSON array instead of lines
+  --max-items N            with --paginate: stop after N items
   --jq FILTER              filter the response with jq (per item with --paginate); strings are
                            printed raw, other values one per line (indented on a terminal)
   --timeout SECONDS        give up on an attempt after this long (default 30)
@@ -149,6 +150,12 @@ export function parseArgs(argv: string[], env: IO['env']): ExecuteOptions | 'hel
   }
   const jq = stringFlag(flags, 'jq');
   if (jq !== undefined) options.jq = jq;
+  const maxItems = stringFlag(flags, 'max-items');
+  if (maxItems !== undefined) {
+    if (!/^\d+$/.test(maxItems) || Number(maxItems) < 1) throw new UsageError(`--max-items ${maxItems}: expected a whole number of items`);
+    if (!options.paginate) throw new UsageError('--max-items goes with --paginate');
+    options.maxItems = Number(maxItems);
+  }
   if (options.slurp && !options.paginate) throw new UsageError('--slurp goes with --paginate');
   if (options.paginate && options.include) throw new UsageError('-i cannot be combined with --paginate');
   if (options.method === null && (options.data !== undefined || options.rawFields.length + options.typedFields.length + options.form.length > 0)) {

@@ -2,11 +2,11 @@
 import { answerMetaRequest, isMetaRequest, runMain } from '../lib/cli/command.js';
 import { parseFlags } from '../lib/core/args.js';
 import { readStdin, unreadSpecNotice, writeLine, type IO } from '../lib/core/io.js';
-import { findTag, isHttpMethod } from '../lib/endpoint/match.js';
+import { filterEndpoints, findTag, isHttpMethod } from '../lib/endpoint/match.js';
 import { COMMAND_FLAGS } from '../lib/cli/flags.js';
 import { UsageError } from '../lib/core/errors.js';
 import { platformOnlyHint, recordFormat, renderEndpoints, type RecordFormat } from '../lib/cli/records.js';
-import { visibleEndpoints, type EndpointSummary } from '../lib/spec/index.js';
+import { visibleEndpoints } from '../lib/spec/index.js';
 import { renderReportLines, versionReport } from '../lib/endpoint/report.js';
 import { normalizeVersion, SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectOtherVersion, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec/select.js';
 
@@ -89,17 +89,6 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
     format: recordFormat(flags),
     spec,
   };
-}
-
-/** Endpoints of a tag (all when null) that match every grep word and one of the methods. */
-export function filterEndpoints(endpoints: EndpointSummary[], tag: string | null, grep: string[], methods: string[]): EndpointSummary[] {
-  return endpoints.filter((e) => {
-    if (tag !== null && !e.tags.includes(tag)) return false;
-    if (methods.length > 0 && !methods.includes(e.method)) return false;
-    if (grep.length === 0) return true;
-    const haystack = [e.path, e.summary, e.operationId ?? '', ...e.tags].join('\n').toLowerCase();
-    return grep.every((word) => haystack.includes(word));
-  });
 }
 
 export async function main(argv: string[], io: IO): Promise<number> {

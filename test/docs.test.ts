@@ -14,8 +14,9 @@ import { parseArgs as extractTagEndpointsArgs } from '../scripts/extract-tag-end
 import { parseArgs as extractEndpointDetailArgs } from '../scripts/extract-endpoint-detail.js';
 import { parseArgs as bapiGuardArgs } from '../scripts/bapi-guard.js';
 import { parseArgs as bapiCurlArgs } from '../scripts/bapi-curl.js';
+import { parseArgs as bapiMcpArgs } from '../scripts/bapi-mcp.js';
 
-const COMMANDS = ['api-specs-context', 'extract-tags', 'extract-tag-endpoints', 'extract-endpoint-detail', 'bapi-guard', 'bapi-curl'] as const;
+const COMMANDS = ['api-specs-context', 'extract-tags', 'extract-tag-endpoints', 'extract-endpoint-detail', 'bapi-guard', 'bapi-curl', 'bapi-mcp'] as const;
 type Command = (typeof COMMANDS)[number];
 type ArgsParser = (argv: string[], env: Record<string, string | undefined>) => unknown;
 
@@ -26,6 +27,7 @@ const PARSERS: Record<Command, ArgsParser> = {
   'extract-endpoint-detail': extractEndpointDetailArgs,
   'bapi-guard': bapiGuardArgs,
   'bapi-curl': bapiCurlArgs,
+  'bapi-mcp': bapiMcpArgs,
 };
 
 const DOCS = ['SKILL.md', 'README.md'];

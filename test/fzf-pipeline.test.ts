@@ -41,15 +41,24 @@ describe('the fzf browse pipeline in README', { skip }, () => {
     tmux('new-session', '-d', '-s', session, '-x', '200', '-y', '50', 'bash --norc --noprofile');
     try {
       tmux('send-keys', '-t', session, `export ${env}; ${line} > '${out}'; echo $? > '${done}'`, 'Enter');
-      assert.ok(await until(() => tmux('capture-pane', '-p', '-t', session).includes('Users'), 30_000), 'the tag list shows');
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      tmux('send-keys', '-t', session, 'Users');
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      const screen = () => tmux('capture-pane', '-p', '-t', session);
+      // Types a query into fzf and waits until its prompt shows it; a key that a busy machine let
+      // fall before fzf read the terminal is typed again (C-u clears the query first).
+      const type = async (query: string): Promise<boolean> => {
+        for (let attempt = 0; attempt < 4; attempt++) {
+          tmux('send-keys', '-t', session, 'C-u');
+          tmux('send-keys', '-t', session, '-l', query);
+          if (await until(() => screen().split('\n').some((l) => l.trim() === `> ${query}`), 3_000)) return true;
+        }
+        return false;
+      };
+      // fzf's match counter (`42/42`) once the whole list is in: only then is it reading keys.
+      assert.ok(await until(() => /\b(\d{2,})\/\1\b/.test(screen()) && screen().includes('Users'), 30_000), 'the tag list shows');
+      assert.ok(await type('Users'), `the query is typed:\n${screen()}`);
       tmux('send-keys', '-t', session, 'Enter');
-      assert.ok(await until(() => tmux('capture-pane', '-p', '-t', session).includes('/users/count'), 30_000), 'the endpoints of Users show');
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      tmux('send-keys', '-t', session, 'users/count');
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      const listed = await until(() => tmux('capture-pane', '-p', '-t', session).includes('/users/count'), 30_000);
+      assert.ok(listed, `the endpoints of Users show; the terminal shows:\n${tmux('capture-pane', '-p', '-t', session)}`);
+      assert.ok(await type('users/count'), `the query is typed:\n${screen()}`);
       tmux('send-keys', '-t', session, 'Enter');
       assert.ok(await until(() => existsSync(done) && readFileSync(done, 'utf8').trim() !== '', 30_000), 'the pipeline ended');
       assert.equal(readFileSync(done, 'utf8').trim(), '0');

@@ -196,6 +196,7 @@ describe('colour', () => {
     'extract-endpoint-detail': ['DELETE', '/users/{user_id}'],
     'bapi-guard': ['DELETE', '/users/user_123', '--yes'],
     'bapi-curl': ['GET', '/users', '--dry-run', '--api-version', '2025-11-10'],
+    'bapi-mcp': ['--help'],
   };
 
   it('no lib or script writes escape codes of its own: colour comes from colorsFor only', () => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { PROJECT_DIR } from './helpers/spec-fixtures.js';
 
-const STAGES = ['core', 'spec', 'endpoint', 'request', 'guard', 'http', 'cli'] as const;
+const STAGES = ['core', 'spec', 'endpoint', 'request', 'guard', 'http', 'mcp', 'cli'] as const;
 const MAIN_FILE: Record<(typeof STAGES)[number], string> = {
   core: 'io.ts',
   spec: 'select.ts',
@@ -14,6 +14,7 @@ const MAIN_FILE: Record<(typeof STAGES)[number], string> = {
   request: 'args.ts',
   guard: 'policy.ts',
   http: 'execute.ts',
+  mcp: 'server.ts',
   cli: 'command.ts',
 };
 const LIB = join(PROJECT_DIR, 'lib');

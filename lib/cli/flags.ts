@@ -11,6 +11,7 @@ export const COMMANDS = [
   'extract-endpoint-detail',
   'bapi-guard',
   'bapi-curl',
+  'bapi-mcp',
 ] as const;
 
 export type CommandName = (typeof COMMANDS)[number];
@@ -43,7 +44,7 @@ export const COMMAND_FLAGS: Record<CommandName, FlagSpec> = {
     alias: { d: 'data', f: 'raw-field', F: 'field', q: 'query', y: 'yes', h: 'help', V: 'version' },
   },
   'bapi-curl': {
-    string: [...SPEC_FLAG_SPEC.string, 'data', 'jq', 'timeout', 'wait-approval', 'method'],
+    string: [...SPEC_FLAG_SPEC.string, 'data', 'jq', 'timeout', 'wait-approval', 'method', 'max-items'],
     boolean: [...SPEC_FLAG_SPEC.boolean, 'include', 'dry-run', 'paginate', 'slurp', 'admin', 'yes', 'no-backup', 'verbose', 'help', 'version'],
     repeatable: ['raw-field', 'field', 'query', 'form', 'header'],
     alias: { d: 'data', f: 'raw-field', F: 'field', q: 'query', H: 'header', i: 'include', y: 'yes', X: 'method', v: 'verbose', h: 'help', V: 'version' },
@@ -56,6 +57,11 @@ export const COMMAND_FLAGS: Record<CommandName, FlagSpec> = {
       insecure: 'not supported: the key travels only over verified https (or http to this machine)',
       request: 'give the method first (bapi-curl POST /users), or with -X/--method',
     },
+  },
+  'bapi-mcp': {
+    string: [...SPEC_FLAG_SPEC.string],
+    boolean: [...SPEC_FLAG_SPEC.boolean, 'read-only', 'help', 'version'],
+    alias: { h: 'help', V: 'version' },
   },
 };
 

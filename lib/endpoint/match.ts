@@ -409,3 +409,14 @@ export function findTag(tags: string[], rawName: string, version: string): strin
     hints: [`Closest tags: ${closest.join(', ')}`, 'List them all with: extract-tags'],
   });
 }
+
+/** Endpoints of a tag (all when null) that match every grep word and one of the methods. */
+export function filterEndpoints(endpoints: EndpointSummary[], tag: string | null, grep: string[], methods: string[]): EndpointSummary[] {
+  return endpoints.filter((e) => {
+    if (tag !== null && !e.tags.includes(tag)) return false;
+    if (methods.length > 0 && !methods.includes(e.method)) return false;
+    if (grep.length === 0) return true;
+    const haystack = [e.path, e.summary, e.operationId ?? '', ...e.tags].join('\n').toLowerCase();
+    return grep.every((word) => haystack.includes(word));
+  });
+}

@@ -80,8 +80,8 @@ export interface Approval {
 }
 
 export type ApprovalStatus = 'granted' | 'pending' | 'denied' | 'used';
-export type ConfirmedBy = 'terminal' | 'approve-command' | 'yes-flag' | 'not-needed';
-export type ScopeBypass = 'admin-flag' | 'terminal' | 'approve-command';
+export type ConfirmedBy = 'terminal' | 'approve-command' | 'elicitation' | 'yes-flag' | 'not-needed';
+export type ScopeBypass = 'admin-flag' | 'terminal' | 'approve-command' | 'elicitation';
 
 export type ConsumeFailure = 'none' | 'expired' | 'tampered' | 'mismatch' | 'consumed' | 'pending' | 'denied';
 

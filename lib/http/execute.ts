@@ -43,6 +43,8 @@ export interface ExecuteOptions {
   dryRun: boolean;
   paginate: boolean;
   slurp: boolean;
+  /** --max-items N: --paginate stops after N items. */
+  maxItems?: number;
   jq?: string;
   timeoutMs: number;
   admin: boolean;
@@ -533,6 +535,7 @@ async function runPaginated(
     limit: window.limit,
     offset: window.offset,
     fetchPage: (query) => client.send({ method: 'GET', url: buildRequestUrl(base, call.path, query), headers, body: null }),
+    ...(options.maxItems !== undefined ? { maxItems: options.maxItems } : {}),
     async onItems(items) {
       if (slurped) slurped.push(...items);
       else if (jq) await jq.write(items.join('\n'));

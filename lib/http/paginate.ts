@@ -99,6 +99,8 @@ export interface PaginateOptions {
   onItems(items: string[]): Promise<void>;
   /** Called after each page's items are handed on: items so far, and the total when the API tells it. */
   onProgress?(items: number, totalCount: number | null): void;
+  /** Stop after this many items (--max-items). */
+  maxItems?: number;
 }
 
 export interface PaginateResult {
@@ -143,6 +145,14 @@ export async function paginate(options: PaginateOptions): Promise<PaginateResult
     }
     previous = items;
     pages++;
+    const room = (options.maxItems ?? Infinity) - count;
+    if (items.length >= room) {
+      const kept = items.slice(0, room);
+      if (kept.length > 0) await options.onItems(kept);
+      count += kept.length;
+      options.onProgress?.(count, totalCount);
+      return { pages, items: count, failed: null };
+    }
     if (pages > MAX_PAGES) throw new ToolkitError(`stopped after ${MAX_PAGES} pages (${count} items): the list did not end`);
     offset += items.length;
     const more = items.length >= limit && (totalCount === null || offset < totalCount);

@@ -31,7 +31,7 @@ bapi-write() (
       *) name=$arg ;;
     esac
     case $name in
-      -d | --data | --spec | -q | --query | --form | --api-version | --ttl | -H | --header | --jq | --timeout | -X | --method)
+      -d | --data | --spec | -q | --query | --form | --api-version | --ttl | -H | --header | --jq | --timeout | -X | --method | --max-items)
         if [ "$has_value" = 0 ]; then
           if [ $# -eq 0 ]; then
             printf 'bapi-write: %s needs a value\n' "$name" >&2
@@ -108,7 +108,7 @@ USAGE
       --ttl)
         guard_args+=("$name" "$value")
         ;;
-      -H | --header | --jq | --timeout | -X | --method)
+      -H | --header | --jq | --timeout | -X | --method | --max-items)
         curl_args+=("$name" "$value")
         ;;
       --wait-approval)

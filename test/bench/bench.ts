@@ -214,6 +214,23 @@ async function main(): Promise<void> {
     }
   }
 
+  // bapi-mcp: start-up to its first tool answer (initialize, then search_endpoints), beside the floor.
+  const mcpInput = join(work, 'mcp-input.jsonl');
+  writeFileSync(
+    mcpInput,
+    [
+      { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'search_endpoints', arguments: { tag: 'users', method: 'DELETE' } } },
+    ].map((m) => `${JSON.stringify(m)}\n`).join(''),
+  );
+  const mcp = await measure([floor, { name: 'bapi-mcp: initialize + first tool answer', argv: () => [`node '${script('bapi-mcp')}' < '${mcpInput}' > /dev/null`], shell: true }], ROUNDS);
+  say('| MCP server | median ms | ratio to floor (target ≤ 2) | peak RSS MB | |');
+  say('| --- | --- | --- | --- | --- |');
+  for (const result of mcp) say(row(result, mcp[0]!));
+  report.mcp = mcp;
+  say('');
+
   // Cold: an empty store each run (index build of the latest spec), and --spec FILE.
   let cold = 0;
   const coldStore = () => join(work, `store-cold-${cold++}`);

@@ -1,0 +1,271 @@
+// Stage mcp: the toolkit as a stdio MCP server for agent hosts (bapi-mcp). It may import core, spec,
+// endpoint, request, guard, http. Every tool is a front-end over the same lib functions the commands
+// use: describeEndpoint, the guard, executeRequest. A write that needs consent gets it from the person:
+// through the host's elicitation (the person sees the report and types the resource id), or a pending
+// approval that the person grants with `bapi-guard approve`. Never from a tool argument.
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { IO, OutStream } from '../core/io.js';
+import { defaultStateDir } from '../core/state-dir.js';
+import { ToolkitError } from '../core/errors.js';
+import { describeEndpoint } from '../endpoint/answer.js';
+import { filterEndpoints, findTag } from '../endpoint/match.js';
+import { createApproval } from '../guard/approvals.js';
+import { findSecretKey, redactSecret, type SecretKey } from '../guard/key.js';
+import { approvalRequestFor, runGuard, type GuardRequest, type GuardSpec } from '../guard/policy.js';
+import { createHttpClient } from '../http/client.js';
+import { executeRequest, redactedIO, type ExecuteOptions } from '../http/execute.js';
+import { queryPairs } from '../request/args.js';
+import { tagCounts, visibleEndpoints } from '../spec/index.js';
+import { selectSpec, type SpecOptions } from '../spec/select.js';
+
+export interface McpOptions {
+  readOnly: boolean;
+  spec: SpecOptions;
+  /** A result larger than this is cut, and says so (default 60 000 characters). */
+  maxResultChars?: number;
+}
+
+const DEFAULT_MAX_RESULT = 60_000;
+
+/** A sink for what a lib function prints: kept, up to a cap. */
+function capture(): { stream: OutStream; text: () => string } {
+  const chunks: string[] = [];
+  return { stream: { write: (chunk: string) => chunks.push(chunk), isTTY: false }, text: () => chunks.join('') };
+}
+
+function quietIO(env: IO['env'], cwd: string, out: OutStream, err: OutStream): IO {
+  return { stdin: Object.assign((async function* () {})(), { isTTY: false }), stdout: out, stderr: err, env, cwd };
+}
+
+type ToolResult = { content: Array<{ type: 'text'; text: string }>; isError?: boolean };
+
+function result(text: string, limit: number, more: string): ToolResult {
+  if (text.length <= limit) return { content: [{ type: 'text', text }] };
+  return { content: [{ type: 'text', text: `${text.slice(0, limit)}\n[cut at ${limit} of ${text.length} characters: ${more}]` }] };
+}
+
+function failure(error: unknown, key: SecretKey, extra = ''): ToolResult {
+  const message = error instanceof ToolkitError ? [error.message, ...error.hints].join('\n') : error instanceof Error ? error.message : String(error);
+  return { content: [{ type: 'text', text: redactSecret(`${message}${extra ? `\n${extra}` : ''}`, key.value, key.info.masked ?? '[REDACTED]') }], isError: true };
+}
+
+/** `schema` with what lies deeper than `depth` levels of properties replaced by its type and a `$cut` mark. */
+function pruneSchema(schema: unknown, depth: number): unknown {
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return schema;
+  const node = schema as Record<string, unknown>;
+  if (depth <= 0 && (node.properties !== undefined || node.items !== undefined)) return { type: node.type ?? 'object', $cut: 'deeper fields left out: describe_endpoint with a larger depth' };
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'properties' && value && typeof value === 'object') out[key] = Object.fromEntries(Object.entries(value).map(([name, child]) => [name, pruneSchema(child, depth - 1)]));
+    else if (key === 'items' || key === 'oneOf' || key === 'anyOf' || key === 'allOf') out[key] = Array.isArray(value) ? value.map((v) => pruneSchema(v, depth)) : pruneSchema(value, depth);
+    else out[key] = value;
+  }
+  return out;
+}
+
+/** Registers the tools and resources on `server`. */
+export async function registerTools(server: McpServer, options: McpOptions, env: IO['env'], cwd: string): Promise<void> {
+  const { z } = await import('zod');
+  const limit = options.maxResultChars ?? DEFAULT_MAX_RESULT;
+  // An MCP server is driven by an agent: consent is a person's, whatever the environment says.
+  env = { ...env, CLERK_BAPI_AGENT: 'bapi-mcp' };
+  const key = findSecretKey(env, cwd);
+  const stateDir = defaultStateDir(env, cwd);
+  const spec = async (err: OutStream) => selectSpec(options.spec, quietIO(env, cwd, capture().stream, err));
+
+  server.registerResource('spec-versions', 'clerk-bapi://spec/versions', { description: 'Spec versions, the latest, the selected one, and its tags with endpoint counts', mimeType: 'application/json' }, async (uri) => {
+    const selected = await spec(capture().stream);
+    const document = { versions: selected.versions, latest: selected.latest, selected: selected.version, tags: tagCounts(selected.summary, options.spec.includePlatform) };
+    return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(document, null, 2) }] };
+  });
+
+  server.registerTool(
+    'search_endpoints',
+    {
+      description: "Find Backend API endpoints by tag, keyword and method in the selected spec version. Returns [{method, path, operationId, summary, tags, deprecated}].",
+      inputSchema: { tag: z.string().optional(), keyword: z.string().optional(), method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional() },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    async (args) => {
+      try {
+        const selected = await spec(capture().stream);
+        const visible = visibleEndpoints(selected.summary, options.spec.includePlatform);
+        const names = [...new Set(visible.flatMap((e) => e.tags))];
+        const tag = args.tag ? findTag(names, args.tag, selected.version) : null;
+        const grep = (args.keyword ?? '').toLowerCase().split(/\s+/).filter((w) => w !== '');
+        const found = filterEndpoints(visible, tag, grep, args.method ? [args.method] : []);
+        return result(JSON.stringify(found.map((e) => ({ method: e.method, path: e.path, operationId: e.operationId, summary: e.summary, tags: e.tags, deprecated: e.deprecated })), null, 2), limit, 'narrow it with tag, keyword or method');
+      } catch (error) {
+        return failure(error, key);
+      }
+    },
+  );
+
+  server.registerTool(
+    'describe_endpoint',
+    {
+      description: 'One endpoint in full: parameters, request body schema, responses (every $ref resolved), ready bapi-curl/curl lines and the @clerk/backend call. depth limits the field trees of responses.',
+      inputSchema: { method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']), path: z.string().min(1), depth: z.number().int().min(0).max(20).optional() },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    async (args) => {
+      try {
+        const out = capture();
+        const { parseEndpointArgs } = await import('../endpoint/match.js');
+        await describeEndpoint({ endpoint: parseEndpointArgs([args.method, args.path]), format: 'json', diff: null, depth: null, spec: options.spec }, quietIO(env, cwd, out.stream, capture().stream));
+        // Response schemas (the User object, …) are most of the size: cut below `depth` (default 2).
+        const document = JSON.parse(out.text()) as { responses?: Record<string, { schema?: unknown }> };
+        const depth = args.depth ?? 2;
+        for (const response of Object.values(document.responses ?? {})) if (response && response.schema !== undefined) response.schema = pruneSchema(response.schema, depth);
+        return result(JSON.stringify(document, null, 2), limit, 'ask again with a smaller depth');
+      } catch (error) {
+        return failure(error, key);
+      }
+    },
+  );
+
+  const execute = async (call: { method: string; path: string; query?: unknown; body?: unknown }, extra: Partial<ExecuteOptions>): Promise<{ code: number; out: string; err: string }> => {
+    const out = capture();
+    const err = capture();
+    const io = redactedIO(quietIO(env, cwd, out.stream, err.stream), key);
+    const query = queryPairs(call.query ?? null).map(([k, v]) => `${k}=${v}`);
+    const request: ExecuteOptions = {
+      method: call.method,
+      path: call.path,
+      ...(call.body !== undefined ? { data: JSON.stringify(call.body) } : {}),
+      rawFields: [],
+      typedFields: [],
+      query,
+      form: [],
+      headers: [],
+      include: false,
+      dryRun: false,
+      paginate: false,
+      slurp: false,
+      timeoutMs: 30_000,
+      admin: false,
+      yes: false,
+      backup: true,
+      waitApprovalMs: null,
+      spec: options.spec,
+      ...extra,
+    };
+    try {
+      const code = await executeRequest(request, { io, createClient: createHttpClient, selectSpec, now: () => new Date(), key });
+      return { code, out: out.text(), err: err.text() };
+    } catch (error) {
+      const message = error instanceof ToolkitError ? [error.message, ...error.hints].join('\n') : error instanceof Error ? error.message : String(error);
+      return { code: error instanceof ToolkitError ? error.exitCode : 1, out: out.text(), err: `${err.text()}${redactSecret(message, key.value, key.info.masked ?? '[REDACTED]')}` };
+    }
+  };
+
+  server.registerTool(
+    'call_api',
+    {
+      description: 'A GET request to the Backend API (reads only). query is an object of parameters; paginate follows the pages up to max_items (default 100); jq filters the response. The result is capped and says when it was cut.',
+      inputSchema: {
+        path: z.string().min(1),
+        query: z.record(z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])).optional(),
+        paginate: z.boolean().optional(),
+        max_items: z.number().int().min(1).max(100_000).optional(),
+        jq: z.string().optional(),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: true },
+    },
+    async (args, extra) => {
+      if (extra.signal.aborted) return failure(new Error('cancelled before it was sent'), key);
+      const paginate = args.paginate === true;
+      const done = await execute({ method: 'GET', path: args.path, query: args.query }, { paginate, ...(paginate ? { maxItems: args.max_items ?? 100 } : {}), ...(args.jq ? { jq: args.jq } : {}) });
+      if (done.code !== 0) return { ...failure(new Error(done.err.trim() || `exit ${done.code}`), key), ...(done.out ? { content: [{ type: 'text' as const, text: `${done.err.trim()}\n${done.out}`.slice(0, limit) }] } : {}) };
+      return result(done.out, limit, paginate ? 'lower max_items, or filter with jq' : 'ask for fewer items (limit), or filter with jq');
+    },
+  );
+
+  const guardSpec = async (): Promise<GuardSpec> => {
+    const selected = await spec(capture().stream);
+    return { endpoints: visibleEndpoints(selected.summary, options.spec.includePlatform), detail: await selected.loadDetail(), version: selected.version, fromFile: selected.store === null };
+  };
+  const writeInput = {
+    method: z.enum(['POST', 'PUT', 'PATCH', 'DELETE']),
+    path: z.string().min(1),
+    query: z.record(z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])).optional(),
+    body: z.unknown().optional(),
+  };
+  const judged = (args: { method: string; path: string; query?: unknown; body?: unknown }): GuardRequest => ({ method: args.method, path: args.path, query: queryPairs(args.query ?? null), body: args.body });
+
+  server.registerTool(
+    'check_request',
+    {
+      description: "The guard's verdict on a request, with nothing sent and nothing approved: key, request against the spec (problems at their JSON paths), scopes, what it destroys (IRREVERSIBLE) and what it only takes away until undone, metadata advice, and whether a person must confirm.",
+      inputSchema: { ...writeInput, method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    async (args) => {
+      try {
+        const err = capture();
+        const outcome = await runGuard(judged(args), await guardSpec(), quietIO(env, cwd, capture().stream, err.stream), { key, prompter: null, issueApproval: false, issuePending: false, explain: false, stateDir });
+        return result(JSON.stringify(outcome.verdict, null, 2), limit, 'see problems and checks');
+      } catch (error) {
+        return failure(error, key);
+      }
+    },
+  );
+
+  if (options.readOnly) return;
+
+  server.registerTool(
+    'write_api',
+    {
+      description:
+        "A write (POST, PUT, PATCH, DELETE) behind the guard. A write that needs consent (it destroys data, uses a live key, or is outside CLERK_BAPI_SCOPES) is confirmed by the person: the host asks them (they see what it destroys and type the resource id), or, when the host cannot ask, the result names a 'bapi-guard approve apr_…' command for the person to run in their own terminal; call again with the same request afterwards. Nothing in the arguments can confirm it.",
+      inputSchema: writeInput,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    },
+    async (args, extra) => {
+      try {
+        const request = judged(args);
+        const guardIo = quietIO(env, cwd, capture().stream, capture().stream);
+        const target = await guardSpec();
+        // The verdict as the person will read it, with nothing issued yet.
+        const verdict = (await runGuard(request, target, guardIo, { key, prompter: null, issueApproval: false, issuePending: false, explain: false, stateDir })).verdict;
+        const needsPerson = !verdict.allowed && verdict.confirmation.person;
+        if (!verdict.allowed && !needsPerson) return failure(new Error(`refused by the guard (exit ${verdict.exitCode}): ${verdict.reason ?? ''}`), key, JSON.stringify({ problems: verdict.problems, checks: verdict.checks }, null, 2));
+        if (needsPerson && key.info.fingerprint && server.server.getClientCapabilities()?.elicitation) {
+          const expected = verdict.confirmation.expected ?? 'yes';
+          const { renderVerdict } = await import('../guard/render.js');
+          const { colorsFor } = await import('../core/io.js');
+          const report = renderVerdict(verdict, colorsFor({ isTTY: false, write: () => true }, {}), { outcome: false, label: 'bapi-mcp' });
+          const answer = await server.server.elicitInput(
+            {
+              message: `${report}\nTo send this request once, type ${expected === 'yes' ? 'yes' : `the id ${expected}`}.`,
+              requestedSchema: { type: 'object', properties: { confirm: { type: 'string', title: `Type ${expected} to confirm` } }, required: ['confirm'] },
+            },
+            { signal: extra.signal },
+          );
+          const typed = typeof answer.content?.confirm === 'string' ? answer.content.confirm.trim() : '';
+          if (answer.action !== 'accept' || typed !== expected) {
+            return failure(new Error(answer.action === 'accept' ? `not confirmed: the answer was not ${expected}; nothing was sent` : `the person ${answer.action === 'decline' ? 'declined' : 'cancelled'}; nothing was sent`), key);
+          }
+          // The person's answer, through the host, is the consent: one approval for exactly this request.
+          createApproval(stateDir, approvalRequestFor(verdict, target, env, key.info.fingerprint), {
+            endpoint: verdict.endpoint ? `${verdict.endpoint.method} ${verdict.endpoint.path}` : null,
+            destructive: verdict.destructive,
+            confirmedBy: 'elicitation',
+            scopeBypass: verdict.scopes?.personNeeded ? 'elicitation' : null,
+            consentMode: 'person',
+            destroys: verdict.destroys,
+          });
+        }
+        if (extra.signal.aborted) return failure(new Error('cancelled; nothing was sent'), key);
+        // The executor consumes the approval (or, without one, records a pending approval for the person).
+        const done = await execute(args, { waitApprovalMs: null });
+        if (done.code === 0) return result(done.out, limit, 'the write was applied; read it back with call_api for the parts you need');
+        const pending = /To approve, run in your own terminal: (bapi-guard approve apr_[0-9a-f]{24})/.exec(done.err);
+        if (pending) return failure(new Error(`a person must approve this request: ask them to run in their own terminal: ${pending[1]}, then call write_api again with the same request`), key, done.err);
+        return failure(new Error(done.err.trim() || `exit ${done.code}`), key, done.out);
+      } catch (error) {
+        return failure(error, key);
+      }
+    },
+  );
+}

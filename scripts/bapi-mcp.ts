@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+import { answerMetaRequest, isMetaRequest, runMain } from '../lib/cli/command.js';
+import { COMMAND_FLAGS } from '../lib/cli/flags.js';
+import { parseFlags } from '../lib/core/args.js';
+import { UsageError } from '../lib/core/errors.js';
+import type { IO } from '../lib/core/io.js';
+import { packageVersion } from '../lib/core/version.js';
+import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, specOptionsFrom, type SpecOptions } from '../lib/spec/select.js';
+
+export const USAGE = `Usage: bapi-mcp [--read-only] [--api-version DATE] [options]
+
+A stdio MCP server for agent hosts (Claude Code, Claude Desktop, Cursor, VS Code): Clerk's Backend
+API with the spec at hand, and the guard in front of every write. Tools:
+  search_endpoints   tag / keyword / method → endpoints                          (read-only)
+  describe_endpoint  one endpoint in full, every $ref resolved, and its SDK call    (read-only)
+  call_api           a GET, with pagination up to max_items and a jq filter         (read-only)
+  check_request      the guard's verdict; nothing sent, nothing approved            (read-only)
+  write_api          POST/PUT/PATCH/DELETE behind the guard                        (destructive)
+A write that needs consent is confirmed by the person: the host asks them (elicitation), or the
+result names a 'bapi-guard approve apr_…' command for them to run in their own terminal. No tool
+argument can confirm anything. Results are capped and say when they were cut.
+
+Options:
+  --read-only          expose no write tool
+${SPEC_FLAGS_HELP}
+  -h, --help           show this help
+  -V, --version        show the toolkit's version
+
+Environment:
+  CLERK_SECRET_KEY     the secret key; else read from .env.local / .env up to the repository root.
+                       Never in a tool result, a log or an error.
+  CLERK_API_URL        API base URL (default https://api.clerk.com)
+  CLERK_BAPI_SCOPES    what writes may do without a person's approval (see bapi-guard --help)
+  CLERK_BAPI_STATE_DIR approvals, audit.log and backups/ (default ~/.local/state/clerk-bapi)
+${SPEC_ENV_HELP}
+
+Exit codes:
+  0 the client closed the connection · 1 the server failed (it says why on stderr) · 2 usage
+  error · 3 (refused), 4 (needs a person) and 5 (network unreachable) come back as tool results
+  with isError, never as the server's exit code
+
+Examples:
+  bapi-mcp
+  bapi-mcp --read-only --api-version 2025-11-10
+  bapi-mcp --include-platform
+`;
+
+export interface Options {
+  readOnly: boolean;
+  spec: SpecOptions;
+}
+
+export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'version' {
+  const flags = parseFlags(argv, COMMAND_FLAGS['bapi-mcp']);
+  if (flags.help) return 'help';
+  if (flags.version) return 'version';
+  if (flags._.length > 0) throw new UsageError(`unexpected argument: ${flags._[0]}`, { hints: ['Run bapi-mcp --help for usage.'] });
+  return { readOnly: flags['read-only'] === true, spec: specOptionsFrom(flags, env) };
+}
+
+export async function main(argv: string[], io: IO): Promise<number> {
+  const options = parseArgs(argv, io.env);
+  if (isMetaRequest(options)) return answerMetaRequest(options, USAGE, io);
+  // The SDK (and its zod) load only here: the other commands' start-up does not change.
+  const [{ McpServer }, { StdioServerTransport }, { registerTools }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/server/mcp.js'),
+    import('@modelcontextprotocol/sdk/server/stdio.js'),
+    import('../lib/mcp/server.js'),
+  ]);
+  const server = new McpServer({ name: 'clerk-bapi-toolkit', version: packageVersion() }, { capabilities: { tools: {}, resources: {} } });
+  await registerTools(server, { readOnly: options.readOnly, spec: options.spec }, io.env, io.cwd);
+  const transport = new StdioServerTransport();
+  await server.connect(transport);
+  await new Promise<void>((resolve) => {
+    transport.onclose = () => resolve();
+    process.stdin.on('end', () => resolve());
+  });
+  return 0;
+}
+
+runMain('bapi-mcp', import.meta.url, main);

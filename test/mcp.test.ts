@@ -1,0 +1,155 @@
+// bapi-mcp through the SDK's own client over stdio, against the fake Clerk: the tools and their
+// annotations, each tool called, consent for a destructive write only from the person (elicitation
+// or a pending approval), the key in no result, and malformed calls that never break the server.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
+import { cleanEnv, scriptPath, tempDir } from './helpers/run-cli.js';
+
+const KEY = `sk_test_${randomBytes(24).toString('hex')}`;
+const specsDir = tempDir('mcp-specs-');
+const stateDir = join(tempDir('mcp-state-'), 'state');
+let fake: FakeClerk;
+const texts: string[] = [];
+
+type Answer = { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, string> };
+
+async function connect(options: { elicitation?: (message: string) => Answer; args?: string[] } = {}): Promise<Client> {
+  const env = cleanEnv({ CLERK_API_URL: fake.url, CLERK_SECRET_KEY: KEY, CLERK_SPECS_DIR: specsDir, CLERK_BAPI_STATE_DIR: stateDir, CLERK_BAPI_SCOPES: 'write' });
+  const transport = new StdioClientTransport({ command: process.execPath, args: [scriptPath('bapi-mcp'), ...(options.args ?? [])], env: env as Record<string, string>, stderr: 'pipe' });
+  const client = new Client({ name: 'test', version: '1' }, { capabilities: options.elicitation ? { elicitation: {} } : {} });
+  if (options.elicitation) {
+    const answer = options.elicitation;
+    client.setRequestHandler(ElicitRequestSchema, async (request) => answer(String(request.params.message)));
+  }
+  await client.connect(transport);
+  return client;
+}
+
+async function call(client: Client, name: string, args: Record<string, unknown>): Promise<{ text: string; isError: boolean }> {
+  const result = (await client.callTool({ name, arguments: args })) as { content: Array<{ type: string; text?: string }>; isError?: boolean };
+  const text = result.content.map((c) => c.text ?? '').join('\n');
+  texts.push(text);
+  return { text, isError: result.isError === true };
+}
+
+function deletes(path: string): number {
+  return fake.received('DELETE', path).length;
+}
+
+before(async () => {
+  fake = await startFakeClerk({ key: KEY, users: 10 });
+});
+
+after(async () => {
+  await fake.close();
+  for (const text of texts) assert.ok(!text.includes(KEY), 'the key is in no tool result');
+});
+
+describe('bapi-mcp', () => {
+  it('lists its tools with their annotations, and none for writes with --read-only', async () => {
+    const client = await connect();
+    const { tools } = await client.listTools();
+    const byName = new Map(tools.map((t) => [t.name, t]));
+    assert.deepEqual([...byName.keys()].sort(), ['call_api', 'check_request', 'describe_endpoint', 'search_endpoints', 'write_api']);
+    for (const name of ['search_endpoints', 'describe_endpoint', 'call_api', 'check_request']) assert.equal(byName.get(name)?.annotations?.readOnlyHint, true, name);
+    assert.equal(byName.get('write_api')?.annotations?.destructiveHint, true);
+    const resources = await client.listResources();
+    assert.ok(resources.resources.some((r) => r.uri === 'clerk-bapi://spec/versions'));
+    await client.close();
+    const readOnly = await connect({ args: ['--read-only'] });
+    assert.ok(!(await readOnly.listTools()).tools.some((t) => t.name === 'write_api'));
+    await readOnly.close();
+  });
+
+  it('answers each read tool', async () => {
+    const client = await connect();
+    const found = await call(client, 'search_endpoints', { tag: 'users', method: 'DELETE' });
+    assert.equal(found.isError, false, found.text);
+    assert.ok(JSON.parse(found.text).some((e: { path: string }) => e.path === '/users/{user_id}'));
+    const detail = await call(client, 'describe_endpoint', { method: 'PATCH', path: '/users/{user_id}/metadata' });
+    assert.equal(JSON.parse(detail.text).sdk[0].call, 'clerkClient.users.updateUserMetadata(userId, params)');
+    const unknown = await call(client, 'describe_endpoint', { method: 'GET', path: '/userz' });
+    assert.equal(unknown.isError, true);
+    assert.match(unknown.text, /no endpoint GET \/userz[\s\S]*Closest endpoints/);
+    const users = await call(client, 'call_api', { path: '/users', paginate: true, max_items: 3, jq: '.id' });
+    assert.equal(users.isError, false, users.text);
+    assert.equal(users.text.trim().split('\n').length, 3);
+    const checked = await call(client, 'check_request', { method: 'POST', path: '/users', body: { email_address: 'not-an-array' } });
+    const verdict = JSON.parse(checked.text);
+    assert.equal(verdict.allowed, false);
+    assert.ok(verdict.problems.some((p: { path: string }) => p.path.startsWith('$.email_address')));
+    const versions = await client.readResource({ uri: 'clerk-bapi://spec/versions' });
+    assert.ok(JSON.parse(String((versions.contents[0] as { text: string }).text)).versions.length > 0);
+    await client.close();
+  });
+
+  it('a destructive write without a host that can ask is refused, names the approve command, and sends nothing', async () => {
+    const client = await connect();
+    const result = await call(client, 'write_api', { method: 'DELETE', path: '/users/user_seed0000001' });
+    assert.equal(result.isError, true);
+    assert.match(result.text, /a person must approve this request: ask them to run in their own terminal: bapi-guard approve apr_[0-9a-f]{24}/);
+    assert.equal(deletes('/v1/users/user_seed0000001'), 0);
+    await client.close();
+  });
+
+  it('with elicitation: the person types the id and exactly one write arrives; a decline sends nothing', async () => {
+    const asked: string[] = [];
+    const client = await connect({ elicitation: (message) => (asked.push(message), { action: 'accept', content: { confirm: 'user_seed0000002' } }) });
+    const result = await call(client, 'write_api', { method: 'DELETE', path: '/users/user_seed0000002' });
+    assert.equal(result.isError, false, result.text);
+    assert.equal(deletes('/v1/users/user_seed0000002'), 1);
+    assert.match(asked[0] ?? '', /IRREVERSIBLE/);
+    const audit = readFileSync(join(stateDir, 'audit.log'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    assert.equal(audit.at(-1).confirmed_by, 'elicitation');
+    await client.close();
+
+    const declining = await connect({ elicitation: () => ({ action: 'decline' }) });
+    const declined = await call(declining, 'write_api', { method: 'DELETE', path: '/users/user_seed0000003' });
+    assert.equal(declined.isError, true);
+    assert.match(declined.text, /declined; nothing was sent/);
+    assert.equal(deletes('/v1/users/user_seed0000003'), 0);
+    const wrong = await connect({ elicitation: () => ({ action: 'accept', content: { confirm: 'user_seed0000009' } }) });
+    assert.equal((await call(wrong, 'write_api', { method: 'DELETE', path: '/users/user_seed0000003' })).isError, true);
+    assert.equal(deletes('/v1/users/user_seed0000003'), 0);
+    await declining.close();
+    await wrong.close();
+  });
+
+  it('100 malformed calls each get an error, and the server still answers', async () => {
+    const client = await connect();
+    const bad: Array<[string, unknown]> = [
+      ['no_such_tool', {}],
+      ['describe_endpoint', {}],
+      ['describe_endpoint', { method: 'FETCH', path: '/users' }],
+      ['describe_endpoint', { method: 'GET', path: 42 }],
+      ['call_api', { path: '/users', max_items: -1 }],
+      ['call_api', { path: '/users\\..\\x' }],
+      ['call_api', { path: 'https://evil.example/v1/users' }],
+      ['write_api', { method: 'GET', path: '/users' }],
+      ['write_api', { method: 'DELETE', path: '/users/<user_id>' }],
+      ['check_request', { method: 'POST', path: '/users', query: 'nope' }],
+    ];
+    let errors = 0;
+    for (let i = 0; i < 100; i++) {
+      const [name, args] = bad[i % bad.length]!;
+      try {
+        const result = (await client.callTool({ name, arguments: args as Record<string, unknown> })) as { isError?: boolean; content: Array<{ text?: string }> };
+        texts.push(result.content.map((c) => c.text ?? '').join('\n'));
+        if (result.isError) errors++;
+      } catch {
+        errors++;
+      }
+    }
+    assert.equal(errors, 100);
+    assert.equal((await client.listTools()).tools.length, 5);
+    assert.equal(fake.received('DELETE').filter((r) => r.path.includes('user_id')).length, 0);
+    await client.close();
+  });
+});
