@@ -36,8 +36,9 @@ Options:
   -v, --verbose            print the request line and headers (the key masked) and the
                            response's status and headers on stderr
   --dry-run                print the request and an equivalent curl command; send nothing
-  --paginate               follow limit/offset to the end of a list; one item per line (NDJSON),
-                           with a progress line on stderr when it is a terminal
+  --paginate               follow a list to its end (Clerk's starting_after cursor where the
+                           endpoint and ordering allow, else limit/offset); one item per line
+                           (NDJSON), with a progress line on stderr when it is a terminal
   --slurp                  with --paginate: one JSON array instead of lines
   --max-items N            with --paginate: stop after N items
   --jq FILTER              filter the response with jq (per item with --paginate); strings are

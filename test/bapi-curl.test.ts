@@ -269,7 +269,8 @@ describe('bapi-curl --paginate', () => {
     assert.equal(lines.length, total);
     assert.equal(new Set(lines.map((line) => JSON.parse(line).id)).size, total);
     assert.equal(count, Math.floor(total / 500) + 1);
-    assert.match(fake.requests.at(-1)!.url, /limit=500&offset=\d+/);
+    // GET /users has Clerk's cursor: pages after the first name the last user seen, never an offset.
+    assert.match(fake.requests.at(-1)!.url, /limit=500&starting_after=user_\w+$/);
   });
 
   it('a reader that stops early (| head) ends it quietly, with and without --jq', async () => {

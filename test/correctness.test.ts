@@ -124,6 +124,26 @@ describe('a metadata replace is judged on what it loses', () => {
   });
 });
 
+describe('pagination that knows Clerk', () => {
+  it('GET /users pages by the starting_after cursor, and prints exactly what an offset walk prints', async () => {
+    const before = fake.requests.length;
+    const cursor = await run('bapi-curl', ['GET', '/users', '--paginate', '-q', 'limit=2', '--jq', '.id']);
+    assert.equal(cursor.exitCode, 0, cursor.stderr);
+    const pages = fake.requests.slice(before).filter((r) => r.path === '/v1/users');
+    assert.ok(pages.length >= 3);
+    assert.equal(pages[0]!.query.get('starting_after'), null);
+    assert.ok(pages.slice(1).every((r) => r.query.get('starting_after') !== null && r.query.get('offset') === null), 'cursor pages carry no offset');
+    const offset = await run('bapi-curl', ['GET', '/users', '--paginate', '-q', 'limit=2', '-q', 'offset=0', '--jq', '.id']);
+    assert.match(offset.stderr, /an offset was given: paging by offset/);
+    assert.equal(cursor.stdout, offset.stdout);
+    assert.equal(new Set(cursor.stdout.trim().split('\n')).size, cursor.stdout.trim().split('\n').length, 'each user once');
+    const other = await run('bapi-curl', ['GET', '/users', '--paginate', '-q', 'order_by=-updated_at', '--max-items', '3']);
+    assert.equal(other.exitCode, 0, other.stderr);
+    assert.match(other.stderr, /order_by=-updated_at cannot use the starting_after cursor/);
+    assert.equal(other.stdout.trim().split('\n').length, 3, '--max-items stops early');
+  });
+});
+
 describe('reads checked against the spec', () => {
   it('20. an unknown GET warns and names the closest; a limit over the maximum is exit 2, nothing sent', async () => {
     const unknown = await sent(() => run('bapi-curl', ['GET', '/userz']));

@@ -458,6 +458,14 @@ export class FakeClerk {
     } else {
       sorted = sortUsers(filtered, orderBy);
     }
+    const after = query.get('starting_after');
+    if (after !== null) {
+      // As Clerk: a cursor only over created_at orderings, and never with an offset.
+      if (field !== 'created_at') throw new HttpProblem(422, 'form_param_value_invalid', 'is invalid', 'starting_after requires ordering by created_at', { param_name: 'starting_after' });
+      if (offset !== 0) throw new HttpProblem(422, 'form_param_value_invalid', 'is invalid', 'starting_after cannot be combined with offset', { param_name: 'offset' });
+      const at = sorted.findIndex((u) => u.id === after);
+      return at < 0 ? [] : sorted.slice(at + 1, at + 1 + limit);
+    }
     return sorted.slice(offset, offset + limit);
   }
 

@@ -313,7 +313,9 @@ describe('the --paginate progress line', () => {
       server = createServer((req, res) => {
         const url = new URL(req.url ?? '/', 'http://localhost');
         const limit = Number(url.searchParams.get('limit'));
-        const offset = Number(url.searchParams.get('offset'));
+        // GET /users pages by Clerk's cursor (starting_after: the last id seen), or by offset.
+        const after = url.searchParams.get('starting_after');
+        const offset = after !== null ? Number(after.replace('user_', '')) + 1 : Number(url.searchParams.get('offset'));
         const page = Array.from({ length: Math.max(0, Math.min(limit, TOTAL - offset)) }, (_, i) => ({ id: `user_${offset + i}` }));
         setTimeout(() => {
           res.writeHead(200, { 'content-type': 'application/json' });

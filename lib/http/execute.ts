@@ -72,6 +72,14 @@ function integerEnv(env: IO['env'], name: string, fallback: number): number {
   return Number(raw);
 }
 
+/** True when the endpoint takes the query parameter `name`. */
+function hasQueryParameter(raw: EndpointRaw | undefined, components: SpecDetail['components'], name: string): boolean {
+  return (raw?.parameters ?? []).some((parameter) => {
+    const resolved = deref(parameter, components);
+    return isObject(resolved) && resolved.in === 'query' && resolved.name === name;
+  });
+}
+
 /** The limit parameter's maximum for this endpoint (a page as large as Clerk allows). */
 function pageLimitFor(raw: EndpointRaw | undefined, components: SpecDetail['components']): number {
   for (const parameter of raw?.parameters ?? []) {
@@ -523,6 +531,13 @@ async function runPaginated(
   const stdout = progress.around(io.stdout);
   const pretty = io.stdout.isTTY === true;
   const window = pageWindow(call.query, detail ? pageLimitFor(raw, detail.components) : DEFAULT_PAGE_LIMIT);
+  // Clerk's cursor (`starting_after`) where the endpoint has one and the ordering allows it: large
+  // offsets slow down and time out. An explicit offset, or another ordering, keeps offset pages.
+  const cursor = detail && hasQueryParameter(raw, detail.components, 'starting_after') ? 'starting_after' : null;
+  const orderBy = call.query.find(([name]) => name === 'order_by')?.[1];
+  const offsetGiven = call.query.some(([name]) => name === 'offset');
+  const useCursor = cursor !== null && !offsetGiven && (orderBy === undefined || /^[+-]?created_at$/.test(orderBy));
+  if (cursor !== null && !useCursor) writeLine(io.stderr, `bapi-curl: note: ${offsetGiven ? 'an offset was given' : `order_by=${orderBy} cannot use the starting_after cursor`}: paging by offset, which slows down for large offsets`);
   let jq: JqStream | null = null;
   const slurped: string[] | null = options.slurp && options.jq !== undefined ? [] : null;
   if (options.jq !== undefined && slurped === null) {
@@ -536,6 +551,7 @@ async function runPaginated(
     offset: window.offset,
     fetchPage: (query) => client.send({ method: 'GET', url: buildRequestUrl(base, call.path, query), headers, body: null }),
     ...(options.maxItems !== undefined ? { maxItems: options.maxItems } : {}),
+    ...(useCursor ? { cursor: 'starting_after' } : {}),
     async onItems(items) {
       if (slurped) slurped.push(...items);
       else if (jq) await jq.write(items.join('\n'));

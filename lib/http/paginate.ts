@@ -101,6 +101,8 @@ export interface PaginateOptions {
   onProgress?(items: number, totalCount: number | null): void;
   /** Stop after this many items (--max-items). */
   maxItems?: number;
+  /** Follow this cursor parameter (`starting_after`) with the last item's id, instead of offset. */
+  cursor?: string;
 }
 
 export interface PaginateResult {
@@ -125,8 +127,14 @@ export function pageWindow(query: Array<[string, string]>, defaultLimit: number)
 
 export async function paginate(options: PaginateOptions): Promise<PaginateResult> {
   const { limit } = options;
+  let cursorValue: string | null = null;
+  // Offset pages name their position; cursor pages name the last item seen (the first page, none).
   const request = (offset: number) =>
-    options.fetchPage([...options.query, ['limit', String(limit)], ['offset', String(offset)]]);
+    options.fetchPage(
+      options.cursor
+        ? [...options.query, ['limit', String(limit)], ...(cursorValue === null ? [] : [[options.cursor, cursorValue] as [string, string]])]
+        : [...options.query, ['limit', String(limit)], ['offset', String(offset)]],
+    );
   let offset = options.offset;
   let pages = 0;
   let count = 0;
@@ -155,7 +163,8 @@ export async function paginate(options: PaginateOptions): Promise<PaginateResult
     }
     if (pages > MAX_PAGES) throw new ToolkitError(`stopped after ${MAX_PAGES} pages (${count} items): the list did not end`);
     offset += items.length;
-    const more = items.length >= limit && (totalCount === null || offset < totalCount);
+    if (options.cursor && items.length > 0) cursorValue = lastId(items.at(-1) as string);
+    const more = items.length >= limit && (totalCount === null || offset < totalCount) && (!options.cursor || cursorValue !== null);
     // Ask for the next page now, so the network works while this one is written out.
     if (more) {
       pending = request(offset);
@@ -167,6 +176,16 @@ export async function paginate(options: PaginateOptions): Promise<PaginateResult
     options.onProgress?.(count, totalCount);
   }
   return { pages, items: count, failed: null };
+}
+
+/** The `id` of an item's JSON text, or null. */
+function lastId(item: string): string | null {
+  try {
+    const value = JSON.parse(item) as { id?: unknown };
+    return typeof value.id === 'string' ? value.id : null;
+  } catch {
+    return null;
+  }
 }
 
 export type DrainableStream = OutStream & { once?(event: string, listener: () => void): unknown };
