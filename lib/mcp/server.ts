@@ -4,14 +4,15 @@
 // through the host's elicitation (the person sees the report and types the resource id), or a pending
 // approval that the person grants with `bapi-guard approve`. Never from a tool argument.
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { IO, OutStream } from '../core/io.js';
+import { colorsFor, type IO, type OutStream } from '../core/io.js';
 import { defaultStateDir } from '../core/state-dir.js';
 import { ToolkitError } from '../core/errors.js';
 import { describeEndpoint } from '../endpoint/answer.js';
-import { filterEndpoints, findTag } from '../endpoint/match.js';
+import { filterEndpoints, findTag, parseEndpointArgs } from '../endpoint/match.js';
 import { createApproval } from '../guard/approvals.js';
 import { findSecretKey, redactSecret, type SecretKey } from '../guard/key.js';
 import { approvalRequestFor, runGuard, type GuardRequest, type GuardSpec } from '../guard/policy.js';
+import { renderVerdict } from '../guard/render.js';
 import { createHttpClient } from '../http/client.js';
 import { executeRequest, redactedIO, type ExecuteOptions } from '../http/execute.js';
 import { queryPairs } from '../request/args.js';
@@ -111,7 +112,6 @@ export async function registerTools(server: McpServer, options: McpOptions, env:
     async (args) => {
       try {
         const out = capture();
-        const { parseEndpointArgs } = await import('../endpoint/match.js');
         await describeEndpoint({ endpoint: parseEndpointArgs([args.method, args.path]), format: 'json', diff: null, depth: null, spec: options.spec }, quietIO(env, cwd, out.stream, capture().stream));
         // Response schemas (the User object, …) are most of the size: cut below `depth` (default 2).
         const document = JSON.parse(out.text()) as { responses?: Record<string, { schema?: unknown }> };
@@ -176,7 +176,8 @@ export async function registerTools(server: McpServer, options: McpOptions, env:
       if (extra.signal.aborted) return failure(new Error('cancelled before it was sent'), key);
       const paginate = args.paginate === true;
       const done = await execute({ method: 'GET', path: args.path, query: args.query }, { paginate, ...(paginate ? { maxItems: args.max_items ?? 100 } : {}), ...(args.jq ? { jq: args.jq } : {}) });
-      if (done.code !== 0) return { ...failure(new Error(done.err.trim() || `exit ${done.code}`), key), ...(done.out ? { content: [{ type: 'text' as const, text: `${done.err.trim()}\n${done.out}`.slice(0, limit) }] } : {}) };
+      // An HTTP error: Clerk's summary, then the body it sent (both already free of the key).
+      if (done.code !== 0) return failure(new Error(done.err.trim() || `exit ${done.code}`), key, done.out.slice(0, limit));
       return result(done.out, limit, paginate ? 'lower max_items, or filter with jq' : 'ask for fewer items (limit), or filter with jq');
     },
   );
@@ -232,8 +233,6 @@ export async function registerTools(server: McpServer, options: McpOptions, env:
         if (!verdict.allowed && !needsPerson) return failure(new Error(`refused by the guard (exit ${verdict.exitCode}): ${verdict.reason ?? ''}`), key, JSON.stringify({ problems: verdict.problems, checks: verdict.checks }, null, 2));
         if (needsPerson && key.info.fingerprint && server.server.getClientCapabilities()?.elicitation) {
           const expected = verdict.confirmation.expected ?? 'yes';
-          const { renderVerdict } = await import('../guard/render.js');
-          const { colorsFor } = await import('../core/io.js');
           const report = renderVerdict(verdict, colorsFor({ isTTY: false, write: () => true }, {}), { outcome: false, label: 'bapi-mcp' });
           const answer = await server.server.elicitInput(
             {
