@@ -66,6 +66,8 @@ Environment:
   CLERK_BAPI_MAX_RETRIES   retries of a failed attempt (default 3)
   CLERK_BAPI_RETRY_DELAY_MS  first backoff delay in ms, doubled each retry (default 500)
   CLERK_BAPI_MAX_RESPONSE_MB the largest answer read into memory (default 256)
+  CLERK_BAPI_RATE_LIMIT    the instance's budget, N/Ws (default 100/10s test, 1000/10s live),
+                           shared by every process with this key; lower it when others share it
 ${SPEC_ENV_HELP.replace(/^(.{23})/gm, '$1    ')}
 
 Retries: a 429 is retried after its Retry-After; 502/503/504 and lost connections are retried with

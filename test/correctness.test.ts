@@ -306,3 +306,30 @@ describe('explorers', () => {
     assert.doesNotMatch(brief.stdout, /^ {6}\S/m, 'no description lines under the fields');
   });
 });
+
+describe('the rate-limit governor (issue 13, first part)', () => {
+  it('reads CLERK_BAPI_RATE_LIMIT, with the instance defaults', async () => {
+    const { rateLimitFor } = await import('../lib/http/governor.js');
+    assert.deepEqual(rateLimitFor({}, 'test'), { requests: 100, windowMs: 10_000 });
+    assert.deepEqual(rateLimitFor({}, 'live'), { requests: 1000, windowMs: 10_000 });
+    assert.deepEqual(rateLimitFor({ CLERK_BAPI_RATE_LIMIT: '50/1m' }, 'live'), { requests: 50, windowMs: 60_000 });
+    assert.deepEqual(rateLimitFor({ CLERK_BAPI_RATE_LIMIT: '5/500ms' }, 'test'), { requests: 5, windowMs: 500 });
+    assert.throws(() => rateLimitFor({ CLERK_BAPI_RATE_LIMIT: 'fast' }, 'test'), /N\/Ws/);
+  });
+
+  it('two processes on one key share one budget: they wait for it and meet no 429', async () => {
+    fake.rateLimit = { requests: 8, windowMs: 1000 };
+    fake.tooManyRequests = 0;
+    try {
+      const walk = () => run('bapi-curl', ['GET', '/users', '--paginate', '-q', 'limit=1', '--max-items', '5', '--jq', '.id'], { extra: { CLERK_BAPI_RATE_LIMIT: '8/1s', CLERK_BAPI_MAX_RETRIES: '0' } });
+      const first = fake.requests.length;
+      const [a, b, c] = await Promise.all([walk(), walk(), walk()]);
+      const seen = fake.requests.slice(first).map((r) => `${r.time! - fake.requests[first]!.time!}${r.fault ? ' 429' : ''} ${r.url}`).join('\n');
+      for (const result of [a!, b!, c!]) assert.equal(result.exitCode, 0, `${result.stderr}\n${seen}`);
+      assert.equal(fake.tooManyRequests, 0, 'no request met a 429');
+      assert.ok([a!, b!, c!].some((r) => /waiting \d+\.\ds for the rate limit \(8 per 1s/.test(r.stderr)), 'someone waited for budget');
+    } finally {
+      fake.rateLimit = null;
+    }
+  });
+});

@@ -22,6 +22,8 @@ export interface RecordedRequest {
   body: string;
   /** The fault served instead of the normal answer, if any. */
   fault?: FaultKind;
+  /** When it arrived (ms since the epoch). */
+  time?: number;
 }
 
 export type FaultKind =
@@ -148,6 +150,11 @@ export class FakeClerk {
   key: string;
   /** Record request bodies and headers (off for the benchmark's 100 000 users). */
   record = true;
+  /** A rate limit as Clerk's: more than `requests` in `windowMs` get 429 with Retry-After. */
+  rateLimit: { requests: number; windowMs: number } | null = null;
+  /** How many 429s the rate limit answered. */
+  tooManyRequests = 0;
+  private recent: number[] = [];
 
   private users: UserRecord[] = [];
   private userById = new Map<string, UserRecord>();
@@ -255,10 +262,24 @@ export class FakeClerk {
       headers: this.record ? req.headers : {},
       body: this.record ? body : '',
     };
+    record.time = Date.now();
     this.requests.push(record);
     const trace = traceId();
     res.setHeader('x-clerk-trace-id', trace);
 
+    if (this.rateLimit) {
+      const at = Date.now();
+      this.recent = this.recent.filter((t) => t > at - this.rateLimit!.windowMs);
+      if (this.recent.length >= this.rateLimit.requests) {
+        this.tooManyRequests++;
+        record.fault = 'rate-limit';
+        const retry = Math.max(1, Math.ceil(((this.recent[0] as number) + this.rateLimit.windowMs - at) / 1000));
+        res.setHeader('retry-after', String(retry));
+        sendJson(res, 429, { errors: [{ code: 'too_many_requests', message: 'Too Many Requests', long_message: 'Rate limit exceeded', meta: {} }], clerk_trace_id: trace });
+        return;
+      }
+      this.recent.push(at);
+    }
     const fault = this.takeFault(method, url.pathname);
     if (fault) {
       record.fault = fault.kind;

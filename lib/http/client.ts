@@ -52,6 +52,10 @@ export interface ClientConfig {
   sleep?: (ms: number) => Promise<void>;
   /** Told about each retry, for a line on stderr. */
   onRetry?: (message: string) => void;
+  /** Awaited before every attempt (the rate-limit governor's budget); what it returns is called once the attempt ends. */
+  beforeAttempt?: () => Promise<(() => Promise<void>) | void>;
+  /** Told of a 429's wait, so every process sharing the instance pauses too. */
+  onRateLimited?: (ms: number) => void;
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
@@ -271,7 +275,9 @@ export function createHttpClient(config: ClientConfig): HttpClient {
     for (;;) {
       attempts++;
       const sameOrigin = url.origin === origin;
+      const settle = await config.beforeAttempt?.();
       const result = await attempt(method, url, headersFor(request, url, sameOrigin), body);
+      if (settle) await settle();
       const idempotent = IDEMPOTENT.has(method);
       const backoff = () => Math.min(config.retryDelayMs * 2 ** retries, 30_000) * (0.75 + Math.random() * 0.5);
       if (!result.ok) {
@@ -329,6 +335,7 @@ export function createHttpClient(config: ClientConfig): HttpClient {
       }
 
       const retryAfter = parseRetryAfter(headers['retry-after']);
+      if (status === 429) config.onRateLimited?.(retryAfter ?? config.retryDelayMs);
       if (status === 429 && retries < config.maxRetries && (retryAfter === null || retryAfter <= config.maxRetryAfterMs)) {
         // A 429 was refused before any work: safe to repeat for every method.
         const delay = retryAfter ?? backoff();

@@ -23,6 +23,7 @@ import type { AuditEntry } from './audit.js';
 import type { ClientConfig, HttpClient, HttpResponse, OutgoingRequest } from './client.js';
 import { renderDryRun } from './dry-run.js';
 import { openJq, type JqStream } from './jq.js';
+import { governor, rateLimitFor, RATE_LIMIT_VARIABLE, type Governor } from './governor.js';
 import { DEFAULT_PAGE_LIMIT, paginate, pageWindow, progressLine } from './paginate.js';
 import { errorSummary, parseBody, renderBody, renderHead, traceIdOf } from './response.js';
 
@@ -278,6 +279,7 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
   }
   if (key.value === null) throw keyError(key.info);
 
+  const budget = sharedBudget(stateDir, key, io);
   const client = deps.createClient({
     key: key.value,
     apiVersion: version,
@@ -288,6 +290,7 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
     maxRetryAfterMs: 60_000,
     maxResponseBytes: responseLimit(io.env),
     onRetry: (message) => writeLine(io.stderr, `bapi-curl: ${message}`),
+    ...(budget ? { beforeAttempt: () => budget.acquire(), onRateLimited: (ms: number) => budget.pause(ms) } : {}),
   });
   try {
     if (options.paginate) return await runPaginated(options, deps, client, base, call, headers, raw, detail);
@@ -398,6 +401,22 @@ async function readCurrent(deps: ExecuteDeps, config: { key: string; version: st
     return undefined;
   } finally {
     await client.close();
+  }
+}
+
+/**
+ * The instance's rate-limit budget, shared by every process with this key; null when the state
+ * directory cannot hold it (a read then goes without, as before).
+ */
+function sharedBudget(stateDir: string, key: SecretKey, io: IO): Governor | null {
+  const limit = rateLimitFor(io.env, key.info.kind);
+  if (key.info.fingerprint === null) return null;
+  try {
+    return governor(stateDir, key.info.fingerprint, limit, {
+      onWait: (ms) => writeLine(io.stderr, `bapi-curl: waiting ${(ms / 1000).toFixed(1)}s for the rate limit (${limit.requests} per ${limit.windowMs / 1000}s, ${RATE_LIMIT_VARIABLE})`),
+    });
+  } catch {
+    return null;
   }
 }
 

@@ -1,0 +1,146 @@
+// The rate-limit governor: every toolkit process using one Clerk instance (one key fingerprint)
+// shares one budget, kept in the state directory as the send times of the last window (small,
+// locked by an exclusive file, no daemon). A request waits for budget instead of meeting a 429; a
+// 429 that comes anyway pauses everyone until its Retry-After.
+import { closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/fs-atomic.js';
+import { stateSubdir } from '../core/state-dir.js';
+
+export const RATE_LIMIT_VARIABLE = 'CLERK_BAPI_RATE_LIMIT';
+
+export interface RateLimit {
+  requests: number;
+  windowMs: number;
+}
+
+/** Clerk's instance limits: 100 / 10 s for development (sk_test_), 1 000 / 10 s for production. */
+export function rateLimitFor(env: Record<string, string | undefined>, kind: 'test' | 'live' | null): RateLimit {
+  const raw = env[RATE_LIMIT_VARIABLE];
+  if (raw !== undefined && raw.trim() !== '') {
+    const match = /^\s*(\d+)\s*\/\s*(\d+(?:\.\d+)?)?\s*(ms|s|m)?\s*$/.exec(raw);
+    if (!match || Number(match[1]) < 1) throw new UsageError(`${RATE_LIMIT_VARIABLE} must be N/Ws, e.g. 100/10s or 50/1m, not ${JSON.stringify(raw)}`);
+    const amount = match[2] === undefined ? 1 : Number(match[2]);
+    const unit = match[3] ?? 's';
+    return { requests: Number(match[1]), windowMs: amount * (unit === 'ms' ? 1 : unit === 'm' ? 60_000 : 1000) };
+  }
+  return kind === 'live' ? { requests: 1000, windowMs: 10_000 } : { requests: 100, windowMs: 10_000 };
+}
+
+interface Budget {
+  /** Send times (ms) within the last window. */
+  sent: number[];
+  /** No request before this time (a 429's Retry-After). */
+  pausedUntil: number;
+}
+
+export interface Governor {
+  /**
+   * Waits until a request may be sent, and counts it. The returned function, called once the answer
+   * is in, moves the count to that time: Clerk counted the request when it arrived, which is no
+   * later, so the budget never frees a slot before Clerk does.
+   */
+  acquire(): Promise<() => Promise<void>>;
+  /** A 429 came anyway: everyone waits `retryAfterMs`. */
+  pause(retryAfterMs: number): void;
+}
+
+export interface GovernorOptions {
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Told once when a request has to wait for budget. */
+  onWait?: (ms: number) => void;
+}
+
+/** The shared budget of one instance in `stateDir`. */
+export function governor(stateDir: string, fingerprint: string, limit: RateLimit, options: GovernorOptions = {}): Governor {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const dir = stateSubdir(stateDir, 'rate');
+  const name = fingerprint.replace(/[^A-Za-z0-9]/g, '').slice(-32);
+  const file = join(dir, `${name}.json`);
+  const lock = `${file}.lock`;
+  let told = false;
+  const margin = Math.min(500, Math.max(50, limit.windowMs * 0.1));
+
+  const read = (): Budget => {
+    try {
+      const budget = JSON.parse(readFileSync(file, 'utf8')) as Budget;
+      return { sent: Array.isArray(budget.sent) ? budget.sent.filter((t) => typeof t === 'number') : [], pausedUntil: typeof budget.pausedUntil === 'number' ? budget.pausedUntil : 0 };
+    } catch {
+      return { sent: [], pausedUntil: 0 };
+    }
+  };
+
+  // A few milliseconds at most: held only to read and rewrite one small file.
+  const locked = async <T>(work: () => T): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      let fd: number;
+      try {
+        fd = openSync(lock, 'wx', 0o600);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        try {
+          if (now() - statSync(lock).mtimeMs > 2000) rmSync(lock, { force: true });
+        } catch {
+          // gone already
+        }
+        await sleep(attempt < 20 ? 1 : 5);
+        continue;
+      }
+      try {
+        return work();
+      } finally {
+        closeSync(fd);
+        rmSync(lock, { force: true });
+      }
+    }
+  };
+
+  return {
+    async acquire() {
+      let counted = 0;
+      for (;;) {
+        // A budget that cannot be read or written (a full disk) does not stop the request.
+        const wait = await locked(() => {
+          const at = now();
+          const budget = read();
+          const recent = budget.sent.filter((t) => t > at - limit.windowMs).sort((a, b) => a - b);
+          if (budget.pausedUntil > at) return budget.pausedUntil - at;
+          if (recent.length < limit.requests) {
+            // A distinct time per entry, so the settle below moves this one and no other.
+            counted = recent.includes(at) ? at + Math.random() : at;
+            recent.push(counted);
+            writeFileAtomic(file, JSON.stringify({ sent: recent, pausedUntil: budget.pausedUntil }), 0o600);
+            return 0;
+          }
+          // A margin for the time between counting a request here and Clerk receiving it.
+          return (recent[recent.length - limit.requests] as number) + limit.windowMs - at + margin;
+        }).catch(() => 0);
+        if (wait <= 0) {
+          const entry = counted;
+          return async () => {
+            await locked(() => {
+              const budget = read();
+              const at = budget.sent.indexOf(entry);
+              if (at >= 0) budget.sent[at] = Math.max(entry, now());
+              writeFileAtomic(file, JSON.stringify(budget), 0o600);
+            }).catch(() => undefined);
+          };
+        }
+        if (!told) {
+          told = true;
+          options.onWait?.(wait);
+        }
+        await sleep(wait);
+      }
+    },
+    pause(retryAfterMs) {
+      void locked(() => {
+        const budget = read();
+        writeFileAtomic(file, JSON.stringify({ sent: budget.sent, pausedUntil: Math.max(budget.pausedUntil, now() + retryAfterMs) }), 0o600);
+      }).catch(() => undefined);
+    },
+  };
+}
