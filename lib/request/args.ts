@@ -325,7 +325,8 @@ export function bodyFieldTypes(raw: EndpointRaw | undefined, components: SpecDet
 /** The call from command-line arguments. */
 export function callFromArgs(args: RawRequestArgs): ApiCall {
   const method = normalizeMethod(args.method);
-  const { path, query } = splitPathQuery(args.path);
+  // Trimmed as the guard trims its arguments (parseEndpointArgs): one reading of the same words.
+  const { path, query } = splitPathQuery(args.path.trim());
   const headers: Record<string, string> = {};
   for (const raw of args.headers) {
     const [name, value] = parseHeader(raw);
@@ -431,7 +432,7 @@ export function callFromJson(text: string): ApiCall {
     if (object.exitCode === EXIT.confirmation) throw new ConfirmationError(message, options);
     throw new UsageError(message, options);
   }
-  const { path, query } = splitPathQuery(request.path);
+  const { path, query } = splitPathQuery(request.path.trim());
   query.push(...queryPairs(request.query));
   const call: ApiCall = {
     method: normalizeMethod(request.method),
