@@ -152,6 +152,7 @@ describe('fuzz: what the fake Clerk receives is exactly what the guard judged', 
       CLERK_BAPI_SCOPES: 'write,delete',
       CLERK_BAPI_MAX_RETRIES: '0',
       CLERK_API_VERSION: '2025-11-10',
+      CLERK_BAPI_RATE_LIMIT: '1000000/1s',
     };
     const deadline = Date.now() + MAX_MS;
     const figures = { cases: 0, allowed: 0, refused: 0, sentUnjudged: 0, keyLeaks: 0, crashes: 0 };
