@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { crypto } from '../core/builtins.js';
+import { PolicyError } from '../core/errors.js';
 
 export const KEY_VARIABLE = 'CLERK_SECRET_KEY';
 // .env.local over .env, as Next.js and dotenv-flow load them.
@@ -187,4 +188,9 @@ export function redactingStream<S extends { write(chunk: string): unknown }>(str
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
+}
+
+/** A refused key as an error (exit 3), for a read that only needs the key check. */
+export function keyError(info: KeyInfo): PolicyError {
+  return new PolicyError(info.problem ?? 'no usable CLERK_SECRET_KEY', { hints: KEY_HINTS });
 }

@@ -24,7 +24,7 @@ import { ConfirmationError, EXIT, PolicyError, ToolkitError, UsageError } from '
 import { adviseMetadata, type MetadataAdvice } from './metadata.js';
 import { deprecatedProperties, deref, validateValue, type SchemaProblem } from '../endpoint/validate.js';
 import { checkScopes, isWriteMethod, parseScopes, SCOPES_VARIABLE, type ScopeCheck } from './scopes.js';
-import { describeSecretKey, findSecretKey, KEY_HINTS, redactSecret, type KeyInfo, type SecretKey } from './key.js';
+import { describeSecretKey, findSecretKey, keyError, KEY_HINTS, redactSecret, type KeyInfo, type SecretKey } from './key.js';
 import { resolveBaseUrl } from '../request/url.js';
 import { endpointKey, type EndpointRaw, type EndpointSummary, type SpecDetail } from '../spec/index.js';
 import { defaultStateDir } from '../core/state-dir.js';
@@ -32,7 +32,7 @@ import { isObject } from '../core/values.js';
 import { renderOutcome, renderVerdict } from './render.js';
 
 // The executor's whole interface lives here: evaluate/runGuard/authorizeWrite, and the approvals.
-export { redactSecret } from './key.js';
+export { keyError, redactSecret } from './key.js';
 export { consumeApproval, createApproval, type Approval, type ApprovalRequest, type ConsumeResult } from './approvals.js';
 
 export const SCOPE_REFUSAL = 'This is a write operation and your current scopes may not allow it. Rerun with --admin to bypass?';
@@ -736,11 +736,6 @@ export async function authorizeWrite(request: GuardRequest, spec: GuardSpec, io:
   if (approvalProblem && options.explain !== false) io.stderr.write(`${approvalProblem}; running the guard now.\n`);
   const outcome = await runGuard(request, spec, io, { ...options, key, issueApproval: false });
   return { allowed: outcome.verdict.allowed, exitCode: outcome.exitCode, key, approval: null, approvalProblem, verdict: outcome.verdict };
-}
-
-/** A refused key as an error (exit 3), for a read that only needs the key check. */
-export function keyError(info: KeyInfo): PolicyError {
-  return new PolicyError(info.problem ?? 'no usable CLERK_SECRET_KEY', { hints: KEY_HINTS });
 }
 
 /** The error a refused verdict stands for (UsageError 2, PolicyError 3, ConfirmationError 4); null when allowed. */

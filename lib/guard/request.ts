@@ -1,7 +1,6 @@
 // The request the guard judges, read from bapi-guard's arguments exactly as bapi-curl reads them
 // (-d, -f, -F, -q, --form with each file's content bound), or from stdin: a {method, path, query,
 // body} document, a verdict, or a METHOD<TAB>PATH record.
-import { crypto } from '../core/builtins.js';
 import { UsageError } from '../core/errors.js';
 import type { IO } from '../core/io.js';
 import { isObject } from '../core/values.js';
@@ -44,7 +43,7 @@ export async function readGuardRequest(options: GuardArguments, io: IO, spec: Gu
       fieldType: fieldTypesFor(spec, method, path),
       cwd: io.cwd,
     });
-    const body = call.form ? formBinding(loadForm(call.form), sha256) : call.body;
+    const body = call.form ? formBinding(loadForm(call.form)) : call.body;
     return { method: call.method, path: call.path, query: [...call.query, ...options.query], body };
   };
   if (options.args.length > 0) {
@@ -76,8 +75,4 @@ function fieldTypesFor(spec: GuardSpec, method: string, path: string): (name: st
     match = null;
   }
   return match ? bodyFieldTypes(spec.detail.endpoints[endpointKey(match.endpoint.method, match.endpoint.path)], spec.detail.components) : () => null;
-}
-
-function sha256(data: Buffer): string {
-  return crypto().createHash('sha256').update(data).digest('hex');
 }

@@ -4,15 +4,14 @@
 // The executor: one request from arguments to response; the CLI and other front-ends call
 // executeRequest with their own streams.
 import { accessSync, constants } from 'node:fs';
-import { crypto } from '../core/builtins.js';
-import { EXIT, HttpStatusError, PolicyError, ToolkitError, UsageError } from '../core/errors.js';
+import { EXIT, HttpStatusError, ToolkitError, UsageError } from '../core/errors.js';
 import { colorEnabled, colorsFor, readStdin, writeLine, type Colors, type IO, type OutStream } from '../core/io.js';
 import { defaultStateDir, ensurePrivateDir, STATE_DIR_VARIABLE } from '../core/state-dir.js';
 import { isObject } from '../core/values.js';
 import { userAgent } from '../core/version.js';
 import { findEndpoint, matchEndpoint } from '../endpoint/match.js';
 import { deref } from '../endpoint/validate.js';
-import { findSecretKey, KEY_HINTS, redactingStream, redactSecret, type KeyInfo, type SecretKey } from '../guard/key.js';
+import { findSecretKey, keyError, redactingStream, redactSecret, type SecretKey } from '../guard/key.js';
 import type { GuardRequest, GuardSpec } from '../guard/policy.js';
 import { isWriteMethod } from '../guard/scopes.js';
 import { bodyFieldTypes, callFromArgs, callFromJson, formBinding, loadForm, type ApiCall, type LoadedFormField } from '../request/args.js';
@@ -115,9 +114,6 @@ async function formBody(form: LoadedFormField[] | null): Promise<{ body: Buffer;
   return { body: Buffer.from(await response.arrayBuffer()), contentType: response.headers.get('content-type') ?? 'multipart/form-data' };
 }
 
-function sha256(data: Buffer): string {
-  return crypto().createHash('sha256').update(data).digest('hex');
-}
 
 /**
  * Executes one request: the request from options or stdin, its one normalisation, the spec it is
@@ -190,7 +186,7 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
   const target = resolveRequestTarget(base, call.path, call.query);
   const url = target.url;
   const form = call.form ? loadForm(call.form) : null;
-  const judged: GuardRequest = { method, path: target.path, query: target.query, body: form ? formBinding(form, sha256) : call.body };
+  const judged: GuardRequest = { method, path: target.path, query: target.query, body: form ? formBinding(form) : call.body };
   const bodyText = call.body === undefined ? null : JSON.stringify(call.body);
   const headers: Record<string, string> = { 'clerk-api-version': version };
   if (bodyText !== null) headers['content-type'] = 'application/json';
@@ -454,10 +450,6 @@ const DEFAULT_MAX_RESPONSE_MB = 256;
 /** CLERK_BAPI_MAX_RESPONSE_MB: the largest answer read into memory (default 256 MB). */
 function responseLimit(env: IO['env']): number {
   return integerEnv(env, 'CLERK_BAPI_MAX_RESPONSE_MB', DEFAULT_MAX_RESPONSE_MB) * 1024 * 1024;
-}
-
-function keyError(info: KeyInfo): PolicyError {
-  return new PolicyError(info.problem ?? 'no usable CLERK_SECRET_KEY', { hints: KEY_HINTS });
 }
 
 function safeMatch(endpoints: ReturnType<typeof visibleEndpoints>, method: string, path: string) {

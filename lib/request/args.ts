@@ -5,6 +5,7 @@
 // the files named with @.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { crypto } from '../core/builtins.js';
 import { ConfirmationError, EXIT, PolicyError, UsageError } from '../core/errors.js';
 import { parseEndpointRecord } from '../endpoint/match.js';
 import { deref } from '../endpoint/validate.js';
@@ -281,7 +282,8 @@ export function loadForm(form: FormField[]): LoadedFormField[] {
  * What the guard sees, and the approval binds, of a multipart request: each field's value, and for a
  * file its path, type, size and the SHA-256 of its content. A file edited after approval no longer matches.
  */
-export function formBinding(form: LoadedFormField[], sha256: (data: Buffer) => string): Record<string, string> {
+export function formBinding(form: LoadedFormField[]): Record<string, string> {
+  const sha256 = (data: Buffer) => crypto().createHash('sha256').update(data).digest('hex');
   const body = plainObject() as Record<string, string>;
   for (const field of form) {
     body[field.name] = field.content !== undefined
