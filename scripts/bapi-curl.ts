@@ -13,6 +13,9 @@ import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom } from '../
 
 export const USAGE = `Usage: bapi-curl METHOD PATH [options]
        bapi-curl < request.json        (a bapi-guard --json verdict, or {method, path, query, body})
+       bapi-curl --batch FILE|- [--resume] [--concurrency N]
+                                       (an NDJSON batch approved by bapi-guard --batch; one NDJSON
+                                        result per line on stdout)
 
 Sends one authenticated request to Clerk's Backend API and prints the response body on stdout.
 A GET needs only the key. A write (POST, PUT, PATCH, DELETE) is sent only with the guard's
@@ -50,6 +53,16 @@ Options:
                            then send or exit 4: as long as the pending approval lives, or at
                            most SECONDS with --wait-approval=SECONDS
   --no-backup              do not save the resource before a DELETE
+  --batch FILE|-           run a batch: one request per line ({method, path, query?, body?} or
+                           METHOD<TAB>PATH), sent once bapi-guard --batch approved exactly these
+                           lines (else the batch guard runs here, with one prompt); prints
+                           {line, method, path, status, clerk_trace_id, body | error} per line,
+                           in line order, with a progress line on a terminal
+  --concurrency N          with --batch: requests in flight at once (default 4, at most 32), all
+                           under the shared rate-limit budget
+  --resume                 with --batch: finish an interrupted run of the same file; lines sent
+                           before are never sent again, and a line in flight at the interruption
+                           is reported as unknown (checked with a GET where one exists)
 ${SPEC_FLAGS_HELP.replace(/^(.{23})/gm, '$1    ')}
   -h, --help               show this help
   -V, --version            show the toolkit's version
@@ -74,8 +87,12 @@ Retries: a 429 is retried after its Retry-After; 502/503/504 and lost connection
 backoff for GET, PUT and DELETE only. A POST or PATCH is never repeated once it may have arrived.
 A write follows no redirect. The key is masked in everything printed, logged or backed up.
 
+Per-endpoint limits (specs/rate-limits.json, e.g. POST /invitations 100 per hour) are kept too: a
+wait within a minute is waited; an hourly limit that is spent fails fast (exit 1) saying when it frees.
+
 Exit codes:
   0 ok · 1 the API answered an HTTP error (body on stdout, summary on stderr), or another failure
+  (--batch: a line failed, is unknown, or was left unsent for --resume)
   2 usage error, unknown endpoint, request invalid against the spec · 3 refused: no or malformed
   key, insufficient scopes · 4 needs confirmation (--yes or a terminal) · 5 network or spec
   source unreachable
@@ -87,6 +104,7 @@ Examples:
   bapi-curl PATCH /users/user_123/metadata -d '{"public_metadata":{"plan":"pro"}}'
   bapi-guard DELETE /users/user_123 --yes --json | bapi-curl
   bapi-curl POST /users -F email_address[]=ada@example.com --dry-run
+  bapi-guard --batch deletes.ndjson && bapi-curl --batch deletes.ndjson > results.ndjson
 `;
 
 export function parseArgs(argv: string[], env: IO['env']): ExecuteOptions | 'help' | 'version' {
@@ -94,6 +112,9 @@ export function parseArgs(argv: string[], env: IO['env']): ExecuteOptions | 'hel
   if (flags.help) return 'help';
   if (flags.version) return 'version';
   const positional = flags._.map(String);
+  const batch = stringFlag(flags, 'batch');
+  const concurrencyText = stringFlag(flags, 'concurrency');
+  if (batch === undefined && (flags.resume === true || concurrencyText !== undefined)) throw new UsageError(`${flags.resume === true ? '--resume' : '--concurrency'} goes with --batch FILE`);
   if (positional.length > 2) throw new UsageError(`unexpected argument: ${positional[2]}`, { hints: ['Run bapi-curl --help for usage.'] });
   let method: string | null = null;
   let path: string | null = null;
@@ -161,6 +182,19 @@ export function parseArgs(argv: string[], env: IO['env']): ExecuteOptions | 'hel
   }
   if (options.slurp && !options.paginate) throw new UsageError('--slurp goes with --paginate');
   if (options.paginate && options.include) throw new UsageError('-i cannot be combined with --paginate');
+  if (batch !== undefined) {
+    if (batch === '') throw new UsageError('--batch needs a FILE, or - for stdin');
+    const single = options.method !== null || options.data !== undefined || options.rawFields.length + options.typedFields.length + options.query.length + options.form.length + options.headers.length > 0;
+    if (single) throw new UsageError('--batch takes its requests from the file, one per line: no METHOD PATH, -d, -f, -F, -q, -H or --form beside it');
+    if (options.paginate || options.dryRun || options.include || options.jq !== undefined) throw new UsageError('--batch cannot be combined with --paginate, --dry-run, -i or --jq (filter its NDJSON results with jq)');
+    let concurrency = DEFAULT_CONCURRENCY;
+    if (concurrencyText !== undefined) {
+      if (!/^\d+$/.test(concurrencyText) || Number(concurrencyText) < 1 || Number(concurrencyText) > MAX_CONCURRENCY) throw new UsageError(`--concurrency ${concurrencyText}: expected 1 to ${MAX_CONCURRENCY}`);
+      concurrency = Number(concurrencyText);
+    }
+    options.batch = { file: batch, resume: flags.resume === true, concurrency };
+    return options;
+  }
   if (options.method === null && (options.data !== undefined || options.rawFields.length + options.typedFields.length + options.form.length > 0)) {
     throw new UsageError('missing METHOD PATH', { hints: ['Run bapi-curl --help for usage.'] });
   }
@@ -168,6 +202,9 @@ export function parseArgs(argv: string[], env: IO['env']): ExecuteOptions | 'hel
 }
 
 const MAX_TIMEOUT_SECONDS = 86_400;
+// As lib/http/batch.ts has them; not imported, so a single request loads none of the batch code.
+const DEFAULT_CONCURRENCY = 4;
+const MAX_CONCURRENCY = 32;
 
 /** `--wait-approval` (as long as the pending approval lives) or `--wait-approval=SECONDS`. */
 function waitApproval(raw: unknown): number | null {
@@ -186,7 +223,13 @@ export async function main(argv: string[], rawIo: IO): Promise<number> {
   const key = findSecretKey(rawIo.env, rawIo.cwd);
   const io = redactedIO(rawIo, key);
   try {
-    return await executeRequest(options, { io, createClient: createHttpClient, selectSpec, now: () => new Date(), key });
+    const deps = { io, createClient: createHttpClient, selectSpec, now: () => new Date(), key };
+    if (options.batch) {
+      const { runBatch } = await import('../lib/http/batch.js');
+      const { file, resume, concurrency } = options.batch;
+      return await runBatch({ batch: file, resume, concurrency, timeoutMs: options.timeoutMs, admin: options.admin, yes: options.yes, backup: options.backup, waitApprovalMs: options.waitApprovalMs, spec: options.spec }, deps);
+    }
+    return await executeRequest(options, deps);
   } catch (error) {
     return reportError('bapi-curl', error, io);
   }

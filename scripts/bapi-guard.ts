@@ -18,6 +18,9 @@ export const USAGE = `Usage: bapi-guard METHOD PATH [-d JSON|@file|-] [-q k=v]..
                                          approval that an agent's request left)
        bapi-guard approvals [--json]    (pending, granted, used, denied and expired approvals)
        bapi-guard policy [person|flag]  (show the consent mode, or set it here; at a terminal only)
+       bapi-guard --batch FILE|- [--admin] [--yes] [--json]
+                                        (an NDJSON batch: every line checked, one consent and one
+                                         approval for the exact lines, which bapi-curl --batch runs)
 
 The mandatory pre-flight check for a Clerk Backend API request. It checks, in order, and reports
 each check: (1) the secret key, (2) the request against the spec (endpoint, required parameters,
@@ -46,6 +49,12 @@ Options:
   --json                   print the verdict as JSON on stdout: {allowed, request, endpoint,
                            checks:[{id, ok, message}], destroys, warnings, approval, ...}
   --ttl DURATION           approval lifetime: seconds, or 90s, 5m (default 5m, at most 60m)
+  --batch FILE|-           check a batch: one request per line, {method, path, query?, body?}
+                           or METHOD<TAB>PATH; every problem is named with its line number and
+                           refuses the whole batch; the summary counts each endpoint and says what
+                           the batch destroys in total; consent is asked once (at a terminal, type
+                           the number of destructive requests), then one approval covers exactly
+                           these lines
 ${SPEC_FLAGS_HELP.replace(/^(.{23})/gm, '$1    ')}
   -h, --help               show this help
   -V, --version            show the toolkit's version
@@ -79,6 +88,7 @@ Examples:
   CLERK_BAPI_SCOPES=users:write bapi-guard PATCH /users/user_123/metadata -d @metadata.json
   bapi-guard POST /organizations -d - --json < org.json | jq '.checks[] | select(.ok | not)'
   bapi-guard DELETE /organizations/org_123 --admin --yes --api-version 2025-04-10
+  bapi-guard --batch deletes.ndjson && bapi-curl --batch deletes.ndjson > results.ndjson
 `;
 
 export interface Options extends GuardArguments {
@@ -86,6 +96,7 @@ export interface Options extends GuardArguments {
   yes: boolean;
   json: boolean;
   ttl: string | undefined;
+  batch: string | undefined;
 }
 
 export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'version' {
@@ -116,6 +127,7 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
     yes: flags.yes === true,
     json: flags.json === true,
     ttl: stringFlag(flags, 'ttl'),
+    batch: stringFlag(flags, 'batch'),
     spec,
   };
 }
@@ -135,6 +147,7 @@ export async function main(argv: string[], io: IO): Promise<number> {
     if (command === 'policy') return person.policy(argument, deps);
     return person.decide(argument, command === 'approve' ? 'grant' : 'deny', deps);
   }
+  if (options.batch !== undefined) return checkBatch(options, io, ttlSeconds);
   let stdinRead: Promise<string | null> | null = null;
   const stdin = () => (stdinRead ??= readStdin(io));
   const stdinSpec = options.spec.spec === '-' ? await stdin() : undefined;
@@ -143,6 +156,22 @@ export async function main(argv: string[], io: IO): Promise<number> {
   const spec: GuardSpec = { endpoints: visibleEndpoints(selected.summary, options.spec.includePlatform), detail, version: selected.version, fromFile: selected.store === null };
   const request = await readGuardRequest(options, io, spec, stdin);
   const outcome = await runGuard(request, spec, io, { admin: options.admin, yes: options.yes, ttlSeconds });
+  if (options.json) writeLine(io.stdout, JSON.stringify(outcome.verdict, null, 2));
+  return outcome.exitCode;
+}
+
+/** `bapi-guard --batch FILE|-`: the whole batch judged, one consent, one approval. */
+async function checkBatch(options: Options, io: IO, ttlSeconds: number): Promise<number> {
+  const given = options.args.length > 0 || options.data !== undefined || options.rawFields.length + options.typedFields.length + options.query.length + options.form.length > 0;
+  if (given) throw new UsageError('--batch takes its requests from the file, one per line: no METHOD PATH, -d, -f, -F, -q or --form beside it');
+  if (options.batch === '') throw new UsageError('--batch needs a FILE, or - for stdin');
+  if (options.batch === '-' && options.spec.spec === '-') throw new UsageError('--batch - and --spec - both want stdin: give one of them as a file');
+  const { parseBatch, readBatchInput, runBatchGuard } = await import('../lib/guard/batch.js');
+  const { text, source } = await readBatchInput(options.batch as string, io);
+  const { lines, problems } = parseBatch(text);
+  const selected = await selectSpec(options.spec, io);
+  const spec: GuardSpec = { endpoints: visibleEndpoints(selected.summary, options.spec.includePlatform), detail: await selected.loadDetail(), version: selected.version, fromFile: selected.store === null };
+  const outcome = await runBatchGuard(lines, problems, spec, io, { admin: options.admin, yes: options.yes, ttlSeconds, source });
   if (options.json) writeLine(io.stdout, JSON.stringify(outcome.verdict, null, 2));
   return outcome.exitCode;
 }

@@ -8,7 +8,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { agentMarker, consentFor } from '../lib/guard/consent.js';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
-import { cleanEnv, runCli, scriptPath, tempDir, type CliResult } from './helpers/run-cli.js';
+import { cleanEnv, runAtTerminal, runCli, scriptPath, tempDir, type CliResult } from './helpers/run-cli.js';
 
 const KEY = `sk_test_${randomBytes(24).toString('hex')}`;
 const HAS_SCRIPT = existsSync('/usr/bin/script');
@@ -32,16 +32,7 @@ async function run(command: string, args: string[], extra: Record<string, string
 
 /** Runs a command at a pseudo-terminal and types `answer` once `prompt` shows; its terminal output is stdout. */
 async function atTerminal(command: string, args: string[], answer: string, prompt: RegExp, extra: Record<string, string | undefined> = {}): Promise<CliResult> {
-  const quoted = [process.execPath, scriptPath(command), ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-  const child = execa('script', ['-qec', quoted, '/dev/null'], { env: env(extra), extendEnv: false, reject: false, cwd: workDir });
-  let seen = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    const before = prompt.test(seen);
-    seen += chunk.toString();
-    if (!before && prompt.test(seen)) child.stdin!.write(`${answer}\n`);
-  });
-  const result = await child;
-  const out = { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  const out = await runAtTerminal(command, args, answer, prompt, { env: env(extra), cwd: workDir });
   outputs.push(out);
   return out;
 }

@@ -2,7 +2,7 @@
 // their invitations, the bearer-key check, Clerk's error shape, and faults on demand. Every request it
 // receives is recorded, so a test can count what reached the network.
 //
-// Standalone: node --import tsx test/fake-clerk.ts [--port N] [--users N] [--metadata] [--key K]  (prints its base URL)
+// Standalone: node --import tsx test/fake-clerk.ts [--port N] [--users N] [--metadata] [--key K] [--latency MS] [--rate-limit N/MSms]  (prints its base URL)
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -154,6 +154,8 @@ export class FakeClerk {
   rateLimit: { requests: number; windowMs: number } | null = null;
   /** How many 429s the rate limit answered. */
   tooManyRequests = 0;
+  /** Every answer waits this long first (a real API's latency). */
+  latencyMs = 0;
   private recent: number[] = [];
 
   private users: UserRecord[] = [];
@@ -161,6 +163,8 @@ export class FakeClerk {
   private sortedUsers = new Map<string, UserRecord[]>();
   private organizations: OrganizationRecord[] = [];
   private invitations: InvitationRecord[] = [];
+  /** The instance's invitations (POST /invitations), apart from organization ones. */
+  private instanceInvitations: Array<{ id: string; email_address: string; public_metadata: Record<string, unknown>; status: string; created_at: number }> = [];
   private faults: ActiveFault[] = [];
   private server: Server;
   private other: Server;
@@ -266,9 +270,11 @@ export class FakeClerk {
     this.requests.push(record);
     const trace = traceId();
     res.setHeader('x-clerk-trace-id', trace);
+    if (this.latencyMs > 0) await sleep(this.latencyMs);
 
     if (this.rateLimit) {
-      const at = Date.now();
+      // Counted when it arrived, as Clerk counts it.
+      const at = record.time;
       this.recent = this.recent.filter((t) => t > at - this.rateLimit!.windowMs);
       if (this.recent.length >= this.rateLimit.requests) {
         this.tooManyRequests++;
@@ -427,6 +433,9 @@ export class FakeClerk {
       } else if (sub === 'metadata' && subId === undefined) {
         if (method === 'PATCH') return renderUser(this.mergeUserMetadata(id, body));
       }
+    } else if (resource === 'invitations' && id === undefined) {
+      if (method === 'GET') return this.listInstanceInvitations(query);
+      if (method === 'POST') return this.createInstanceInvitation(body);
     } else if (resource === 'organizations') {
       if (id === undefined) {
         if (method === 'GET') return this.listOrganizations(query);
@@ -656,6 +665,34 @@ export class FakeClerk {
     return { data: list.slice(offset, offset + limit).map((i) => this.renderInvitation(i)), total_count: list.length };
   }
 
+  // As Clerk: an array, or with paginated=true a {data, total_count} page.
+  private listInstanceInvitations(query: URLSearchParams): unknown {
+    const { limit, offset } = pageParams(query);
+    const status = query.get('status');
+    const list = this.instanceInvitations.filter((i) => status === null || i.status === status).sort((a, b) => b.created_at - a.created_at);
+    const page = list.slice(offset, offset + limit).map((i) => ({ object: 'invitation', ...i, updated_at: i.created_at }));
+    return query.get('paginated') === 'true' ? { data: page, total_count: list.length } : page;
+  }
+
+  private createInstanceInvitation(body: unknown): unknown {
+    const input = requireObject(body);
+    if (typeof input.email_address !== 'string' || !input.email_address.includes('@')) {
+      throw new HttpProblem(422, 'form_param_format_invalid', 'is invalid', 'email_address must be a valid email address.', { param_name: 'email_address' });
+    }
+    if (this.instanceInvitations.some((i) => i.email_address === input.email_address && i.status === 'pending')) {
+      throw new HttpProblem(422, 'duplicate_record', 'duplicate invitation', `There is already a pending invitation for ${input.email_address}.`, { param_name: 'email_address' });
+    }
+    const invitation = { id: newId('inv'), email_address: input.email_address, public_metadata: isObject(input.public_metadata) ? input.public_metadata : {}, status: 'pending', created_at: Date.now() };
+    this.instanceInvitations.push(invitation);
+    return { object: 'invitation', ...invitation, updated_at: invitation.created_at };
+  }
+
+  /** Adds n pending instance invitations (for paginated=true lists). */
+  seedInvitations(n: number): void {
+    const now = Date.now();
+    for (let i = 0; i < n; i++) this.instanceInvitations.push({ id: `inv_seed${String(i).padStart(6, '0')}`, email_address: `invitee${i}@example.com`, public_metadata: {}, status: 'pending', created_at: now - (n - i) * 1000 });
+  }
+
   private renderInvitation(invitation: InvitationRecord): Obj {
     const inviter = invitation.inviter_id === null ? undefined : this.userById.get(invitation.inviter_id);
     return {
@@ -848,19 +885,24 @@ function listenOn(server: Server, port: number): Promise<string> {
 }
 
 /** Starts a fake on a free loopback port. */
-export async function startFakeClerk(options: { key?: string; users?: number; metadata?: boolean; port?: number } = {}): Promise<FakeClerk> {
+export async function startFakeClerk(options: { key?: string; users?: number; metadata?: boolean; port?: number; latencyMs?: number; rateLimit?: { requests: number; windowMs: number } } = {}): Promise<FakeClerk> {
   const fake = new FakeClerk(options.key === undefined ? {} : { key: options.key });
   if (options.users) fake.seedUsers(options.users, { metadata: options.metadata === true });
+  if (options.latencyMs) fake.latencyMs = options.latencyMs;
+  if (options.rateLimit) fake.rateLimit = options.rateLimit;
   return fake.listen(options.port ?? 0);
 }
 
 async function standalone(argv: string[]): Promise<void> {
   const { default: minimist } = await import('minimist');
-  const args = minimist(argv, { string: ['port', 'users', 'key'], boolean: ['metadata'] });
+  const args = minimist(argv, { string: ['port', 'users', 'key', 'latency', 'rate-limit'], boolean: ['metadata'] });
+  const rate = args['rate-limit'] ? /^(\d+)\/(\d+)ms$/.exec(String(args['rate-limit'])) : null;
   const fake = await startFakeClerk({
     port: args.port ? Number(args.port) : 0,
     users: args.users ? Number(args.users) : 0,
     metadata: args.metadata === true,
+    ...(args.latency ? { latencyMs: Number(args.latency) } : {}),
+    ...(rate ? { rateLimit: { requests: Number(rate[1]), windowMs: Number(rate[2]) } } : {}),
     ...(args.key ? { key: String(args.key) } : {}),
   });
   fake.record = false;

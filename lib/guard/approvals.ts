@@ -194,6 +194,17 @@ function approvalSecret(stateDir: string): Buffer {
   return readFileSync(path);
 }
 
+/** An HMAC under the state directory's approval secret, for other records that must not be forged (a batch journal). */
+export function sealRecord(stateDir: string, record: unknown): string {
+  return crypto().createHmac('sha256', approvalSecret(stateDir)).update(canonicalJson(record)).digest('hex');
+}
+
+/** True when `mac` is `record`'s seal under this state directory's secret. */
+export function sealMatches(stateDir: string, record: unknown, mac: unknown): boolean {
+  if (typeof mac !== 'string' || !/^[0-9a-f]{64}$/.test(mac)) return false;
+  return crypto().timingSafeEqual(Buffer.from(mac, 'hex'), Buffer.from(sealRecord(stateDir, record), 'hex'));
+}
+
 function sealed(approval: Omit<Approval, 'mac'>, secret: Buffer): string {
   return crypto().createHmac('sha256', secret).update(canonicalJson(approval)).digest('hex');
 }

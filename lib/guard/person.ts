@@ -97,8 +97,12 @@ export async function decide(rawId: string | undefined, decision: 'grant' | 'den
       terminal.write(`${approval.report}\n`);
       terminal.write(`Key: ${key.info.masked ?? 'none'} (${key.info.kind === 'live' ? 'LIVE instance' : 'test instance'})\n`);
       if (approval.scopeBypass) terminal.write('Scope bypass: this request is outside CLERK_BAPI_SCOPES; approving it bypasses the scope check once.\n');
-      if (approval.destroys.length > 0) terminal.write(`IRREVERSIBLE: approving lets one request destroy:\n${approval.destroys.map((d) => `  - ${d}`).join('\n')}\n`);
-      const question = approval.expected === 'yes' ? 'Approve this request? Type yes to approve: ' : `Type ${approval.expected} to approve: `;
+      // A batch's report has listed what it destroys, endpoint by endpoint, already.
+      const batch = approval.method === 'BATCH';
+      if (approval.destroys.length > 0 && !batch) terminal.write(`IRREVERSIBLE: approving lets one request destroy:\n${approval.destroys.map((d) => `  - ${d}`).join('\n')}\n`);
+      const question = batch
+        ? approval.expected === 'yes' ? 'Approve the whole batch? Type yes to approve: ' : `Type ${approval.expected} (the number of destructive requests) to approve the batch: `
+        : approval.expected === 'yes' ? 'Approve this request? Type yes to approve: ' : `Type ${approval.expected} to approve: `;
       terminal.write(question);
       const answer = terminal.readLine();
       if (!isConfirmed(answer, approval.expected)) throw new ConfirmationError(`not approved: the answer was not ${JSON.stringify(approval.expected)}; ${id} is still pending`);

@@ -506,12 +506,12 @@ export interface GuardSpec {
 }
 
 /** The spec document's digest (its blob sha), which an approval binds besides the version label. */
-function specDigest(spec: GuardSpec): string {
+export function specDigest(spec: GuardSpec): string {
   return `${spec.fromFile === true ? 'file' : 'store'}:${spec.detail.sha}`;
 }
 
 /** The API origin a write goes to, which an approval binds; an invalid CLERK_API_URL is the executor's to report. */
-function apiOrigin(env: Record<string, string | undefined>): string {
+export function apiOrigin(env: Record<string, string | undefined>): string {
   try {
     return resolveBaseUrl(env.CLERK_API_URL).origin;
   } catch {

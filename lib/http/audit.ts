@@ -37,6 +37,8 @@ export interface AuditEntry {
   backup: string | null;
   /** A network failure, when there was no answer. */
   error: string | null;
+  /** The line of a `--batch` file this request came from. */
+  batch_line?: number;
 }
 
 export function auditLogPath(stateDir: string): string {

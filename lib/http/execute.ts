@@ -53,6 +53,8 @@ export interface ExecuteOptions {
   /** --wait-approval[=SECONDS]: how long to wait for a person's decision; null without the flag. */
   waitApprovalMs: number | null;
   spec: SpecOptions;
+  /** --batch FILE|- [--resume] [--concurrency N]: run an NDJSON batch instead of one request. */
+  batch?: { file: string; resume: boolean; concurrency: number };
 }
 
 /** What the executor talks to; tests and other front-ends replace any of them. */
@@ -65,7 +67,7 @@ export interface ExecuteDeps {
   key?: SecretKey;
 }
 
-function integerEnv(env: IO['env'], name: string, fallback: number): number {
+export function integerEnv(env: IO['env'], name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d+$/.test(raw)) throw new UsageError(`${name} must be a whole number, not ${JSON.stringify(raw)}`);
@@ -275,19 +277,7 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
   }
   if (key.value === null) throw keyError(key.info);
 
-  const budget = sharedBudget(stateDir, key, io);
-  const client = deps.createClient({
-    key: key.value,
-    apiVersion: version,
-    userAgent: userAgent(),
-    timeoutMs: options.timeoutMs,
-    maxRetries: integerEnv(io.env, 'CLERK_BAPI_MAX_RETRIES', 3),
-    retryDelayMs: integerEnv(io.env, 'CLERK_BAPI_RETRY_DELAY_MS', 500),
-    maxRetryAfterMs: 60_000,
-    maxResponseBytes: responseLimit(io.env),
-    onRetry: (message) => writeLine(io.stderr, `bapi-curl: ${message}`),
-    ...(budget ? { beforeAttempt: () => budget.acquire(), onRateLimited: (ms: number) => budget.pause(ms) } : {}),
-  });
+  const client = clerkClient(deps, key, version, options.timeoutMs, stateDir);
   try {
     if (options.paginate) return await runPaginated(options, deps, client, base, call, headers, raw, detail);
 
@@ -400,6 +390,25 @@ async function readCurrent(deps: ExecuteDeps, config: { key: string; version: st
   }
 }
 
+/** The client every request of one run goes through: the key, the version, retries, and the instance's shared budget. */
+export function clerkClient(deps: ExecuteDeps, key: SecretKey, version: string, timeoutMs: number, stateDir: string): HttpClient {
+  const { io } = deps;
+  if (key.value === null) throw keyError(key.info);
+  const budget = sharedBudget(stateDir, key, io);
+  return deps.createClient({
+    key: key.value,
+    apiVersion: version,
+    userAgent: userAgent(),
+    timeoutMs,
+    maxRetries: integerEnv(io.env, 'CLERK_BAPI_MAX_RETRIES', 3),
+    retryDelayMs: integerEnv(io.env, 'CLERK_BAPI_RETRY_DELAY_MS', 500),
+    maxRetryAfterMs: 60_000,
+    maxResponseBytes: responseLimit(io.env),
+    onRetry: (message) => writeLine(io.stderr, `bapi-curl: ${message}`),
+    ...(budget ? { beforeAttempt: () => budget.acquire(), onRateLimited: (ms: number) => budget.pause(ms) } : {}),
+  });
+}
+
 /**
  * The instance's rate-limit budget, shared by every process with this key; null when the state
  * directory cannot hold it (a read then goes without, as before).
@@ -417,7 +426,7 @@ function sharedBudget(stateDir: string, key: SecretKey, io: IO): Governor | null
 }
 
 /** Waits for a person's decision on a pending approval: polls its file, with one line on stderr. */
-async function waitForDecision(stateDir: string, id: string, waitMs: number, io: IO): Promise<'granted' | 'denied' | 'expired' | 'timeout'> {
+export async function waitForDecision(stateDir: string, id: string, waitMs: number, io: IO): Promise<'granted' | 'denied' | 'expired' | 'timeout'> {
   const { readApprovalById, listingOf } = await import('../guard/approvals.js');
   const started = Date.now();
   writeLine(io.stderr, `bapi-curl: waiting for a person to approve ${id}; in their own terminal: bapi-guard approve ${id}`);
@@ -433,7 +442,7 @@ async function waitForDecision(stateDir: string, id: string, waitMs: number, io:
 }
 
 /** The state directory, made private, or a clear error naming it: checked before a write is sent. */
-function usableStateDir(stateDir: string): void {
+export function usableStateDir(stateDir: string): void {
   try {
     ensurePrivateDir(stateDir);
     accessSync(stateDir, constants.W_OK);
@@ -460,7 +469,7 @@ function safeMatch(endpoints: ReturnType<typeof visibleEndpoints>, method: strin
   }
 }
 
-async function backupBeforeDelete(client: HttpClient, url: URL, version: string, endpoint: string, stateDir: string, key: SecretKey, deps: ExecuteDeps): Promise<string | null> {
+export async function backupBeforeDelete(client: HttpClient, url: URL, version: string, endpoint: string, stateDir: string, key: SecretKey, deps: ExecuteDeps): Promise<string | null> {
   let response: HttpResponse;
   try {
     // Another host's answer is not this resource's last state.

@@ -33,6 +33,16 @@ interface Budget {
   sent: number[];
   /** No request before this time (a 429's Retry-After). */
   pausedUntil: number;
+  /** After a 429: at most this many per window (others share the instance), until `ceilingUntil`. */
+  ceiling?: number;
+  ceilingUntil?: number;
+}
+
+/** A wait longer than the caller accepts (an hourly limit): nothing was counted. */
+export class BudgetExhausted extends Error {
+  constructor(readonly waitMs: number) {
+    super(`no budget for ${Math.ceil(waitMs / 1000)}s`);
+  }
 }
 
 export interface Governor {
@@ -41,7 +51,7 @@ export interface Governor {
    * is in, moves the count to that time: Clerk counted the request when it arrived, which is no
    * later, so the budget never frees a slot before Clerk does.
    */
-  acquire(): Promise<() => Promise<void>>;
+  acquire(options?: { maxWaitMs?: number }): Promise<() => Promise<void>>;
   /** A 429 came anyway: everyone waits `retryAfterMs`. */
   pause(retryAfterMs: number): void;
 }
@@ -51,6 +61,8 @@ export interface GovernorOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Told once when a request has to wait for budget. */
   onWait?: (ms: number) => void;
+  /** A budget of its own beside the instance's (an endpoint's limit): its file is named after it. */
+  bucket?: string;
 }
 
 /** The shared budget of one instance in `stateDir`. */
@@ -59,15 +71,21 @@ export function governor(stateDir: string, fingerprint: string, limit: RateLimit
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const dir = stateSubdir(stateDir, 'rate');
   const name = fingerprint.replace(/[^A-Za-z0-9]/g, '').slice(-32);
-  const file = join(dir, `${name}.json`);
+  const file = join(dir, `${name}${options.bucket ? `-${options.bucket.replace(/[^A-Za-z0-9_]+/g, '_').slice(0, 120)}` : ''}.json`);
   const lock = `${file}.lock`;
   let told = false;
-  const margin = Math.min(500, Math.max(50, limit.windowMs * 0.1));
+  // A margin for the time between counting a request here and Clerk receiving it. Entries are
+  // settled at answer time (no earlier than Clerk counted them), so a small one is enough.
+  const margin = Math.min(500, Math.max(20, limit.windowMs * 0.02));
 
   const read = (): Budget => {
     try {
       const budget = JSON.parse(readFileSync(file, 'utf8')) as Budget;
-      return { sent: Array.isArray(budget.sent) ? budget.sent.filter((t) => typeof t === 'number') : [], pausedUntil: typeof budget.pausedUntil === 'number' ? budget.pausedUntil : 0 };
+      return {
+        sent: Array.isArray(budget.sent) ? budget.sent.filter((t) => typeof t === 'number') : [],
+        pausedUntil: typeof budget.pausedUntil === 'number' ? budget.pausedUntil : 0,
+        ...(typeof budget.ceiling === 'number' && typeof budget.ceilingUntil === 'number' ? { ceiling: budget.ceiling, ceilingUntil: budget.ceilingUntil } : {}),
+      };
     } catch {
       return { sent: [], pausedUntil: 0 };
     }
@@ -99,7 +117,7 @@ export function governor(stateDir: string, fingerprint: string, limit: RateLimit
   };
 
   return {
-    async acquire() {
+    async acquire(acquireOptions = {}) {
       let counted = 0;
       for (;;) {
         // A budget that cannot be read or written (a full disk) does not stop the request.
@@ -108,16 +126,18 @@ export function governor(stateDir: string, fingerprint: string, limit: RateLimit
           const budget = read();
           const recent = budget.sent.filter((t) => t > at - limit.windowMs).sort((a, b) => a - b);
           if (budget.pausedUntil > at) return budget.pausedUntil - at;
-          if (recent.length < limit.requests) {
+          const shrunk = budget.ceiling !== undefined && (budget.ceilingUntil ?? 0) > at;
+          const allowed = shrunk ? Math.min(limit.requests, budget.ceiling as number) : limit.requests;
+          if (recent.length < allowed) {
             // A distinct time per entry, so the settle below moves this one and no other.
             counted = recent.includes(at) ? at + Math.random() : at;
             recent.push(counted);
-            writeFileAtomic(file, JSON.stringify({ sent: recent, pausedUntil: budget.pausedUntil }), 0o600);
+            writeFileAtomic(file, JSON.stringify({ sent: recent, pausedUntil: budget.pausedUntil, ...(shrunk ? { ceiling: budget.ceiling, ceilingUntil: budget.ceilingUntil } : {}) }), 0o600);
             return 0;
           }
-          // A margin for the time between counting a request here and Clerk receiving it.
-          return (recent[recent.length - limit.requests] as number) + limit.windowMs - at + margin;
+          return (recent[recent.length - allowed] as number) + limit.windowMs - at + margin;
         }).catch(() => 0);
+        if (acquireOptions.maxWaitMs !== undefined && wait > acquireOptions.maxWaitMs) throw new BudgetExhausted(wait);
         if (wait <= 0) {
           const entry = counted;
           return async () => {
@@ -138,8 +158,13 @@ export function governor(stateDir: string, fingerprint: string, limit: RateLimit
     },
     pause(retryAfterMs) {
       void locked(() => {
+        const at = now();
         const budget = read();
-        writeFileAtomic(file, JSON.stringify({ sent: budget.sent, pausedUntil: Math.max(budget.pausedUntil, now() + retryAfterMs) }), 0o600);
+        // Someone else spends this instance's budget too: a tenth less per window for the next five windows.
+        const inWindow = budget.sent.filter((t) => t > at - limit.windowMs).length;
+        const previous = budget.ceiling !== undefined && (budget.ceilingUntil ?? 0) > at ? budget.ceiling : limit.requests;
+        const ceiling = Math.max(1, Math.floor(Math.min(previous, Math.max(inWindow, 1)) * 0.9));
+        writeFileAtomic(file, JSON.stringify({ sent: budget.sent, pausedUntil: Math.max(budget.pausedUntil, at + retryAfterMs), ceiling, ceilingUntil: at + 5 * limit.windowMs }), 0o600);
       }).catch(() => undefined);
     },
   };

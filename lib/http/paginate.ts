@@ -208,7 +208,7 @@ export function groupDigits(n: number): string {
  * `intervalMs` and erased with spaces at the end (no escape sequence, so NO_COLOR and dumb terminals
  * are fine). Only when stderr is a terminal: a log or a pipe never gets it.
  */
-export function progressLine(stderr: OutStream, options: { now?: () => number; intervalMs?: number } = {}): ProgressLine {
+export function progressLine(stderr: OutStream, options: { now?: () => number; intervalMs?: number; render?: (items: number, totalCount: number | null) => string } = {}): ProgressLine {
   const now = options.now ?? Date.now;
   const intervalMs = options.intervalMs ?? 100;
   const on = stderr.isTTY === true;
@@ -226,7 +226,7 @@ export function progressLine(stderr: OutStream, options: { now?: () => number; i
     update(items, totalCount) {
       if (!on || midLine || now() - last < intervalMs) return;
       last = now();
-      const text = ` fetched ${groupDigits(items)}${totalCount === null ? '' : ` of ${groupDigits(totalCount)}`} items…`;
+      const text = options.render ? ` ${options.render(items, totalCount)}` : ` fetched ${groupDigits(items)}${totalCount === null ? '' : ` of ${groupDigits(totalCount)}`} items…`;
       stderr.write(`\r${text}${' '.repeat(Math.max(0, shown - text.length))}`);
       shown = Math.max(shown, text.length);
     },

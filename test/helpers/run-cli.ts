@@ -46,3 +46,26 @@ export async function runCli(
   });
   return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
+
+/**
+ * Runs a built executable at a pseudo-terminal (script(1)) and types `answer` once `prompt` shows;
+ * what the terminal showed is stdout.
+ */
+export async function runAtTerminal(
+  command: string,
+  args: string[],
+  answer: string,
+  prompt: RegExp,
+  options: { env?: Record<string, string | undefined>; cwd?: string } = {},
+): Promise<CliResult> {
+  const quoted = [process.execPath, scriptPath(command), ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = execa('script', ['-qec', quoted, '/dev/null'], { env: options.env ?? cleanEnv(), extendEnv: false, reject: false, cwd: options.cwd ?? PROJECT_DIR });
+  let seen = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    const before = prompt.test(seen);
+    seen += chunk.toString();
+    if (!before && prompt.test(seen)) child.stdin!.write(`${answer}\n`);
+  });
+  const result = await child;
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}

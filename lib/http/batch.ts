@@ -1,0 +1,530 @@
+// `bapi-curl --batch FILE|-`: runs a batch the guard approved as a whole. Lines go out with bounded
+// concurrency under the shared rate-limit budget; a journal in the state directory records each
+// line before it leaves and once it is answered, so `--resume` after a crash or Ctrl-C sends only
+// what never left, and a line that was in flight is reported as unknown (checked with a GET where
+// one exists), never resent. Results are NDJSON on stdout, in line order.
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXIT, ToolkitError, UsageError } from '../core/errors.js';
+import { writeLine, type IO } from '../core/io.js';
+import { defaultStateDir, stateSubdir, writePrivateFile } from '../core/state-dir.js';
+import { isObject } from '../core/values.js';
+import { matchEndpoint } from '../endpoint/match.js';
+import { sealMatches, sealRecord, type Approval } from '../guard/approvals.js';
+import { authorizeBatch, batchDigest, parseBatch, readBatchInput, renderBatchVerdict, evaluateBatch, type BatchLine, type BatchVerdict } from '../guard/batch.js';
+import { consentFor } from '../guard/consent.js';
+import { findSecretKey, redactSecret, type SecretKey } from '../guard/key.js';
+import { apiOrigin, specDigest, type GuardSpec } from '../guard/policy.js';
+import { isWriteMethod } from '../guard/scopes.js';
+import { buildRequestUrl, resolveBaseUrl, resolveRequestTarget } from '../request/url.js';
+import { visibleEndpoints, type EndpointSummary } from '../spec/index.js';
+import type { SpecOptions } from '../spec/select.js';
+import { appendAudit, bodyFields, type AuditEntry } from './audit.js';
+import type { HttpClient, HttpResponse } from './client.js';
+import { backupBeforeDelete, clerkClient, usableStateDir, waitForDecision, type ExecuteDeps } from './execute.js';
+import { endpointLimiter, RateLimitExhausted, type EndpointLimiter } from './endpoint-limits.js';
+import { groupDigits, progressLine } from './paginate.js';
+import { parseBody, traceIdOf } from './response.js';
+
+export interface BatchRunOptions {
+  /** FILE, or - for stdin. */
+  batch: string;
+  resume: boolean;
+  /** Requests in flight at once (default 4). */
+  concurrency: number;
+  timeoutMs: number;
+  admin: boolean;
+  yes: boolean;
+  backup: boolean;
+  waitApprovalMs: number | null;
+  spec: SpecOptions;
+}
+
+const JOURNAL_FORMAT = 1;
+
+/** One line's result, as printed. */
+export interface BatchResult {
+  line: number;
+  method: string;
+  path: string;
+  status: number | null;
+  clerk_trace_id: string | null;
+  body?: unknown;
+  error?: { code: string; message: string; long_message?: string };
+  /** Finished in an earlier run (--resume): not sent again. */
+  skipped?: true;
+  /** In flight when an earlier run stopped: what a GET says of it now. */
+  check?: { status: number | null; clerk_trace_id: string | null };
+}
+
+interface JournalHeader {
+  journal: number;
+  digest: string;
+  approval_id: string | null;
+  key_fingerprint: string;
+  origin: string;
+  version: string;
+  spec_digest: string;
+  lines: number;
+  source: string;
+  started_at: string;
+}
+
+interface JournalState {
+  header: JournalHeader;
+  /** Lines that left and were answered (or failed for certain), with what came back. */
+  done: Map<number, { status: number | null; trace: string | null; ok: boolean; error?: string }>;
+  /** Lines recorded as leaving with no outcome after: their fate is unknown. */
+  inFlight: Set<number>;
+  finished: boolean;
+}
+
+function journalDir(stateDir: string): string {
+  return stateSubdir(stateDir, 'batches');
+}
+
+function journalPath(stateDir: string, digest: string): string {
+  return join(journalDir(stateDir), `${digest.replace(/^sha256:/, '').slice(0, 40)}.journal`);
+}
+
+/** A journal as written so far; a torn last line (the process died writing it) is ignored. */
+function readJournal(stateDir: string, path: string): JournalState | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+  const rows = text.split('\n');
+  let header: JournalHeader | null = null;
+  const done: JournalState['done'] = new Map();
+  const inFlight = new Set<number>();
+  let finished = false;
+  for (const row of rows) {
+    if (row.trim() === '') continue;
+    let record: Record<string, unknown>;
+    try {
+      record = JSON.parse(row) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    if (header === null) {
+      const { mac, ...rest } = record;
+      if (rest.journal !== JOURNAL_FORMAT || !sealMatches(stateDir, rest, mac)) throw new ToolkitError(`the batch journal ${path} was modified or is not one of ours; refusing to resume from it`);
+      header = rest as unknown as JournalHeader;
+      continue;
+    }
+    const line = Number(record.line);
+    if (record.state === 'sending') inFlight.add(line);
+    else if (record.state === 'done') {
+      inFlight.delete(line);
+      done.set(line, { status: typeof record.status === 'number' ? record.status : null, trace: typeof record.trace === 'string' ? record.trace : null, ok: record.ok === true, ...(typeof record.error === 'string' ? { error: record.error } : {}) });
+    } else if (record.state === 'finished') finished = true;
+  }
+  return header ? { header, done, inFlight, finished } : null;
+}
+
+/** Appends records to the journal: one write per record on an O_APPEND descriptor, so records never interleave. */
+class Journal {
+  private fd: number;
+  constructor(readonly path: string) {
+    this.fd = openSync(path, 'a', 0o600);
+  }
+  record(record: Record<string, unknown>): void {
+    writeSync(this.fd, `${JSON.stringify(record)}\n`);
+  }
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** One run of a batch at a time: a lock file with the runner's PID, taken over when that process is gone. */
+function lockRun(path: string): () => void {
+  const lock = `${path}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(lock, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const pid = Number(readFileSync(lock, 'utf8').trim());
+      let alive = false;
+      try {
+        if (Number.isSafeInteger(pid) && pid > 0) {
+          process.kill(pid, 0);
+          alive = true;
+        }
+      } catch (failure) {
+        alive = (failure as NodeJS.ErrnoException).code === 'EPERM';
+      }
+      if (alive) throw new ToolkitError(`this batch is being run by another process (PID ${pid}); nothing was sent`, { hints: ['Wait for it to finish, or stop it and run with --resume.'] });
+      rmSync(lock, { force: true });
+    }
+  }
+  throw new ToolkitError(`cannot lock the batch journal ${path}`);
+}
+
+/** Runs a batch; the exit code: 0 when every line succeeded, 1 when any failed or is unknown. */
+export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Promise<number> {
+  const { io } = deps;
+  if (options.batch === '-' && options.spec.spec === '-') throw new UsageError('--batch - and --spec - both want stdin: give one of them as a file');
+  const { text, source } = await readBatchInput(options.batch, io);
+  const { lines, problems } = parseBatch(text);
+  const selected = await deps.selectSpec(options.spec, io);
+  const spec: GuardSpec = { endpoints: visibleEndpoints(selected.summary, options.spec.includePlatform), detail: await selected.loadDetail(), version: selected.version, fromFile: selected.store === null };
+  const key: SecretKey = deps.key ?? findSecretKey(io.env, io.cwd);
+  const stateDir = defaultStateDir(io.env, io.cwd);
+  if (problems.length > 0) {
+    // A line that is not a request refuses the whole batch before any approval is looked at.
+    const verdict = evaluateBatch(lines, problems, spec, { env: io.env, key, admin: false, yes: false, consent: consentFor(io.env, stateDir), source });
+    io.stderr.write(renderBatchVerdict(redactSecret(verdict, key.value, key.info.masked ?? '[REDACTED]'), { bold: String, dim: String, red: String, yellow: String, green: String, cyan: String }, 'bapi-curl --batch'));
+    throw new UsageError(verdict.reason ?? 'the batch has problems; nothing was sent');
+  }
+  const base = resolveBaseUrl(io.env.CLERK_API_URL);
+  for (const line of lines) resolveRequestTarget(base, line.path, line.query);
+  usableStateDir(stateDir);
+  const digest = batchDigest(lines);
+  const path = journalPath(stateDir, digest);
+  const unlock = lockRun(path);
+  try {
+    let journal: JournalState | null = existsSync(path) ? readJournal(stateDir, path) : null;
+    const binding = { digest, key_fingerprint: key.info.fingerprint, origin: apiOrigin(io.env), version: spec.version, spec_digest: specDigest(spec) };
+    let approval: Approval | null = null;
+    let inlineVerdict: BatchVerdict | null = null;
+    if (options.resume) {
+      if (journal === null) {
+        const other = unfinishedJournalFor(stateDir, source);
+        if (other) throw new UsageError(`--resume: ${source} is not the batch that was interrupted (its lines changed since that run began); refused, nothing was sent`, { hints: [`The interrupted run is in ${other}; resume it with the file as it was.`] });
+        throw new UsageError(`--resume: no interrupted run of this batch (${source}) to resume`, { hints: ['Run it without --resume (after bapi-guard --batch).'] });
+      }
+      const mismatch = (Object.keys(binding) as Array<keyof typeof binding>).find((name) => journal!.header[name] !== binding[name]);
+      if (mismatch) throw new UsageError(`--resume: the interrupted run was for another ${mismatch.replace(/_/g, ' ')}; refused, nothing was sent`);
+      if (journal.finished) {
+        writeLine(io.stderr, `bapi-curl: this batch already finished (${journal.done.size} lines); nothing to resume`);
+        return EXIT.ok;
+      }
+    } else {
+      if (journal !== null && !journal.finished) {
+        throw new UsageError(`a run of this batch was interrupted (${journal.done.size} of ${journal.header.lines} lines done); nothing was sent`, {
+          hints: ['Finish it with: bapi-curl --batch FILE --resume (lines that were already sent are never sent again).'],
+        });
+      }
+      const authorization = await authorize(lines, spec, io, options, key, stateDir, source);
+      if (!authorization.allowed) return authorization.exitCode;
+      approval = authorization.approval;
+      inlineVerdict = authorization.verdict;
+      if (journal !== null) renameSync(path, `${path.slice(0, -'.journal'.length)}.${new Date().toISOString().replace(/[:.]/g, '-')}.finished`);
+      const header: JournalHeader = { journal: JOURNAL_FORMAT, ...binding, key_fingerprint: key.info.fingerprint as string, approval_id: approval?.id ?? null, lines: lines.length, source, started_at: deps.now().toISOString() };
+      writePrivateFile(path, `${JSON.stringify({ ...header, mac: sealRecord(stateDir, header) })}\n`);
+      journal = { header, done: new Map(), inFlight: new Set(), finished: false };
+      if (approval) writeLine(io.stderr, `bapi-curl: using batch approval ${approval.id}`);
+    }
+    const consent: Pick<AuditEntry, 'confirmed_by' | 'consent_mode' | 'scope_bypass'> = approval
+      ? { confirmed_by: approval.confirmedBy ?? 'not-needed', consent_mode: approval.consentMode, scope_bypass: approval.scopeBypass }
+      : inlineVerdict
+        ? {
+            confirmed_by: inlineVerdict.confirmation.by === 'prompt' ? 'terminal' : inlineVerdict.confirmation.by === 'yes-flag' ? 'yes-flag' : inlineVerdict.confirmation.by === 'approve-command' ? 'approve-command' : 'not-needed',
+            consent_mode: inlineVerdict.consent.mode,
+            scope_bypass: inlineVerdict.scopeBypass,
+          }
+        : { confirmed_by: 'not-needed', consent_mode: 'flag', scope_bypass: null };
+    const approvalId = approval?.id ?? journal.header.approval_id;
+    return await sendAll(lines, journal, new Journal(path), { options, deps, spec, key, stateDir, base, consent, approvalId });
+  } finally {
+    unlock();
+  }
+}
+
+/** The batch approval for these lines, or the batch guard inline; with --wait-approval, a person's decision awaited. */
+async function authorize(lines: BatchLine[], spec: GuardSpec, io: IO, options: BatchRunOptions, key: SecretKey, stateDir: string, source: string) {
+  const guardOptions = { admin: options.admin, yes: options.yes, key, stateDir, label: 'bapi-curl --batch (guard)', source, consent: consentFor(io.env, stateDir) };
+  let authorization = await authorizeBatch(lines, spec, io, guardOptions);
+  const pending = authorization.verdict?.approval?.status === 'pending' ? authorization.verdict.approval : null;
+  if (!authorization.allowed && pending && options.waitApprovalMs !== null) {
+    const decision = await waitForDecision(stateDir, pending.id, options.waitApprovalMs, io);
+    if (decision !== 'granted') {
+      writeLine(io.stderr, `bapi-curl: ${decision === 'timeout' ? `no decision on ${pending.id} within the wait` : `approval ${pending.id} was ${decision}`}; nothing was sent`);
+      return { allowed: false, exitCode: EXIT.confirmation, approval: null, verdict: null };
+    }
+    authorization = await authorizeBatch(lines, spec, io, { ...guardOptions, explain: false });
+  }
+  return authorization;
+}
+
+/** An unfinished journal whose run came from the same file name, for a clearer refusal of a changed file. */
+function unfinishedJournalFor(stateDir: string, source: string): string | null {
+  if (source === 'stdin') return null;
+  let names: string[];
+  try {
+    names = readdirSync(journalDir(stateDir)).filter((n) => n.endsWith('.journal'));
+  } catch {
+    return null;
+  }
+  for (const name of names) {
+    try {
+      const state = readJournal(stateDir, join(journalDir(stateDir), name));
+      if (state && !state.finished && state.header.source === source) return join(journalDir(stateDir), name);
+    } catch {
+      // not ours: not the one
+    }
+  }
+  return null;
+}
+
+interface SendContext {
+  options: BatchRunOptions;
+  deps: ExecuteDeps;
+  spec: GuardSpec;
+  key: SecretKey;
+  stateDir: string;
+  base: URL;
+  consent: Pick<AuditEntry, 'confirmed_by' | 'consent_mode' | 'scope_bypass'>;
+  approvalId: string | null;
+}
+
+async function sendAll(lines: BatchLine[], state: JournalState, journal: Journal, context: SendContext): Promise<number> {
+  const { deps, spec, key, stateDir } = context;
+  const { io } = deps;
+  const client = clerkClient(deps, key, spec.version, context.options.timeoutMs, stateDir);
+  const limiter = endpointLimiter(stateDir, key.info.fingerprint as string, (text) => writeLine(io.stderr, `bapi-curl: ${text}`));
+  const progress = progressLine(io.stderr, { render: (n, total) => `batch: ${groupDigits(n)} of ${groupDigits(total ?? lines.length)} lines done${failed > 0 ? `, ${failed} failed` : ''}…` });
+  const stdout = progress.around(io.stdout);
+  // Results wait here until every earlier line's is printed; null: not sent (left for --resume).
+  const results = new Map<number, BatchResult | null>();
+  let nextToPrint = 0;
+  let ok = 0;
+  let failed = 0;
+  let unknown = 0;
+  let skipped = 0;
+  let notSent = 0;
+  let finishedCount = 0;
+  let stopping: string | null = null;
+  const exhausted = new Map<string, RateLimitExhausted>();
+  const onSigint = () => {
+    if (stopping !== null) process.exit(130);
+    stopping = 'interrupted';
+    writeLine(io.stderr, '\nbapi-curl: stopping after the requests in flight (Ctrl-C again to quit at once); run the same command with --resume to send the rest');
+  };
+  process.on('SIGINT', onSigint);
+  const flush = () => {
+    while (nextToPrint < lines.length && results.has(nextToPrint)) {
+      const result = results.get(nextToPrint) ?? null;
+      results.delete(nextToPrint);
+      if (result !== null) stdout.write(`${JSON.stringify(redactSecret(result, key.value, key.info.masked ?? '[REDACTED]'))}\n`);
+      nextToPrint++;
+    }
+  };
+  const settle = (index: number, result: BatchResult | null) => {
+    if (result === null) notSent++;
+    else {
+      if (result.skipped) skipped++;
+      if (result.error) {
+        failed++;
+        if (result.error.code === 'unknown_outcome') unknown++;
+      } else ok++;
+    }
+    results.set(index, result);
+    finishedCount++;
+    flush();
+    progress.update(finishedCount, lines.length);
+  };
+  let cursor = 0;
+  const worker = async () => {
+    for (;;) {
+      const index = cursor++;
+      if (index >= lines.length) return;
+      const line = lines[index] as BatchLine;
+      const done = state.done.get(line.line);
+      if (done) {
+        settle(index, { line: line.line, method: line.method, path: line.path, status: done.status, clerk_trace_id: done.trace, skipped: true, ...(done.ok ? {} : { error: { code: 'failed_before', message: done.error ?? `failed in an earlier run (HTTP ${done.status ?? 'no answer'}); not resent` } }) });
+        continue;
+      }
+      if (state.inFlight.has(line.line)) {
+        settle(index, await checkInFlight(line, client, context, journal));
+        continue;
+      }
+      if (stopping !== null) {
+        settle(index, null);
+        continue;
+      }
+      const endpoint = matchedEndpoint(spec.endpoints, line);
+      const limitKey = endpoint ? `${endpoint.method} ${endpoint.path}` : '';
+      if (exhausted.has(limitKey)) {
+        settle(index, null);
+        continue;
+      }
+      try {
+        if (endpoint) await limiter.acquire(endpoint, line.path);
+      } catch (error) {
+        if (!(error instanceof RateLimitExhausted)) throw error;
+        if (!exhausted.has(limitKey)) writeLine(io.stderr, `bapi-curl: ${error.message}; the rest of its lines are left for --resume`);
+        exhausted.set(limitKey, error);
+        settle(index, null);
+        continue;
+      }
+      let result: BatchResult | null;
+      try {
+        result = await sendLine(line, endpoint, client, context, journal);
+      } catch (error) {
+        // The state directory failed us (a full disk): nothing more is sent.
+        if (stopping === null) writeLine(io.stderr, `bapi-curl: ${(error as Error).message}; stopping`);
+        stopping = 'failed';
+        result = null;
+      }
+      settle(index, result);
+    }
+  };
+  try {
+    const workers = Array.from({ length: Math.min(context.options.concurrency, lines.length) }, () => worker());
+    await Promise.all(workers);
+  } finally {
+    process.off('SIGINT', onSigint);
+    progress.clear();
+    await client.close();
+  }
+  if (notSent === 0) journal.record({ state: 'finished', time: deps.now().toISOString() });
+  journal.close();
+  const summary = [`${groupDigits(ok)} ok`, `${failed} failed${unknown > 0 ? ` (${unknown} unknown: in flight when a run stopped, or a POST/PATCH without an answer; not resent)` : ''}`];
+  if (skipped > 0) summary.push(`${skipped} of them done in an earlier run`);
+  if (notSent > 0) summary.push(`${notSent} not sent${stopping === 'interrupted' ? ' (interrupted)' : exhausted.size > 0 ? ` (${[...exhausted.values()].map((e) => e.message).join('; ')})` : ''}: run the same command with --resume to send them`);
+  writeLine(io.stderr, `bapi-curl: batch of ${lines.length} lines: ${summary.join(', ')}`);
+  return failed > 0 || notSent > 0 ? EXIT.runtime : EXIT.ok;
+}
+
+function matchedEndpoint(endpoints: EndpointSummary[], line: BatchLine): EndpointSummary | null {
+  try {
+    return matchEndpoint(endpoints, { method: line.method, path: line.path })?.endpoint ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function resultOf(line: BatchLine, response: HttpResponse): BatchResult {
+  const parsed = parseBody(response);
+  const value = parsed.ok ? parsed.value : response.body.length > 0 ? response.body.toString('utf8') : null;
+  const trace = traceIdOf(response, parsed.ok ? parsed.value : undefined);
+  const base = { line: line.line, method: line.method, path: line.path, status: response.status, clerk_trace_id: trace };
+  if (response.status < 400) return { ...base, body: value };
+  const first = isObject(value) && Array.isArray(value.errors) && isObject(value.errors[0]) ? value.errors[0] : null;
+  return {
+    ...base,
+    error: {
+      code: typeof first?.code === 'string' ? first.code : `http_${response.status}`,
+      message: typeof first?.message === 'string' ? first.message : `HTTP ${response.status}`,
+      ...(typeof first?.long_message === 'string' ? { long_message: first.long_message } : {}),
+    },
+  };
+}
+
+/** Sends one line: backup before a DELETE, audit and journal before it leaves, both again once answered. */
+async function sendLine(line: BatchLine, endpoint: EndpointSummary | null, client: HttpClient, context: SendContext, journal: Journal): Promise<BatchResult> {
+  const { deps, spec, key, stateDir, base } = context;
+  const { io } = deps;
+  const write = isWriteMethod(line.method);
+  const target = resolveRequestTarget(base, line.path, line.query);
+  const headers: Record<string, string> = { 'clerk-api-version': spec.version };
+  const bodyText = line.body === undefined ? null : JSON.stringify(line.body);
+  if (bodyText !== null) headers['content-type'] = 'application/json';
+  const failure = (code: string, message: string, status: number | null = null): BatchResult => ({ line: line.line, method: line.method, path: line.path, status, clerk_trace_id: null, error: { code, message } });
+  let backup: string | null = null;
+  if (line.method === 'DELETE' && context.options.backup && endpoint && spec.endpoints.some((e) => e.method === 'GET' && e.path === endpoint.path)) {
+    try {
+      backup = await backupBeforeDelete(client, buildRequestUrl(base, target.path, []), spec.version, `GET ${endpoint.path}`, stateDir, key, deps);
+    } catch (error) {
+      // Not sent, so not journaled: --resume tries it again.
+      return failure('backup_failed', `${(error as Error).message}`);
+    }
+  }
+  const entry = (status: number | null, trace: string | null, error: string | null): AuditEntry =>
+    redactSecret(
+      {
+        time: deps.now().toISOString(),
+        event: status === null && error === null ? 'sending' : status === null ? 'failed' : 'answered',
+        method: line.method,
+        path: target.url.pathname,
+        query: target.query,
+        endpoint: endpoint ? `${endpoint.method} ${endpoint.path}` : null,
+        status,
+        clerk_trace_id: trace,
+        approval_id: context.approvalId,
+        confirmed_by: context.consent.confirmed_by,
+        consent_mode: context.consent.consent_mode,
+        scope_bypass: context.consent.scope_bypass,
+        key_fingerprint: key.info.fingerprint,
+        api_version: spec.version,
+        body_fields: bodyFields(line.body),
+        backup,
+        error,
+        batch_line: line.line,
+      } as AuditEntry,
+      key.value,
+      key.info.masked ?? '[REDACTED]',
+    );
+  if (write) {
+    try {
+      appendAudit(stateDir, entry(null, null, null));
+    } catch (error) {
+      throw new ToolkitError(`cannot write the audit log in ${stateDir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); line ${line.line} was not sent`);
+    }
+  }
+  journal.record({ line: line.line, state: 'sending' });
+  let response: HttpResponse;
+  try {
+    response = await client.send({ method: line.method, url: target.url, headers, body: bodyText }, { redirects: write ? 'never' : 'follow' });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (write) safeAudit(stateDir, entry(null, null, message), io);
+    // A POST or PATCH that may have arrived is never resent: its outcome is unknown.
+    const idempotent = !['POST', 'PATCH'].includes(line.method);
+    journal.record({ line: line.line, state: 'done', status: null, ok: false, error: message });
+    return failure(idempotent ? 'network' : 'unknown_outcome', idempotent ? message : `${message}; a ${line.method} is never resent, check whether it took effect`);
+  }
+  const trace = traceIdOf(response);
+  if (write) safeAudit(stateDir, entry(response.status, trace, null), io);
+  journal.record({ line: line.line, state: 'done', status: response.status, trace, ok: response.status < 400 });
+  return resultOf(line, response);
+}
+
+function safeAudit(stateDir: string, entry: AuditEntry, io: IO): void {
+  try {
+    appendAudit(stateDir, entry);
+  } catch (failure) {
+    writeLine(io.stderr, `bapi-curl: warning: ${entry.method} ${entry.path} was sent, but its outcome could not be added to the audit log (${(failure as NodeJS.ErrnoException).code ?? (failure as Error).message})`);
+  }
+}
+
+/**
+ * A line that was in flight when an earlier run stopped: never resent. Where the path has a GET,
+ * its answer says what can be known: a DELETE whose resource is gone took effect.
+ */
+async function checkInFlight(line: BatchLine, client: HttpClient, context: SendContext, journal: Journal): Promise<BatchResult> {
+  const { spec, base } = context;
+  const endpoint = matchedEndpoint(spec.endpoints, line);
+  const unknown = (message: string, check?: BatchResult['check']): BatchResult => ({ line: line.line, method: line.method, path: line.path, status: null, clerk_trace_id: null, error: { code: 'unknown_outcome', message }, ...(check ? { check } : {}) });
+  const hasGet = endpoint !== null && spec.endpoints.some((e) => e.method === 'GET' && e.path === endpoint.path);
+  let result: BatchResult;
+  if (!hasGet || line.method === 'POST' || line.method === 'GET') {
+    result = line.method === 'GET' ? unknown('in flight when the earlier run stopped; a read, not repeated') : unknown(`in flight when the earlier run stopped: it may or may not have taken effect; not resent${hasGet ? '' : ' (there is no GET to check it with)'}`);
+  } else {
+    let response: HttpResponse | null = null;
+    try {
+      response = await client.send({ method: 'GET', url: buildRequestUrl(base, resolveRequestTarget(base, line.path, []).path, []), headers: { 'clerk-api-version': spec.version }, body: null }, { redirects: 'same-origin' });
+    } catch {
+      response = null;
+    }
+    const check = { status: response?.status ?? null, clerk_trace_id: response ? traceIdOf(response) : null };
+    if (line.method === 'DELETE' && response?.status === 404) {
+      result = { line: line.line, method: line.method, path: line.path, status: null, clerk_trace_id: null, body: { note: 'in flight when the earlier run stopped; the resource is gone now, so the DELETE took effect' }, check };
+    } else if (line.method === 'DELETE' && response?.status === 200) {
+      result = unknown('in flight when the earlier run stopped, and the resource still exists: the DELETE did not take effect; not resent (put it in a new batch)', check);
+    } else {
+      result = unknown(`in flight when the earlier run stopped; GET ${line.path} answered ${response ? `HTTP ${response.status}` : 'nothing'}, which cannot tell whether the ${line.method} took effect; not resent`, check);
+    }
+  }
+  journal.record({ line: line.line, state: 'done', status: null, ok: result.error === undefined, error: result.error?.message ?? 'checked after an interrupted run' });
+  return result;
+}
+
+export type { EndpointLimiter };
