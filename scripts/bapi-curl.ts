@@ -40,8 +40,10 @@ Options:
                            response's status and headers on stderr
   --dry-run                print the request and an equivalent curl command; send nothing
   --paginate               follow a list to its end (Clerk's starting_after cursor where the
-                           endpoint and ordering allow, else limit/offset); one item per line
-                           (NDJSON), with a progress line on stderr when it is a terminal
+                           endpoint and ordering allow, else limit/offset; paginated=true where
+                           the endpoint takes it, so the progress line knows the total); one item
+                           per line (NDJSON), in the order of a sequential walk, with a progress
+                           line on stderr when it is a terminal
   --slurp                  with --paginate: one JSON array instead of lines
   --max-items N            with --paginate: stop after N items
   --jq FILTER              filter the response with jq (per item with --paginate); strings are
@@ -58,8 +60,9 @@ Options:
                            lines (else the batch guard runs here, with one prompt); prints
                            {line, method, path, status, clerk_trace_id, body | error} per line,
                            in line order, with a progress line on a terminal
-  --concurrency N          with --batch: requests in flight at once (default 4, at most 32), all
-                           under the shared rate-limit budget
+  --concurrency N          with --batch: requests in flight at once; with --paginate on GET /users:
+                           cursors in flight at once, over time ranges (1: one cursor); default 4,
+                           at most 32, all under the shared rate-limit budget
   --resume                 with --batch: finish an interrupted run of the same file; lines sent
                            before are never sent again, and a line in flight at the interruption
                            is reported as unknown (checked with a GET where one exists)
@@ -103,7 +106,6 @@ Examples:
   bapi-curl POST /organizations -f name=Acme -f created_by=user_123
   bapi-curl PATCH /users/user_123/metadata -d '{"public_metadata":{"plan":"pro"}}'
   bapi-guard DELETE /users/user_123 --yes --json | bapi-curl
-  bapi-curl POST /users -F email_address[]=ada@example.com --dry-run
   bapi-guard --batch deletes.ndjson && bapi-curl --batch deletes.ndjson > results.ndjson
 `;
 
@@ -114,7 +116,13 @@ export function parseArgs(argv: string[], env: IO['env']): ExecuteOptions | 'hel
   const positional = flags._.map(String);
   const batch = stringFlag(flags, 'batch');
   const concurrencyText = stringFlag(flags, 'concurrency');
-  if (batch === undefined && (flags.resume === true || concurrencyText !== undefined)) throw new UsageError(`${flags.resume === true ? '--resume' : '--concurrency'} goes with --batch FILE`);
+  if (batch === undefined && flags.resume === true) throw new UsageError('--resume goes with --batch FILE');
+  if (batch === undefined && concurrencyText !== undefined && flags.paginate !== true) throw new UsageError('--concurrency goes with --batch FILE or --paginate');
+  let concurrency = DEFAULT_CONCURRENCY;
+  if (concurrencyText !== undefined) {
+    if (!/^\d+$/.test(concurrencyText) || Number(concurrencyText) < 1 || Number(concurrencyText) > MAX_CONCURRENCY) throw new UsageError(`--concurrency ${concurrencyText}: expected 1 to ${MAX_CONCURRENCY}`);
+    concurrency = Number(concurrencyText);
+  }
   if (positional.length > 2) throw new UsageError(`unexpected argument: ${positional[2]}`, { hints: ['Run bapi-curl --help for usage.'] });
   let method: string | null = null;
   let path: string | null = null;
@@ -166,6 +174,7 @@ export function parseArgs(argv: string[], env: IO['env']): ExecuteOptions | 'hel
     backup: flags.backup !== false && flags['no-backup'] !== true,
     waitApprovalMs: waitApproval(flags['wait-approval']),
     spec: specOptionsFrom(flags, env),
+    concurrency,
   };
   const data = flags.data as unknown;
   if (data !== undefined) {
@@ -187,11 +196,6 @@ export function parseArgs(argv: string[], env: IO['env']): ExecuteOptions | 'hel
     const single = options.method !== null || options.data !== undefined || options.rawFields.length + options.typedFields.length + options.query.length + options.form.length + options.headers.length > 0;
     if (single) throw new UsageError('--batch takes its requests from the file, one per line: no METHOD PATH, -d, -f, -F, -q, -H or --form beside it');
     if (options.paginate || options.dryRun || options.include || options.jq !== undefined) throw new UsageError('--batch cannot be combined with --paginate, --dry-run, -i or --jq (filter its NDJSON results with jq)');
-    let concurrency = DEFAULT_CONCURRENCY;
-    if (concurrencyText !== undefined) {
-      if (!/^\d+$/.test(concurrencyText) || Number(concurrencyText) < 1 || Number(concurrencyText) > MAX_CONCURRENCY) throw new UsageError(`--concurrency ${concurrencyText}: expected 1 to ${MAX_CONCURRENCY}`);
-      concurrency = Number(concurrencyText);
-    }
     options.batch = { file: batch, resume: flags.resume === true, concurrency };
     return options;
   }

@@ -87,7 +87,6 @@ Examples:
   CLERK_BAPI_SCOPES=write,delete bapi-guard DELETE /users/user_123 --yes && bapi-curl DELETE /users/user_123
   CLERK_BAPI_SCOPES=users:write bapi-guard PATCH /users/user_123/metadata -d @metadata.json
   bapi-guard POST /organizations -d - --json < org.json | jq '.checks[] | select(.ok | not)'
-  bapi-guard DELETE /organizations/org_123 --admin --yes --api-version 2025-04-10
   bapi-guard --batch deletes.ndjson && bapi-curl --batch deletes.ndjson > results.ndjson
 `;
 

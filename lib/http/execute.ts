@@ -53,6 +53,8 @@ export interface ExecuteOptions {
   /** --wait-approval[=SECONDS]: how long to wait for a person's decision; null without the flag. */
   waitApprovalMs: number | null;
   spec: SpecOptions;
+  /** --concurrency N: cursors in flight for --paginate (GET /users), requests for --batch (default 4). */
+  concurrency?: number;
   /** --batch FILE|- [--resume] [--concurrency N]: run an NDJSON batch instead of one request. */
   batch?: { file: string; resume: boolean; concurrency: number };
 }
@@ -92,6 +94,43 @@ function pageLimitFor(raw: EndpointRaw | undefined, components: SpecDetail['comp
     }
   }
   return DEFAULT_PAGE_LIMIT;
+}
+
+export interface PagePlan {
+  /** The query without limit/offset (plus paginated=true where it applies), the page size and the first offset. */
+  window: { query: Array<[string, string]>; limit: number; offset: number };
+  /** Follow starting_after instead of offset. */
+  cursor: boolean;
+  /** The count endpoint's path when more than one cursor can be in flight (GET /users beside /users/count); else null. */
+  split: string | null;
+  /** Why the walk goes by offset, when the endpoint has a cursor. */
+  note: string | null;
+  /** The first page's query, as sent. */
+  firstQuery: Array<[string, string]>;
+}
+
+/**
+ * How --paginate walks this endpoint: Clerk's cursor (`starting_after`) where the endpoint has one
+ * and the ordering allows it (large offsets slow down and time out); an explicit offset, or another
+ * ordering, keeps offset pages. `paginated=true` where the endpoint takes it, so pages say their
+ * total. Time ranges walked at once where the list can be cut by creation time and counted.
+ */
+export function pagePlan(call: { path: string; query: Array<[string, string]> }, raw: EndpointRaw | undefined, detail: SpecDetail | null, endpoints: Array<{ method: string; path: string }>, matchedPath: string | null, concurrency: number): PagePlan {
+  const has = (name: string) => detail !== null && hasQueryParameter(raw, detail.components, name);
+  const window = pageWindow(call.query, detail ? pageLimitFor(raw, detail.components) : DEFAULT_PAGE_LIMIT);
+  if (has('paginated') && !window.query.some(([name]) => name === 'paginated')) window.query.push(['paginated', 'true']);
+  const orderBy = call.query.find(([name]) => name === 'order_by')?.[1];
+  const offsetGiven = call.query.some(([name]) => name === 'offset');
+  const cursorExists = has('starting_after');
+  const cursor = cursorExists && !offsetGiven && (orderBy === undefined || /^[+-]?created_at$/.test(orderBy));
+  const note = cursorExists && !cursor ? `${offsetGiven ? 'an offset was given' : `order_by=${orderBy} cannot use the starting_after cursor`}: paging by offset, which slows down for large offsets` : null;
+  const countPath = matchedPath === null ? null : `${matchedPath}/count`;
+  const split =
+    cursor && concurrency > 1 && has('created_at_after') && has('created_at_before') && countPath !== null && endpoints.some((e) => e.method === 'GET' && e.path === countPath) && !call.query.some(([name]) => name === 'starting_after')
+      ? `${call.path.replace(/\?.*$/, '').replace(/\/+$/, '')}/count`
+      : null;
+  const firstQuery: Array<[string, string]> = [...window.query, ['limit', String(window.limit)], ...(cursor ? [] : [['offset', String(window.offset)] as [string, string]])];
+  return { window, cursor, split, note, firstQuery };
 }
 
 /** Writes to a stream and waits when it asks us to (a slow reader must not make us buffer pages). */
@@ -195,6 +234,15 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
   Object.assign(headers, call.headers);
 
   if (options.dryRun) {
+    if (options.paginate) {
+      // The first page's real query: page size, cursor or offset, paginated=true.
+      const plan = pagePlan(call, raw, detail, endpoints, matched?.path ?? null, options.concurrency ?? 4);
+      const firstPage = buildRequestUrl(base, target.path, plan.firstQuery);
+      await emit(io.stdout, renderDryRun(method, firstPage, { accept: 'application/json', ...headers }, { ...call, query: plan.firstQuery }, bodyText));
+      const how = plan.cursor ? `each next page adds starting_after=<the last item's id>${plan.split ? `; with --concurrency ${options.concurrency ?? 4}, after the first page, GET ${plan.split} and one item in the other order cut the rest into created_at ranges walked at once` : ''}` : `each next page adds ${plan.window.limit} to offset`;
+      writeLine(io.stderr, `bapi-curl: dry run of --paginate: the first page; ${how}. Nothing was sent.${plan.note ? ` (${plan.note})` : ''}`);
+      return EXIT.ok;
+    }
     await emit(io.stdout, renderDryRun(method, url, { accept: 'application/json', ...headers }, call, bodyText));
     if (write) {
       // What the guard would say, with no prompt, no approval and nothing pending.
@@ -279,12 +327,18 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
 
   const client = clerkClient(deps, key, version, options.timeoutMs, stateDir);
   try {
-    if (options.paginate) return await runPaginated(options, deps, client, base, call, headers, raw, detail);
+    if (options.paginate) return await runPaginated(options, deps, client, base, call, headers, raw, detail, endpoints, matched?.path ?? null);
 
     let backupFile: string | null = null;
     if (method === 'DELETE' && options.backup && matched && endpoints.some((e) => e.method === 'GET' && e.path === matched.path)) {
       backupFile = await backupBeforeDelete(client, buildRequestUrl(base, target.path, []), version, `GET ${matched.path}`, stateDir, key, deps);
       writeLine(io.stderr, backupFile ? `bapi-curl: saved ${target.path} to ${backupFile} before deleting it` : `bapi-curl: nothing to back up at ${target.path} (404)`);
+    }
+
+    // Clerk's own limit for this endpoint (invitations per hour, updates per user), writes only.
+    if (write && matched && key.info.fingerprint) {
+      const { endpointLimiter } = await import('./endpoint-limits.js');
+      await endpointLimiter(stateDir, key.info.fingerprint, (text) => writeLine(io.stderr, `bapi-curl: ${text}`)).acquire(matched, target.path);
     }
 
     const multipart = await formBody(form);
@@ -545,19 +599,17 @@ async function runPaginated(
   headers: Record<string, string>,
   raw: EndpointRaw | undefined,
   detail: SpecDetail | null,
+  endpoints: Array<{ method: string; path: string }>,
+  matchedPath: string | null,
 ): Promise<number> {
   const { io } = deps;
   const progress = progressLine(io.stderr);
   const stdout = progress.around(io.stdout);
   const pretty = io.stdout.isTTY === true;
-  const window = pageWindow(call.query, detail ? pageLimitFor(raw, detail.components) : DEFAULT_PAGE_LIMIT);
-  // Clerk's cursor (`starting_after`) where the endpoint has one and the ordering allows it: large
-  // offsets slow down and time out. An explicit offset, or another ordering, keeps offset pages.
-  const cursor = detail && hasQueryParameter(raw, detail.components, 'starting_after') ? 'starting_after' : null;
-  const orderBy = call.query.find(([name]) => name === 'order_by')?.[1];
-  const offsetGiven = call.query.some(([name]) => name === 'offset');
-  const useCursor = cursor !== null && !offsetGiven && (orderBy === undefined || /^[+-]?created_at$/.test(orderBy));
-  if (cursor !== null && !useCursor) writeLine(io.stderr, `bapi-curl: note: ${offsetGiven ? 'an offset was given' : `order_by=${orderBy} cannot use the starting_after cursor`}: paging by offset, which slows down for large offsets`);
+  const plan = pagePlan(call, raw, detail, endpoints, matchedPath, options.concurrency ?? 4);
+  if (plan.note) writeLine(io.stderr, `bapi-curl: note: ${plan.note}`);
+  const window = plan.window;
+  const useCursor = plan.cursor;
   let jq: JqStream | null = null;
   const slurped: string[] | null = options.slurp && options.jq !== undefined ? [] : null;
   if (options.jq !== undefined && slurped === null) {
@@ -565,23 +617,39 @@ async function runPaginated(
   }
   let first = true;
   if (options.slurp && slurped === null) await emit(stdout, '[');
-  const result = await paginate({
-    query: window.query,
-    limit: window.limit,
-    offset: window.offset,
-    fetchPage: (query) => client.send({ method: 'GET', url: buildRequestUrl(base, call.path, query), headers, body: null }),
-    ...(options.maxItems !== undefined ? { maxItems: options.maxItems } : {}),
-    ...(useCursor ? { cursor: 'starting_after' } : {}),
-    async onItems(items) {
-      if (slurped) slurped.push(...items);
-      else if (jq) await jq.write(items.join('\n'));
-      else if (options.slurp) {
-        await emit(stdout, `${first ? '\n' : ',\n'}${items.join(',\n')}`);
-        first = false;
-      } else await emit(stdout, `${items.join('\n')}\n`);
-    },
-    onProgress: (items, totalCount) => progress.update(items, totalCount),
-  }).finally(() => progress.clear());
+  const fetchPage = (query: Array<[string, string]>) => client.send({ method: 'GET', url: buildRequestUrl(base, call.path, query), headers, body: null });
+  const onItems = async (items: string[]) => {
+    if (slurped) slurped.push(...items);
+    else if (jq) await jq.write(items.join('\n'));
+    else if (options.slurp) {
+      await emit(stdout, `${first ? '\n' : ',\n'}${items.join(',\n')}`);
+      first = false;
+    } else await emit(stdout, `${items.join('\n')}\n`);
+  };
+  const onProgress = (items: number, totalCount: number | null) => progress.update(items, totalCount);
+  const walk = plan.split
+    ? (await import('./split-walk.js')).splitWalk({
+        query: window.query,
+        limit: window.limit,
+        concurrency: options.concurrency ?? 4,
+        ...(options.maxItems !== undefined ? { maxItems: options.maxItems } : {}),
+        fetchList: fetchPage,
+        fetchCount: (query) => client.send({ method: 'GET', url: buildRequestUrl(base, plan.split as string, query), headers, body: null }),
+        onItems,
+        onProgress,
+        onNote: (text) => (options.verbose ? writeLine(io.stderr, `bapi-curl: ${text}`) : undefined),
+      })
+    : paginate({
+        query: window.query,
+        limit: window.limit,
+        offset: window.offset,
+        fetchPage,
+        ...(options.maxItems !== undefined ? { maxItems: options.maxItems } : {}),
+        ...(useCursor ? { cursor: 'starting_after' } : {}),
+        onItems,
+        onProgress,
+      });
+  const result = await walk.finally(() => progress.clear());
   if (options.slurp && slurped === null) await emit(stdout, first ? ']\n' : '\n]\n');
   if (jq) await jq.end();
   if (slurped) {

@@ -31,7 +31,7 @@ bapi-write() (
       *) name=$arg ;;
     esac
     case $name in
-      -d | --data | --spec | -q | --query | --form | --api-version | --ttl | -H | --header | --jq | --timeout | -X | --method | --max-items)
+      -d | --data | --spec | -q | --query | --form | --api-version | --ttl | -H | --header | --jq | --timeout | -X | --method | --max-items | --batch | --concurrency)
         if [ "$has_value" = 0 ]; then
           if [ $# -eq 0 ]; then
             printf 'bapi-write: %s needs a value\n' "$name" >&2
@@ -101,14 +101,14 @@ USAGE
         guard_args+=("$name" "$value")
         curl_args+=("$name" "$value")
         ;;
-      -q | --query | --form | --api-version)
+      -q | --query | --form | --api-version | --batch)
         guard_args+=("$name" "$value")
         curl_args+=("$name" "$value")
         ;;
       --ttl)
         guard_args+=("$name" "$value")
         ;;
-      -H | --header | --jq | --timeout | -X | --method | --max-items)
+      -H | --header | --jq | --timeout | -X | --method | --max-items | --concurrency)
         curl_args+=("$name" "$value")
         ;;
       --wait-approval)
@@ -127,7 +127,7 @@ USAGE
         guard_args+=("$arg")
         guard_json=1
         ;;
-      -i | --include | -v | --verbose | --dry-run | --paginate | --slurp | --no-backup)
+      -i | --include | -v | --verbose | --dry-run | --paginate | --slurp | --no-backup | --resume)
         curl_args+=("$arg")
         ;;
       -?*)

@@ -1,0 +1,240 @@
+// A cursor walk with more than one cursor in flight, for lists that can be cut by creation time
+// (GET /users: created_at_after/created_at_before beside starting_after, and a /count beside it).
+// The first page comes as in a sequential walk; then the list's size (GET …/count) and its far end
+// (one item in the other order) tell how to cut the rest into time ranges, each followed with its
+// own cursor, several at once. Ranges are disjoint and printed in order, so the output is exactly
+// what a sequential walk prints: the same items, once each, in the same order. Only the range being
+// printed streams; the ones after it are held (up to a bound) until their turn.
+import { ToolkitError } from '../core/errors.js';
+import type { HttpResponse } from './client.js';
+import { MAX_PAGES, pageItems, type PaginateResult } from './paginate.js';
+
+export interface SplitWalkOptions {
+  /** The query without limit/offset: the user's filters and order_by. */
+  query: Array<[string, string]>;
+  limit: number;
+  /** Cursors in flight at once. */
+  concurrency: number;
+  maxItems?: number;
+  fetchList(query: Array<[string, string]>): Promise<HttpResponse>;
+  /** The count endpoint for the same filters (GET /users/count). */
+  fetchCount(query: Array<[string, string]>): Promise<HttpResponse>;
+  onItems(items: string[]): Promise<void>;
+  onProgress?(items: number, totalCount: number | null): void;
+  /** Told when the walk goes sequential after all (a count or probe it could not use). */
+  onNote?(text: string): void;
+}
+
+/** Items held for ranges not yet printed, per range, before its walk waits for its turn. */
+const HOLD_ITEMS = 20_000;
+/** At most this many time ranges (each costs one short page at its end). */
+const MAX_RANGES = 64;
+
+interface Item {
+  text: string;
+  id: string | null;
+  createdAt: number | null;
+}
+
+function parseItem(text: string): Item {
+  try {
+    const value = JSON.parse(text) as { id?: unknown; created_at?: unknown };
+    return { text, id: typeof value.id === 'string' ? value.id : null, createdAt: typeof value.created_at === 'number' ? value.created_at : null };
+  } catch {
+    return { text, id: null, createdAt: null };
+  }
+}
+
+const FILTERS_NOT_COUNTED = new Set(['limit', 'offset', 'order_by', 'starting_after', 'paginated']);
+
+interface Range {
+  /** Query for this range; null for range 0, which continues the first page's cursor unchanged. */
+  query: Array<[string, string]> | null;
+  /** Range 0 stops at the first item outside [low, high). */
+  low: number;
+  high: number;
+  pages: string[][];
+  done: boolean;
+  failed: HttpResponse | null;
+  /** Wakes this range's walk when it may hold more (its turn came, or items were printed). */
+  wake: (() => void) | null;
+  held: number;
+}
+
+export async function splitWalk(options: SplitWalkOptions): Promise<PaginateResult> {
+  const { limit } = options;
+  const orderBy = options.query.find(([name]) => name === 'order_by')?.[1] ?? '-created_at';
+  const descending = orderBy.startsWith('-');
+  let emitted = 0;
+  let pagesFetched = 0;
+  let totalCount: number | null = null;
+  const room = () => (options.maxItems ?? Infinity) - emitted;
+  const emit = async (items: string[]): Promise<boolean> => {
+    const kept = items.length > room() ? items.slice(0, room()) : items;
+    if (kept.length > 0) await options.onItems(kept);
+    emitted += kept.length;
+    options.onProgress?.(emitted, totalCount);
+    return room() > 0;
+  };
+
+  // 1. The first page, as a sequential walk asks for it.
+  const firstQuery: Array<[string, string]> = [...options.query, ['limit', String(limit)]];
+  const first = await options.fetchList(firstQuery);
+  pagesFetched++;
+  if (first.status >= 400) return { pages: pagesFetched, items: 0, failed: first };
+  const firstItems = pageItems(first).items;
+  if (!(await emit(firstItems)) || firstItems.length < limit) return { pages: pagesFetched, items: emitted, failed: null };
+  const last = parseItem(firstItems.at(-1) as string);
+  // Without an id there is no cursor to follow (as a sequential walk, it ends here).
+  if (last.id === null) return { pages: pagesFetched, items: emitted, failed: null };
+  const sequential = (why: string): Range[] => {
+    options.onNote?.(`following one cursor: ${why}`);
+    return [{ query: null, low: -Infinity, high: Infinity, pages: [], done: false, failed: null, wake: null, held: 0 }];
+  };
+  const lastCreated = last.createdAt;
+  let ranges: Range[];
+  if (lastCreated === null) ranges = sequential('the items carry no created_at to cut the list by');
+  else ranges = await cut(lastCreated);
+
+  // 2. How many there are (GET …/count), and where the list ends (one item in the other order): where to cut it.
+  async function cut(lastCreated: number): Promise<Range[]> {
+    const countQuery = options.query.filter(([name]) => !FILTERS_NOT_COUNTED.has(name));
+    const probeQuery: Array<[string, string]> = [...options.query.filter(([name]) => name !== 'order_by'), ['order_by', descending ? '+created_at' : '-created_at'], ['limit', '1']];
+    const [counted, probe] = await Promise.all([options.fetchCount(countQuery), options.fetchList(probeQuery)]);
+    const total = counted.status === 200 ? (pageOf(counted) as { total_count?: unknown } | null)?.total_count : undefined;
+    let far: Item | null = null;
+    try {
+      const first = probe.status === 200 ? pageItems(probe).items[0] : undefined;
+      far = first === undefined ? null : parseItem(first);
+    } catch {
+      far = null;
+    }
+    if (typeof total !== 'number') return sequential(`the count answered HTTP ${counted.status}`);
+    if (far === null || far.createdAt === null) return sequential('the far end of the list is unknown');
+    totalCount = total;
+    const remainingPages = Math.ceil(Math.max(0, total - firstItems.length) / limit);
+    const [low, high] = descending ? [far.createdAt, lastCreated + 1] : [lastCreated, far.createdAt + 1];
+    const count = Math.max(1, Math.min(MAX_RANGES, remainingPages, options.concurrency * 4, high - low));
+    if (count < 2 || remainingPages < 3) return sequential('the rest is a page or two');
+    // Boundaries in the order the walk prints: newest first when descending.
+    const cuts = Array.from({ length: count + 1 }, (_, i) => Math.round(low + ((high - low) * i) / count));
+    const spans: Array<[number, number]> = [];
+    for (let i = 0; i < count; i++) if ((cuts[i + 1] as number) > (cuts[i] as number)) spans.push([cuts[i] as number, cuts[i + 1] as number]);
+    if (descending) spans.reverse();
+    const rest = options.query.filter(([name]) => name !== 'created_at_after' && name !== 'created_at_before');
+    return spans.map(([from, to], i) => ({
+      query: i === 0 ? null : [...rest, ['created_at_after', String(from - 1)], ['created_at_before', String(to)], ['limit', String(limit)]],
+      low: from,
+      high: to,
+      pages: [],
+      done: false,
+      failed: null,
+      wake: null,
+      held: 0,
+    }));
+  }
+  options.onProgress?.(emitted, totalCount);
+
+  // 3. Each range walked with its own cursor; the one being printed streams, the others hold.
+  let head = 0;
+  let stopAfter = Infinity;
+  const wakeAll = () => {
+    for (const range of ranges) {
+      const wake = range.wake;
+      range.wake = null;
+      wake?.();
+    }
+  };
+  let printing: Promise<void> = Promise.resolve();
+  const print = () => {
+    printing = printing.then(async () => {
+      while (head < ranges.length && head <= stopAfter) {
+        const range = ranges[head] as Range;
+        while (range.pages.length > 0) {
+          const page = range.pages.shift() as string[];
+          range.held -= page.length;
+          if (!(await emit(page))) {
+            stopAfter = -1;
+            wakeAll();
+            return;
+          }
+          wakeAll();
+        }
+        if (!range.done) return;
+        head++;
+        wakeAll();
+      }
+    });
+    return printing;
+  };
+
+  const walk = async (index: number) => {
+    const range = ranges[index] as Range;
+    let cursor: string | null = index === 0 ? last.id : null;
+    let previous: string[] | null = null;
+    for (;;) {
+      if (index > stopAfter) break;
+      while (index !== head && range.held >= HOLD_ITEMS && index <= stopAfter) await new Promise<void>((resolve) => (range.wake = resolve));
+      if (index > stopAfter) break;
+      const base = range.query ?? firstQuery;
+      const response = await options.fetchList(cursor === null ? base : [...base, ['starting_after', cursor]]);
+      pagesFetched++;
+      if (pagesFetched > MAX_PAGES) throw new ToolkitError(`stopped after ${MAX_PAGES} pages (${emitted} items): the list did not end`);
+      if (response.status >= 400) {
+        range.failed = response;
+        stopAfter = Math.min(stopAfter, index);
+        break;
+      }
+      let items = pageItems(response).items;
+      if (previous !== null && items.length > 0 && items[0] === previous[0] && items.at(-1) === previous.at(-1)) {
+        throw new ToolkitError(`the API answered the same page twice; stopped after ${emitted} items`);
+      }
+      previous = items;
+      const full = items.length >= limit;
+      let outside = false;
+      if (index === 0 && ranges.length > 1) {
+        // Range 0 is the first page's cursor, unchanged: it ends where range 1 begins.
+        const outOfRange = (text: string) => {
+          const created = parseItem(text).createdAt;
+          return created !== null && (created < range.low || created >= range.high);
+        };
+        // Sorted by creation: when the last item is inside, every item is.
+        const at = items.length > 0 && outOfRange(items.at(-1) as string) ? items.findIndex(outOfRange) : -1;
+        if (at >= 0) {
+          items = items.slice(0, at);
+          outside = true;
+        }
+      }
+      if (items.length > 0) {
+        range.pages.push(items);
+        range.held += items.length;
+        cursor = parseItem(items.at(-1) as string).id;
+      }
+      if (!full || outside || cursor === null) break;
+      if (index === head) void print();
+    }
+    range.done = true;
+    await print();
+  };
+
+  let next = 0;
+  const workers = Array.from({ length: Math.min(options.concurrency, ranges.length) }, async () => {
+    for (;;) {
+      const index = next++;
+      if (index >= ranges.length || index > stopAfter) return;
+      await walk(index);
+    }
+  });
+  await Promise.all(workers);
+  await print();
+  const failed = ranges.find((r) => r.failed !== null)?.failed ?? null;
+  return { pages: pagesFetched, items: emitted, failed };
+}
+
+function pageOf(response: HttpResponse): unknown {
+  try {
+    return JSON.parse(response.body.toString('utf8'));
+  } catch {
+    return null;
+  }
+}
