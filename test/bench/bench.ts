@@ -112,8 +112,8 @@ const baseEnv: NodeJS.ProcessEnv = {
   CLERK_SECRET_KEY: KEY,
 };
 
-async function startFake(users: number): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_DIR, 'test', 'fake-clerk.ts'), '--users', String(users), '--metadata', '--key', KEY], {
+async function startFake(users: number, extra: string[] = []): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_DIR, 'test', 'fake-clerk.ts'), '--users', String(users), '--metadata', '--key', KEY, ...extra], {
     cwd: PROJECT_DIR,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -146,6 +146,85 @@ function row(result: Result, base: Result | null, note = ''): string {
   const ratio = base ? (result.medianMs / base.medianMs).toFixed(2) : '';
   const rss = result.peakRssMb === null ? '' : result.peakRssMb.toFixed(0);
   return `| ${result.name} | ${result.medianMs.toFixed(1)} | ${ratio} | ${rss} | ${note} |`;
+}
+
+/** `--paginate` over USERS users with 100 ms per page, beside a sequential cursor loop over the same pages. */
+async function latencyWalk(say: (line: string) => void, report: Record<string, unknown>): Promise<void> {
+  const fake = await startFake(USERS, ['--latency', '100']);
+  try {
+    // The fake has no rate limit: the budget is out of the way, as for the other client figures.
+    const env = { ...baseEnv, CLERK_API_URL: fake.url, CLERK_BAPI_RATE_LIMIT: '1000000/1s' };
+    // The strictest sequential loop: one process, keep-alive, each page's body written as it comes.
+    const loop = join(work, 'cursor-loop.mjs');
+    writeFileSync(
+      loop,
+      `const base = ${JSON.stringify(`${fake.url}/v1/users?limit=500`)};\nlet after = null;\nfor (;;) {\n  const res = await fetch(after ? base + '&starting_after=' + after : base, { headers: { authorization: 'Bearer ' + process.env.CLERK_SECRET_KEY } });\n  const page = await res.json();\n  for (const user of page) process.stdout.write(JSON.stringify(user) + '\\n');\n  if (page.length < 500) break;\n  after = page[page.length - 1].id;\n}\n`,
+    );
+    const walk = (concurrency: number) => ['node', script('bapi-curl'), 'GET', '/users', '-q', 'limit=500', '--paginate', '--concurrency', String(concurrency)];
+    // Identical lines: the walk with ranges against one cursor, hashed once outside the timing.
+    const hash = (argv: string[]) => spawnSync(argv[0]!, argv.slice(1), { env, maxBuffer: 1 << 30 }).stdout as Buffer;
+    const [one, four] = [hash(walk(1)), hash(walk(4))];
+    const identical = one.length > 0 && one.equals(four);
+    const lines = one.toString('utf8').split('\n').length - 1;
+    const runs = await measure(
+      [
+        { name: `sequential cursor loop (node fetch), ${USERS} users, 100 ms per page`, argv: () => ['node', loop], env: () => env },
+        { name: 'bapi-curl --paginate --concurrency 1 (one cursor)', argv: () => walk(1), env: () => env, memory: true },
+        { name: 'bapi-curl --paginate (default: 4 cursors over time ranges)', argv: () => walk(4), env: () => env, memory: true },
+        { name: 'bapi-curl --paginate --concurrency 8', argv: () => walk(8), env: () => env, memory: true },
+      ],
+      Math.max(2, Math.ceil(ROUNDS / 5)),
+    );
+    say(`| --paginate, 100 ms latency per page | median ms | ratio to the sequential loop (target ≤ 0.35) | peak RSS MB (target ≤ 150) | note |`);
+    say('| --- | --- | --- | --- | --- |');
+    for (const result of runs) say(row(result, runs[0]!, result.name.includes('default') ? `${lines} lines, identical to one cursor's: ${identical ? 'yes' : 'NO'}` : ''));
+    report.latencyWalk = { runs, lines, identical };
+    say('');
+  } finally {
+    fake.stop();
+  }
+}
+
+/** 600 writes as one --batch at a fake limited to 100 per second, and two batches at once on one key. */
+async function batches(say: (line: string) => void, report: Record<string, unknown>): Promise<void> {
+  const { startFakeClerk } = await import('../fake-clerk.js');
+  const fake = await startFakeClerk({ key: KEY, users: 1200, rateLimit: { requests: 100, windowMs: 1000 } });
+  fake.record = false;
+  try {
+    const env = { ...baseEnv, CLERK_API_URL: fake.url, CLERK_BAPI_RATE_LIMIT: '100/1s', CLERK_BAPI_SCOPES: 'write', CLERK_BAPI_STATE_DIR: join(work, 'state-batch') };
+    const ids = Array.from({ length: 1200 }, (_, i) => `user_seed${String(i).padStart(7, '0')}`);
+    const file = (name: string, from: number, count: number) => {
+      const path = join(work, name);
+      writeFileSync(path, ids.slice(from, from + count).map((id, i) => JSON.stringify({ method: 'PATCH', path: `/users/${id}/metadata`, body: { public_metadata: { bench: i } } })).join('\n') + '\n');
+      return path;
+    };
+    const big = file('batch-600.ndjson', 0, 600);
+    const halves = [file('batch-a.ndjson', 600, 300), file('batch-b.ndjson', 900, 300)];
+    const approve = (path: string) => {
+      // The previous run's last second of budget is spent: start each run on a fresh window.
+      spawnSync('sleep', ['1.1']);
+      const guard = spawnSync('node', [script('bapi-guard'), '--batch', path, '--yes'], { env, encoding: 'utf8' });
+      if (guard.status !== 0) throw new Error(`bapi-guard --batch ${path}: ${guard.stderr}`);
+    };
+    const before = fake.tooManyRequests;
+    const single = await measure([{ name: '--batch of 600 PATCH …/metadata, fake limited to 100 per 1 s', argv: () => ['node', script('bapi-curl'), '--batch', big, '--concurrency', '8'], env: () => env, prepare: () => approve(big) }], Math.max(2, Math.ceil(ROUNDS / 5)));
+    const singleRejected = fake.tooManyRequests - before;
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const both = fake.tooManyRequests;
+    for (const half of halves) approve(half);
+    const start = process.hrtime.bigint();
+    const pair = await Promise.all(halves.map((half) => run(['node', script('bapi-curl'), '--batch', half, '--concurrency', '8'], env)));
+    const pairMs = Number(process.hrtime.bigint() - start) / 1e6;
+    const pairRejected = fake.tooManyRequests - both;
+    say('| --batch at the rate limit | median ms | ratio to the limit\'s minimum, 5 s (target ≤ 1.15) | 429s (target 0) | |');
+    say('| --- | --- | --- | --- | --- |');
+    say(`| ${single[0]!.name} | ${single[0]!.medianMs.toFixed(0)} | ${(single[0]!.medianMs / 5000).toFixed(2)} | ${singleRejected} | |`);
+    say(`| two --batch processes of 300 at once, one key, same fake | ${pairMs.toFixed(0)} | ${(pairMs / 5000).toFixed(2)} | ${pairRejected} | exits ${pair.map((p) => p.exitCode).join(', ')} |`);
+    report.batches = { single, singleRejected, pairMs, pairRejected };
+    say('');
+  } finally {
+    await fake.close();
+  }
 }
 
 async function main(): Promise<void> {
@@ -316,9 +395,13 @@ async function main(): Promise<void> {
     const loop = pageRuns.find((r) => r.name.startsWith('shell loop')) ?? null;
     for (const result of pageRuns) say(row(result, loop));
     report.paginate = pageRuns;
+    say('');
   } finally {
     fake.stop();
   }
+
+  await latencyWalk(say, report);
+  await batches(say, report);
   mkdirSync(join(PROJECT_DIR, '.bench'), { recursive: true });
   writeFileSync(join(PROJECT_DIR, '.bench', 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(PROJECT_DIR, '.bench', 'results.md'), `${lines.join('\n')}\n`);
