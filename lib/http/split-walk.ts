@@ -25,10 +25,20 @@ export interface SplitWalkOptions {
   onNote?(text: string): void;
 }
 
-/** Items held for ranges not yet printed, per range, before its walk waits for its turn. */
-const HOLD_ITEMS = 20_000;
-/** At most this many time ranges (each costs one short page at its end). */
-const MAX_RANGES = 64;
+/**
+ * What ranges not yet printed may hold, in characters of item text, all together: beyond it their
+ * walks wait for their turn, so memory stays flat whatever the list's size (100 000 users of ~2 KB
+ * are 200 MB of text; a few pages of them are enough to keep the cursors busy).
+ */
+const HOLD_CHARS = 8 * 1024 * 1024;
+/**
+ * Ranges of about this many pages: small enough that the ranges after the one being printed hold
+ * little while they wait (their pages fit in HOLD_CHARS), large enough that the short page ending
+ * each range adds few requests (about one in PAGES_PER_RANGE + 1).
+ */
+const PAGES_PER_RANGE = 3;
+/** At most this many time ranges. */
+const MAX_RANGES = 128;
 
 interface Item {
   text: string;
@@ -58,6 +68,7 @@ interface Range {
   failed: HttpResponse | null;
   /** Wakes this range's walk when it may hold more (its turn came, or items were printed). */
   wake: (() => void) | null;
+  /** Characters of item text held for this range. */
   held: number;
 }
 
@@ -114,7 +125,7 @@ export async function splitWalk(options: SplitWalkOptions): Promise<PaginateResu
     totalCount = total;
     const remainingPages = Math.ceil(Math.max(0, total - firstItems.length) / limit);
     const [low, high] = descending ? [far.createdAt, lastCreated + 1] : [lastCreated, far.createdAt + 1];
-    const count = Math.max(1, Math.min(MAX_RANGES, remainingPages, options.concurrency * 4, high - low));
+    const count = Math.max(1, Math.min(MAX_RANGES, remainingPages, high - low, Math.max(options.concurrency * 2, Math.ceil(remainingPages / PAGES_PER_RANGE))));
     if (count < 2 || remainingPages < 3) return sequential('the rest is a page or two');
     // Boundaries in the order the walk prints: newest first when descending.
     const cuts = Array.from({ length: count + 1 }, (_, i) => Math.round(low + ((high - low) * i) / count));
@@ -138,6 +149,9 @@ export async function splitWalk(options: SplitWalkOptions): Promise<PaginateResu
   // 3. Each range walked with its own cursor; the one being printed streams, the others hold.
   let head = 0;
   let stopAfter = Infinity;
+  /** Characters held by ranges other than the head, which must wait their turn to be printed. */
+  const heldByOthers = () => ranges.reduce((sum, r, i) => (i === head ? sum : sum + r.held), 0);
+  const size = (page: string[]) => page.reduce((sum, item) => sum + item.length, 0);
   const wakeAll = () => {
     for (const range of ranges) {
       const wake = range.wake;
@@ -152,7 +166,7 @@ export async function splitWalk(options: SplitWalkOptions): Promise<PaginateResu
         const range = ranges[head] as Range;
         while (range.pages.length > 0) {
           const page = range.pages.shift() as string[];
-          range.held -= page.length;
+          range.held -= size(page);
           if (!(await emit(page))) {
             stopAfter = -1;
             wakeAll();
@@ -174,7 +188,7 @@ export async function splitWalk(options: SplitWalkOptions): Promise<PaginateResu
     let previous: string[] | null = null;
     for (;;) {
       if (index > stopAfter) break;
-      while (index !== head && range.held >= HOLD_ITEMS && index <= stopAfter) await new Promise<void>((resolve) => (range.wake = resolve));
+      while (index !== head && heldByOthers() >= HOLD_CHARS && index <= stopAfter) await new Promise<void>((resolve) => (range.wake = resolve));
       if (index > stopAfter) break;
       const base = range.query ?? firstQuery;
       const response = await options.fetchList(cursor === null ? base : [...base, ['starting_after', cursor]]);
@@ -207,7 +221,7 @@ export async function splitWalk(options: SplitWalkOptions): Promise<PaginateResu
       }
       if (items.length > 0) {
         range.pages.push(items);
-        range.held += items.length;
+        range.held += size(items);
         cursor = parseItem(items.at(-1) as string).id;
       }
       if (!full || outside || cursor === null) break;
