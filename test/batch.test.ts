@@ -366,6 +366,33 @@ describe('bapi-curl --batch', () => {
     assert.equal(fake.received('POST', '/v1/invitations').length, before);
   });
 
+  it('--resume of a run that began more than 24 hours ago is refused: that consent has lapsed', async () => {
+    const { governor } = await import('../lib/http/governor.js');
+    const { describeSecretKey } = await import('../lib/guard/key.js');
+    const { runBatch } = await import('../lib/http/batch.js');
+    const { createHttpClient } = await import('../lib/http/client.js');
+    const { selectSpec } = await import('../lib/spec/select.js');
+    // An hourly limit that is spent leaves the run unfinished, with its lines for --resume.
+    const spent = governor(stateDir, describeSecretKey(KEY).info.fingerprint as string, { requests: 100, windowMs: 3_600_000 }, { bucket: 'POST_/invitations' });
+    for (let i = 0; i < 100; i++) await spent.acquire();
+    const file = batchFile('old.ndjson', [{ method: 'POST', path: '/invitations', body: { email_address: 'old@example.com' } }]);
+    assert.equal((await run('bapi-guard', ['--batch', file, '--yes'])).exitCode, 0);
+    const err: string[] = [];
+    const code = await runBatch(
+      { batch: file, resume: false, concurrency: 1, timeoutMs: 10_000, admin: false, yes: false, backup: true, waitApprovalMs: null, spec: { includePlatform: false, offline: false, refresh: false } },
+      {
+        io: { stdin: Object.assign((async function* () {})(), { isTTY: false }), stdout: { write: () => true }, stderr: { write: (t: string) => err.push(t) > 0 }, env: env(), cwd: workDir },
+        createClient: createHttpClient,
+        selectSpec,
+        now: () => new Date(Date.now() - 25 * 3600 * 1000),
+      },
+    );
+    assert.equal(code, 1, err.join(''));
+    const late = await run('bapi-curl', ['--batch', file, '--resume']);
+    assert.equal(late.exitCode, 2, late.stderr);
+    assert.match(late.stderr, /more than 24 hours ago/);
+  });
+
   it('usage errors: --resume or --concurrency without --batch, --batch beside METHOD PATH', async () => {
     for (const args of [['GET', '/users', '--resume'], ['--concurrency', '2'], ['--batch', 'x.ndjson', 'GET', '/users'], ['--batch', 'x.ndjson', '--concurrency', '0'], ['--batch', 'missing.ndjson']]) {
       const result = await run('bapi-curl', args);

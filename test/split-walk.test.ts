@@ -52,6 +52,23 @@ describe('--paginate over time ranges', () => {
     });
   }
 
+  it('by default, several cursors only when the API is not near: a first page within 40 ms keeps one', async () => {
+    const counts = () => fake.received('GET', '/v1/users/count').length;
+    const before = counts();
+    const near = await curl(['GET', '/users', '--paginate', '-q', 'limit=100', '--jq', '.id']);
+    assert.equal(near.exitCode, 0, near.stderr);
+    assert.equal(counts(), before, 'one cursor: no count, no ranges');
+    fake.latencyMs = 60;
+    try {
+      const far = await curl(['GET', '/users', '--paginate', '-q', 'limit=100', '--jq', '.id']);
+      assert.equal(far.exitCode, 0, far.stderr);
+      assert.equal(counts(), before + 1, 'a slow first page: the list is counted and cut into ranges');
+      assert.equal(far.stdout, near.stdout);
+    } finally {
+      fake.latencyMs = 0;
+    }
+  });
+
   it('--max-items stops at the same item as one cursor', async () => {
     const one = await curl(['GET', '/users', '--paginate', '--concurrency', '1', '--max-items', '1234', '-q', 'limit=100']);
     const many = await curl(['GET', '/users', '--paginate', '--concurrency', '8', '--max-items', '1234', '-q', 'limit=100']);

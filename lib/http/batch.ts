@@ -11,36 +11,32 @@ import { defaultStateDir, stateSubdir, writePrivateFile } from '../core/state-di
 import { isObject } from '../core/values.js';
 import { matchEndpoint } from '../endpoint/match.js';
 import { sealMatches, sealRecord, type Approval } from '../guard/approvals.js';
-import { authorizeBatch, batchDigest, parseBatch, readBatchInput, renderBatchVerdict, evaluateBatch, type BatchLine, type BatchVerdict } from '../guard/batch.js';
+import { authorizeBatch, batchConfirmedBy, batchDigest, evaluateBatch, parseBatch, readBatchInput, renderBatchVerdict, type BatchLine, type BatchVerdict } from '../guard/batch.js';
 import { consentFor } from '../guard/consent.js';
-import { findSecretKey, redactSecret, type SecretKey } from '../guard/key.js';
+import { findSecretKey, keyError, redactSecret, type SecretKey } from '../guard/key.js';
 import { apiOrigin, specDigest, type GuardSpec } from '../guard/policy.js';
 import { isWriteMethod } from '../guard/scopes.js';
 import { buildRequestUrl, resolveBaseUrl, resolveRequestTarget } from '../request/url.js';
 import { visibleEndpoints, type EndpointSummary } from '../spec/index.js';
-import type { SpecOptions } from '../spec/select.js';
 import { appendAudit, bodyFields, type AuditEntry } from './audit.js';
 import type { HttpClient, HttpResponse } from './client.js';
-import { backupBeforeDelete, clerkClient, usableStateDir, waitForDecision, type ExecuteDeps } from './execute.js';
+import { backupBeforeDelete, clerkClient, usableStateDir, waitForDecision, type ExecuteDeps, type ExecuteOptions } from './execute.js';
 import { endpointLimiter, RateLimitExhausted, type EndpointLimiter } from './endpoint-limits.js';
 import { groupDigits, progressLine } from './paginate.js';
 import { parseBody, traceIdOf } from './response.js';
 
-export interface BatchRunOptions {
+/** A batch run: the file, and the single-request options that mean the same for each line. */
+export interface BatchRunOptions extends Pick<ExecuteOptions, 'timeoutMs' | 'admin' | 'yes' | 'backup' | 'waitApprovalMs' | 'spec'> {
   /** FILE, or - for stdin. */
   batch: string;
   resume: boolean;
   /** Requests in flight at once (default 4). */
   concurrency: number;
-  timeoutMs: number;
-  admin: boolean;
-  yes: boolean;
-  backup: boolean;
-  waitApprovalMs: number | null;
-  spec: SpecOptions;
 }
 
 const JOURNAL_FORMAT = 1;
+/** An interrupted run may be resumed for this long after it began. */
+const MAX_RESUME_MS = 24 * 3600 * 1000;
 
 /** One line's result, as printed. */
 export interface BatchResult {
@@ -182,6 +178,7 @@ export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Pro
     io.stderr.write(renderBatchVerdict(redactSecret(verdict, key.value, key.info.masked ?? '[REDACTED]'), { bold: String, dim: String, red: String, yellow: String, green: String, cyan: String }, 'bapi-curl --batch'));
     throw new UsageError(verdict.reason ?? 'the batch has problems; nothing was sent');
   }
+  if (!key.info.wellFormed || key.info.fingerprint === null) throw keyError(key.info);
   const base = resolveBaseUrl(io.env.CLERK_API_URL);
   for (const line of lines) resolveRequestTarget(base, line.path, line.query);
   usableStateDir(stateDir);
@@ -205,6 +202,13 @@ export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Pro
         writeLine(io.stderr, `bapi-curl: this batch already finished (${journal.done.size} lines); nothing to resume`);
         return EXIT.ok;
       }
+      // A consent covers finishing the run it began, not a run picked up again days later.
+      const age = deps.now().getTime() - Date.parse(journal.header.started_at);
+      if (!(age <= MAX_RESUME_MS)) {
+        throw new UsageError(`--resume: the interrupted run began at ${journal.header.started_at}, more than 24 hours ago; refused, nothing was sent`, {
+          hints: ['Put the lines that are left in a new batch, and have it checked and approved again (bapi-guard --batch).'],
+        });
+      }
     } else {
       if (journal !== null && !journal.finished) {
         throw new UsageError(`a run of this batch was interrupted (${journal.done.size} of ${journal.header.lines} lines done); nothing was sent`, {
@@ -224,11 +228,7 @@ export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Pro
     const consent: Pick<AuditEntry, 'confirmed_by' | 'consent_mode' | 'scope_bypass'> = approval
       ? { confirmed_by: approval.confirmedBy ?? 'not-needed', consent_mode: approval.consentMode, scope_bypass: approval.scopeBypass }
       : inlineVerdict
-        ? {
-            confirmed_by: inlineVerdict.confirmation.by === 'prompt' ? 'terminal' : inlineVerdict.confirmation.by === 'yes-flag' ? 'yes-flag' : inlineVerdict.confirmation.by === 'approve-command' ? 'approve-command' : 'not-needed',
-            consent_mode: inlineVerdict.consent.mode,
-            scope_bypass: inlineVerdict.scopeBypass,
-          }
+        ? { confirmed_by: batchConfirmedBy(inlineVerdict), consent_mode: inlineVerdict.consent.mode, scope_bypass: inlineVerdict.scopeBypass }
         : { confirmed_by: 'not-needed', consent_mode: 'flag', scope_bypass: null };
     const approvalId = approval?.id ?? journal.header.approval_id;
     return await sendAll(lines, journal, new Journal(path), { options, deps, spec, key, stateDir, base, consent, approvalId });
@@ -470,6 +470,15 @@ async function sendLine(line: BatchLine, endpoint: EndpointSummary | null, clien
     }
   }
   journal.record({ line: line.line, state: 'sending' });
+  // Once it left, its result is printed even if the journal cannot take the outcome (a --resume then
+  // reports the line as unknown, never resends it).
+  const recordDone = (record: Record<string, unknown>) => {
+    try {
+      journal.record(record);
+    } catch (failure) {
+      writeLine(io.stderr, `bapi-curl: warning: line ${line.line} was sent, but the journal could not record its outcome (${(failure as NodeJS.ErrnoException).code ?? (failure as Error).message})`);
+    }
+  };
   let response: HttpResponse;
   try {
     response = await client.send({ method: line.method, url: target.url, headers, body: bodyText }, { redirects: write ? 'never' : 'follow' });
@@ -478,12 +487,12 @@ async function sendLine(line: BatchLine, endpoint: EndpointSummary | null, clien
     if (write) safeAudit(stateDir, entry(null, null, message), io);
     // A POST or PATCH that may have arrived is never resent: its outcome is unknown.
     const idempotent = !['POST', 'PATCH'].includes(line.method);
-    journal.record({ line: line.line, state: 'done', status: null, ok: false, error: message });
+    recordDone({ line: line.line, state: 'done', status: null, ok: false, error: message });
     return failure(idempotent ? 'network' : 'unknown_outcome', idempotent ? message : `${message}; a ${line.method} is never resent, check whether it took effect`);
   }
   const trace = traceIdOf(response);
   if (write) safeAudit(stateDir, entry(response.status, trace, null), io);
-  journal.record({ line: line.line, state: 'done', status: response.status, trace, ok: response.status < 400 });
+  recordDone({ line: line.line, state: 'done', status: response.status, trace, ok: response.status < 400 });
   return resultOf(line, response);
 }
 

@@ -632,6 +632,7 @@ async function runPaginated(
         query: window.query,
         limit: window.limit,
         concurrency: options.concurrency ?? 4,
+        adaptive: options.concurrency === undefined,
         ...(options.maxItems !== undefined ? { maxItems: options.maxItems } : {}),
         fetchList: fetchPage,
         fetchCount: (query) => client.send({ method: 'GET', url: buildRequestUrl(base, plan.split as string, query), headers, body: null }),
