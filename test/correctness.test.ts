@@ -318,6 +318,39 @@ describe('the rate-limit governor (issue 13, first part)', () => {
     assert.throws(() => rateLimitFor({ CLERK_BAPI_RATE_LIMIT: 'fast' }, 'test'), /N\/Ws/);
   });
 
+  it('a 429 pauses everyone for its Retry-After and shrinks the budget for five windows', async () => {
+    const { governor } = await import('../lib/http/governor.js');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'governor-'));
+    let clock = 1_000_000;
+    const slept: number[] = [];
+    const options = { now: () => clock, sleep: async (ms: number) => void (slept.push(ms), (clock += ms)) };
+    const budget = governor(dir, 'sha256:abc', { requests: 10, windowMs: 1000 }, options);
+    for (let i = 0; i < 10; i++) await budget.acquire();
+    budget.pause(2000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Another process with the same key sees the pause and the lower ceiling.
+    const other = governor(dir, 'sha256:abc', { requests: 10, windowMs: 1000 }, options);
+    const started = clock;
+    await other.acquire();
+    assert.ok(clock - started >= 2000, `waited out the Retry-After (${clock - started} ms)`);
+    let inWindow = 1;
+    const windowStart = clock;
+    while (clock - windowStart < 1000 && inWindow < 20) {
+      const before = clock;
+      await other.acquire();
+      if (clock - windowStart < 1000 && clock === before) inWindow++;
+      else break;
+    }
+    assert.equal(inWindow, 9, 'nine per window now, not ten');
+    clock += 6000;
+    const fresh = governor(dir, 'sha256:abc', { requests: 10, windowMs: 1000 }, options);
+    const at = clock;
+    for (let i = 0; i < 10; i++) await fresh.acquire();
+    assert.equal(clock, at, 'five windows later the whole budget is back');
+  });
+
   it('two processes on one key share one budget: they wait for it and meet no 429', async () => {
     fake.rateLimit = { requests: 8, windowMs: 1000 };
     fake.tooManyRequests = 0;
