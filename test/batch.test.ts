@@ -69,15 +69,24 @@ before(async () => {
   fake = await startFakeClerk({ key: KEY, users: 400 });
 });
 
+const stateDirs: string[] = [];
+
 after(async () => {
   await fake.close();
   for (const output of outputs) {
     assert.ok(!output.stdout.includes(KEY) && !output.stderr.includes(KEY), 'the key never appears in any output');
   }
+  // Nor in a journal, an audit line, a backup or an approval.
+  for (const dir of stateDirs) {
+    for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) assert.ok(!readFileSync(join(entry.parentPath, entry.name), 'utf8').includes(KEY), `${entry.name} holds no key`);
+    }
+  }
 });
 
 beforeEach(() => {
   stateDir = tempDir('batch-state-');
+  stateDirs.push(stateDir);
   workDir = tempDir('batch-work-');
   fake.latencyMs = 0;
   fake.rateLimit = null;

@@ -2,13 +2,13 @@
 // each against the built executables and the fake Clerk counting what it receives.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { validateValue } from '../lib/endpoint/validate.js';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
 import { noStackTrace } from './helpers/cli-assert.js';
-import { cleanEnv, runCli, tempDir, type CliResult } from './helpers/run-cli.js';
+import { cleanEnv, runCli, scriptPath, tempDir, type CliResult } from './helpers/run-cli.js';
 
 const KEY = `sk_test_${randomBytes(24).toString('hex')}`;
 const specsDir = tempDir('correct-specs-');
@@ -305,6 +305,18 @@ describe('explorers', () => {
     assert.ok(brief.stdout.split('\n').length < full.stdout.split('\n').length, 'shorter');
     assert.match(brief.stdout, /^ {2}email_address {2}string\[\]/m);
     assert.doesNotMatch(brief.stdout, /^ {6}\S/m, 'no description lines under the fields');
+  });
+});
+
+describe('a state directory that cannot be made', () => {
+  it('under /proc: a read still works, a write is refused at once (Node\'s recursive mkdir would loop for ever)', { skip: !existsSync('/proc/self') && 'needs /proc' }, async () => {
+    const { execa } = await import('execa');
+    const env = cleanEnv({ CLERK_API_URL: fake.url, CLERK_SECRET_KEY: KEY, CLERK_SPECS_DIR: specsDir, CLERK_BAPI_STATE_DIR: '/proc/clerk-bapi-nope/state', CLERK_BAPI_SCOPES: 'write,delete' });
+    const read = await execa(process.execPath, [scriptPath('bapi-curl'), 'GET', '/users', '-q', 'limit=1'], { env, extendEnv: false, reject: false, timeout: 20_000, stdin: 'ignore' });
+    assert.equal(read.exitCode, 0, String(read.stderr));
+    const write = await execa(process.execPath, [scriptPath('bapi-curl'), 'DELETE', '/users/user_nope', '--yes'], { env, extendEnv: false, reject: false, timeout: 20_000, stdin: 'ignore' });
+    assert.equal(write.exitCode, 1, String(write.stderr));
+    assert.match(String(write.stderr), /cannot create the state directory \/proc\/clerk-bapi-nope\/state \(ENOENT\); nothing was sent/);
   });
 });
 

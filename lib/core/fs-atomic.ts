@@ -1,10 +1,32 @@
 // Files that other processes may read at any moment: written to a temporary name and renamed into
 // place, so a reader sees the old file or the new one, never half of one.
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 export function ensureDir(dir: string, mode = 0o755): void {
-  mkdirSync(dir, { recursive: true, mode });
+  makeDirs(dir, mode);
+}
+
+/**
+ * mkdir -p, one level at a time from the nearest existing ancestor. Node's recursive mkdir retries
+ * for ever where a parent exists but a child cannot be made and says ENOENT (under /proc): this
+ * fails with that error instead.
+ */
+export function makeDirs(dir: string, mode: number): void {
+  const missing: string[] = [];
+  for (let at = resolve(dir); !existsSync(at); ) {
+    missing.push(at);
+    const up = dirname(at);
+    if (up === at) break;
+    at = up;
+  }
+  for (const path of missing.reverse()) {
+    try {
+      mkdirSync(path, { mode });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
 }
 
 let tempCounter = 0;

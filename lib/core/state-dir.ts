@@ -1,11 +1,11 @@
 // The private state directory (approvals, audit log, backups): CLERK_BAPI_STATE_DIR, else
 // $XDG_STATE_HOME/clerk-bapi, else ~/.local/state/clerk-bapi. Mode 0700, files 0600, because what
 // it holds says what was done to a Clerk instance and lets a write through.
-import { chmodSync, lstatSync, mkdirSync } from 'node:fs';
+import { chmodSync, lstatSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ToolkitError } from './errors.js';
 import { os } from './builtins.js';
-import { writeFileAtomic } from './fs-atomic.js';
+import { makeDirs, writeFileAtomic } from './fs-atomic.js';
 
 export const STATE_DIR_VARIABLE = 'CLERK_BAPI_STATE_DIR';
 
@@ -20,7 +20,7 @@ export function defaultStateDir(env: Record<string, string | undefined>, cwd = p
 /** Creates `dir` (and parents) and makes it private: 0700, owned by this user, not a symlink. */
 export function ensurePrivateDir(dir: string): string {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    makeDirs(dir, 0o700);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new ToolkitError(`cannot create the state directory ${dir} (${code})`, { hints: [`Set ${STATE_DIR_VARIABLE} to a writable directory of your own.`] });
