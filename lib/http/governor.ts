@@ -2,10 +2,9 @@
 // shares one budget, kept in the state directory as the send times of the last window (small,
 // locked by an exclusive file, no daemon). A request waits for budget instead of meeting a 429; a
 // 429 that comes anyway pauses everyone until its Retry-After.
-import { closeSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
-import { writeFileAtomic } from '../core/fs-atomic.js';
 import { stateSubdir } from '../core/state-dir.js';
 
 export const RATE_LIMIT_VARIABLE = 'CLERK_BAPI_RATE_LIMIT';
@@ -69,7 +68,9 @@ export interface GovernorOptions {
 export function governor(stateDir: string, fingerprint: string, limit: RateLimit, options: GovernorOptions = {}): Governor {
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const dir = stateSubdir(stateDir, 'rate');
+  // Made (private) the first time it is missing: a read with budget to spare then costs a lock, a
+  // read and a write of one small file, nothing more.
+  const dir = join(stateDir, 'rate');
   const name = fingerprint.replace(/[^A-Za-z0-9]/g, '').slice(-32);
   const file = join(dir, `${name}${options.bucket ? `-${options.bucket.replace(/[^A-Za-z0-9_]+/g, '_').slice(0, 120)}` : ''}.json`);
   const lock = `${file}.lock`;
@@ -91,6 +92,18 @@ export function governor(stateDir: string, fingerprint: string, limit: RateLimit
     }
   };
 
+  // Written in place: every read and write of the file happens under the lock, so no reader sees it
+  // half written; a crash in the middle leaves a file that does not parse, read as an empty budget.
+  // Never through a link planted at its name (O_NOFOLLOW).
+  const save = (budget: Budget) => {
+    const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+    try {
+      writeSync(fd, JSON.stringify(budget));
+    } finally {
+      closeSync(fd);
+    }
+  };
+
   // A few milliseconds at most: held only to read and rewrite one small file.
   const locked = async <T>(work: () => T): Promise<T> => {
     for (let attempt = 0; ; attempt++) {
@@ -98,6 +111,10 @@ export function governor(stateDir: string, fingerprint: string, limit: RateLimit
       try {
         fd = openSync(lock, 'wx', 0o600);
       } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT' && attempt === 0) {
+          stateSubdir(stateDir, 'rate');
+          continue;
+        }
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
         try {
           if (now() - statSync(lock).mtimeMs > 2000) rmSync(lock, { force: true });
@@ -132,7 +149,7 @@ export function governor(stateDir: string, fingerprint: string, limit: RateLimit
             // A distinct time per entry, so the settle below moves this one and no other.
             counted = recent.includes(at) ? at + Math.random() : at;
             recent.push(counted);
-            writeFileAtomic(file, JSON.stringify({ sent: recent, pausedUntil: budget.pausedUntil, ...(shrunk ? { ceiling: budget.ceiling, ceilingUntil: budget.ceilingUntil } : {}) }), 0o600);
+            save({ sent: recent, pausedUntil: budget.pausedUntil, ...(shrunk ? { ceiling: budget.ceiling as number, ceilingUntil: budget.ceilingUntil as number } : {}) });
             return 0;
           }
           return (recent[recent.length - allowed] as number) + limit.windowMs - at + margin;
@@ -141,11 +158,14 @@ export function governor(stateDir: string, fingerprint: string, limit: RateLimit
         if (wait <= 0) {
           const entry = counted;
           return async () => {
+            // Clerk counted it on arrival, before the answer: when the answer came within the
+            // margin, the count here frees no earlier than Clerk's, and the file stays as it is.
+            if (now() - entry <= margin) return;
             await locked(() => {
               const budget = read();
               const at = budget.sent.indexOf(entry);
               if (at >= 0) budget.sent[at] = Math.max(entry, now());
-              writeFileAtomic(file, JSON.stringify(budget), 0o600);
+              save(budget);
             }).catch(() => undefined);
           };
         }
@@ -164,7 +184,7 @@ export function governor(stateDir: string, fingerprint: string, limit: RateLimit
         const inWindow = budget.sent.filter((t) => t > at - limit.windowMs).length;
         const previous = budget.ceiling !== undefined && (budget.ceilingUntil ?? 0) > at ? budget.ceiling : limit.requests;
         const ceiling = Math.max(1, Math.floor(Math.min(previous, Math.max(inWindow, 1)) * 0.9));
-        writeFileAtomic(file, JSON.stringify({ sent: budget.sent, pausedUntil: Math.max(budget.pausedUntil, at + retryAfterMs), ceiling, ceilingUntil: at + 5 * limit.windowMs }), 0o600);
+        save({ sent: budget.sent, pausedUntil: Math.max(budget.pausedUntil, at + retryAfterMs), ceiling, ceilingUntil: at + 5 * limit.windowMs });
       }).catch(() => undefined);
     },
   };
