@@ -363,6 +363,20 @@ describe('the rate-limit governor (issue 13, first part)', () => {
     assert.equal(clock, at, 'five windows later the whole budget is back');
   });
 
+  it('never writes through a link planted at the budget file: the request goes on, the target is untouched', async () => {
+    const { governor } = await import('../lib/http/governor.js');
+    const { mkdirSync, mkdtempSync, readFileSync: read, symlinkSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'governor-link-'));
+    mkdirSync(join(dir, 'rate'), { mode: 0o700 });
+    const victim = join(dir, 'victim.txt');
+    writeFileSync(victim, 'keep me\n');
+    symlinkSync(victim, join(dir, 'rate', 'sha256abc.json'));
+    const settle = await governor(dir, 'sha256:abc', { requests: 10, windowMs: 1000 }).acquire();
+    await settle();
+    assert.equal(read(victim, 'utf8'), 'keep me\n');
+  });
+
   it('two processes on one key share one budget: they wait for it and meet no 429', async () => {
     fake.rateLimit = { requests: 8, windowMs: 1000 };
     fake.tooManyRequests = 0;
