@@ -54,3 +54,19 @@ describe('standard streams', () => {
     assert.match(none.stderr, /missing METHOD PATH/);
   });
 });
+
+describe('errors from another copy of the error module', () => {
+  it('are still recognised by kind: the lazily loaded batch bundle carries its own copy', async () => {
+    const here = await import('../lib/core/errors.js');
+    const there = (await import(`../lib/core/errors.js?copy=${Date.now()}`)) as typeof here;
+    assert.notEqual(there.ToolkitError, here.ToolkitError, 'two copies of the classes');
+    const missing = new there.NotFoundError('no such tag');
+    assert.ok(missing instanceof here.ToolkitError);
+    assert.ok(missing instanceof here.UsageError);
+    assert.ok(missing instanceof here.NotFoundError);
+    assert.ok(!(missing instanceof here.PolicyError));
+    assert.ok(!(new there.ToolkitError('plain') instanceof here.UsageError));
+    assert.ok(!(new Error('not ours') instanceof here.ToolkitError));
+    assert.equal(missing.exitCode, 2);
+  });
+});
