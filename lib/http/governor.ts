@@ -141,7 +141,9 @@ export function governor(stateDir: string, fingerprint: string, limit: RateLimit
         const wait = await locked(() => {
           const at = now();
           const budget = read();
-          const recent = budget.sent.filter((t) => t > at - limit.windowMs).sort((a, b) => a - b);
+          // An entry counts for a window and a margin: one that was not settled (its answer came
+          // within the margin) was received by Clerk no later than the margin after it was counted.
+          const recent = budget.sent.filter((t) => t > at - limit.windowMs - margin).sort((a, b) => a - b);
           if (budget.pausedUntil > at) return budget.pausedUntil - at;
           const shrunk = budget.ceiling !== undefined && (budget.ceilingUntil ?? 0) > at;
           const allowed = shrunk ? Math.min(limit.requests, budget.ceiling as number) : limit.requests;
