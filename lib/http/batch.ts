@@ -21,7 +21,7 @@ import { visibleEndpoints, type EndpointSummary } from '../spec/index.js';
 import { appendAudit, bodyFields, type AuditEntry } from './audit.js';
 import type { HttpClient, HttpResponse } from './client.js';
 import { backupBeforeDelete, clerkClient, usableStateDir, waitForDecision, type ExecuteDeps, type ExecuteOptions } from './execute.js';
-import { endpointLimiter, RateLimitExhausted, type EndpointLimiter } from './endpoint-limits.js';
+import { endpointLimiter, RateLimitExhausted } from './endpoint-limits.js';
 import { groupDigits, progressLine } from './paginate.js';
 import { parseBody, traceIdOf } from './response.js';
 
@@ -536,4 +536,3 @@ async function checkInFlight(line: BatchLine, client: HttpClient, context: SendC
   return result;
 }
 
-export type { EndpointLimiter };

@@ -69,7 +69,7 @@ export interface ExecuteDeps {
   key?: SecretKey;
 }
 
-export function integerEnv(env: IO['env'], name: string, fallback: number): number {
+function integerEnv(env: IO['env'], name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d+$/.test(raw)) throw new UsageError(`${name} must be a whole number, not ${JSON.stringify(raw)}`);
@@ -239,7 +239,7 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
       const plan = pagePlan(call, raw, detail, endpoints, matched?.path ?? null, options.concurrency ?? 4);
       const firstPage = buildRequestUrl(base, target.path, plan.firstQuery);
       await emit(io.stdout, renderDryRun(method, firstPage, { accept: 'application/json', ...headers }, { ...call, query: plan.firstQuery }, bodyText));
-      const how = plan.cursor ? `each next page adds starting_after=<the last item's id>${plan.split ? `; with --concurrency ${options.concurrency ?? 4}, after the first page, GET ${plan.split} and one item in the other order cut the rest into created_at ranges walked at once` : ''}` : `each next page adds ${plan.window.limit} to offset`;
+      const how = plan.cursor ? `each next page adds starting_after=<the last item's id>${plan.split ? `; with more than one cursor (--concurrency, default 4, or one when the first page comes back within 40 ms), after the first page, GET ${plan.split} and one item in the other order cut the rest into created_at ranges walked at once` : ''}` : `each next page adds ${plan.window.limit} to offset`;
       writeLine(io.stderr, `bapi-curl: dry run of --paginate: the first page; ${how}. Nothing was sent.${plan.note ? ` (${plan.note})` : ''}`);
       return EXIT.ok;
     }

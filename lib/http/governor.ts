@@ -47,8 +47,9 @@ export class BudgetExhausted extends Error {
 export interface Governor {
   /**
    * Waits until a request may be sent, and counts it. The returned function, called once the answer
-   * is in, moves the count to that time: Clerk counted the request when it arrived, which is no
-   * later, so the budget never frees a slot before Clerk does.
+   * is in, moves the count to that time (unless it came within the margin): Clerk counted the
+   * request when it arrived, which is no later, so the budget never frees a slot before Clerk does.
+   * With `maxWaitMs`, a longer wait throws BudgetExhausted instead, and nothing is counted.
    */
   acquire(options?: { maxWaitMs?: number }): Promise<() => Promise<void>>;
   /** A 429 came anyway: everyone waits `retryAfterMs`. */
@@ -75,8 +76,9 @@ export function governor(stateDir: string, fingerprint: string, limit: RateLimit
   const file = join(dir, `${name}${options.bucket ? `-${options.bucket.replace(/[^A-Za-z0-9_]+/g, '_').slice(0, 120)}` : ''}.json`);
   const lock = `${file}.lock`;
   let told = false;
-  // A margin for the time between counting a request here and Clerk receiving it. Entries are
-  // settled at answer time (no earlier than Clerk counted them), so a small one is enough.
+  // A margin for the time between counting a request here and Clerk receiving it: an entry counts
+  // for its window and the margin. One whose answer took longer than the margin is moved to the
+  // answer's time (no earlier than Clerk counted it), so a small margin is enough.
   const margin = Math.min(500, Math.max(20, limit.windowMs * 0.02));
 
   const read = (): Budget => {
