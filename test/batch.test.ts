@@ -308,6 +308,21 @@ describe('bapi-curl --batch', () => {
     assert.match(finished.stderr, /already finished/);
   });
 
+  it('the same batch run twice at once: the second is refused while the first runs, and sends nothing', async () => {
+    const ids = await userIds(6, 260);
+    const file = batchFile('twice.ndjson', ids.map((id) => ({ method: 'PATCH', path: `/users/${id}/metadata`, body: { public_metadata: { twice: true } } })));
+    assert.equal((await run('bapi-guard', ['--batch', file, '--yes'])).exitCode, 0);
+    fake.latencyMs = 100;
+    const first = execa(process.execPath, [scriptPath('bapi-curl'), '--batch', file, '--concurrency', '1'], { env: env(), extendEnv: false, reject: false, cwd: workDir });
+    while (!ids.some((id) => fake.received('PATCH', `/v1/users/${id}/metadata`).length > 0)) await new Promise((resolve) => setTimeout(resolve, 10));
+    const second = await run('bapi-curl', ['--batch', file, '--yes']);
+    assert.equal(second.exitCode, 1, second.stderr);
+    assert.match(second.stderr, /this batch is being run by another process/);
+    const done = await first;
+    assert.equal(done.exitCode, 0, String(done.stderr));
+    for (const id of ids) assert.equal(fake.received('PATCH', `/v1/users/${id}/metadata`).length, 1);
+  });
+
   it('two batches at once on one key stay under the shared budget: no 429', async () => {
     fake.rateLimit = { requests: 20, windowMs: 1000 };
     const a = batchFile('a.ndjson', Array.from({ length: 30 }, (_, i) => ({ method: 'GET', path: `/users?limit=1&offset=${i}` })));

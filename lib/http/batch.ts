@@ -3,7 +3,7 @@
 // line before it leaves and once it is answered, so `--resume` after a crash or Ctrl-C sends only
 // what never left, and a line that was in flight is reported as unknown (checked with a GET where
 // one exists), never resent. Results are NDJSON on stdout, in line order.
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT, ToolkitError, UsageError } from '../core/errors.js';
 import { writeLine, type IO } from '../core/io.js';
@@ -137,7 +137,7 @@ class Journal {
 /** One run of a batch at a time: a lock file with the runner's PID, taken over when that process is gone. */
 function lockRun(path: string): () => void {
   const lock = `${path}.lock`;
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(lock, 'wx', 0o600);
       writeSync(fd, String(process.pid));
@@ -145,8 +145,17 @@ function lockRun(path: string): () => void {
       return () => rmSync(lock, { force: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const pid = Number(readFileSync(lock, 'utf8').trim());
-      let alive = false;
+      let text = '';
+      let age = 0;
+      try {
+        text = readFileSync(lock, 'utf8').trim();
+        age = Date.now() - statSync(lock).mtimeMs;
+      } catch {
+        continue;
+      }
+      const pid = Number(text);
+      // No PID yet: its holder is between creating the file and writing it, unless that was long ago.
+      let alive = text === '' && age < 5000;
       try {
         if (Number.isSafeInteger(pid) && pid > 0) {
           process.kill(pid, 0);
@@ -155,7 +164,7 @@ function lockRun(path: string): () => void {
       } catch (failure) {
         alive = (failure as NodeJS.ErrnoException).code === 'EPERM';
       }
-      if (alive) throw new ToolkitError(`this batch is being run by another process (PID ${pid}); nothing was sent`, { hints: ['Wait for it to finish, or stop it and run with --resume.'] });
+      if (alive) throw new ToolkitError(`this batch is being run by another process (PID ${text || 'starting'}); nothing was sent`, { hints: ['Wait for it to finish, or stop it and run with --resume.'] });
       rmSync(lock, { force: true });
     }
   }
