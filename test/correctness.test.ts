@@ -143,6 +143,35 @@ describe('pagination that knows Clerk', () => {
     assert.match(other.stderr, /order_by=-updated_at cannot use the starting_after cursor/);
     assert.equal(other.stdout.trim().split('\n').length, 3, '--max-items stops early');
   });
+
+  it('a walk that fails half way with --jq prints what came before and ends (the jq process is not left waiting)', async () => {
+    const { execa } = await import('execa');
+    fake.fault({ kind: 'same-page', path: '/v1/users', times: Infinity });
+    try {
+      const env = cleanEnv({ CLERK_API_URL: fake.url, CLERK_SECRET_KEY: KEY, CLERK_SPECS_DIR: specsDir, CLERK_BAPI_STATE_DIR: tempDir('jq-end-state-') });
+      for (const jq of [[], ['CLERK_BAPI_JQ', 'wasm']]) {
+        const result = await execa(process.execPath, [scriptPath('bapi-curl'), 'GET', '/users', '--paginate', '-q', 'limit=2', '--jq', '.id'], { env: { ...env, ...(jq.length ? { [jq[0]!]: jq[1]! } : {}) }, extendEnv: false, reject: false, timeout: 20_000, stdin: 'ignore' });
+        assert.equal(result.timedOut, false, 'it ended');
+        assert.equal(result.exitCode, 1, String(result.stderr));
+        assert.match(String(result.stderr), /same page twice/);
+        assert.deepEqual(String(result.stdout).trim().split('\n'), ['user_same0', 'user_same1']);
+      }
+    } finally {
+      fake.clearFaults();
+    }
+  });
+
+  it('a starting_after of the user\'s own starts the walk there, and is never sent twice', async () => {
+    const all = (await run('bapi-curl', ['GET', '/users', '--paginate', '-q', 'limit=2', '--jq', '.id'])).stdout.trim().split('\n');
+    const from = all[2]!;
+    const before = fake.requests.length;
+    const rest = await run('bapi-curl', ['GET', '/users', '--paginate', '-q', 'limit=2', '-q', `starting_after=${from}`, '--jq', '.id']);
+    assert.equal(rest.exitCode, 0, rest.stderr);
+    assert.deepEqual(rest.stdout.trim().split('\n'), all.slice(3));
+    const pages = fake.requests.slice(before).filter((r) => r.path === '/v1/users');
+    assert.ok(pages.every((r) => r.query.getAll('starting_after').length === 1), pages.map((r) => r.url).join('\n'));
+    assert.equal(pages[0]!.query.get('starting_after'), from);
+  });
 });
 
 describe('reads checked against the spec', () => {

@@ -107,6 +107,8 @@ export interface PagePlan {
   note: string | null;
   /** The first page's query, as sent. */
   firstQuery: Array<[string, string]>;
+  /** The user's own `starting_after`: where the cursor walk starts (taken out of the query, so it is not sent twice). */
+  startAfter: string | null;
 }
 
 /**
@@ -129,8 +131,13 @@ export function pagePlan(call: { path: string; query: Array<[string, string]> },
     cursor && concurrency > 1 && has('created_at_after') && has('created_at_before') && countPath !== null && endpoints.some((e) => e.method === 'GET' && e.path === countPath) && !call.query.some(([name]) => name === 'starting_after')
       ? `${call.path.replace(/\?.*$/, '').replace(/\/+$/, '')}/count`
       : null;
-  const firstQuery: Array<[string, string]> = [...window.query, ['limit', String(window.limit)], ...(cursor ? [] : [['offset', String(window.offset)] as [string, string]])];
-  return { window, cursor, split, note, firstQuery };
+  let startAfter: string | null = null;
+  if (cursor) {
+    startAfter = window.query.find(([name]) => name === 'starting_after')?.[1] ?? null;
+    window.query = window.query.filter(([name]) => name !== 'starting_after');
+  }
+  const firstQuery: Array<[string, string]> = [...window.query, ['limit', String(window.limit)], ...(cursor ? (startAfter === null ? [] : [['starting_after', startAfter] as [string, string]]) : [['offset', String(window.offset)] as [string, string]])];
+  return { window, cursor, split, note, firstQuery, startAfter };
 }
 
 /** Writes to a stream and waits when it asks us to (a slow reader must not make us buffer pages). */
@@ -647,10 +654,18 @@ async function runPaginated(
         fetchPage,
         ...(options.maxItems !== undefined ? { maxItems: options.maxItems } : {}),
         ...(useCursor ? { cursor: 'starting_after' } : {}),
+        ...(plan.startAfter !== null ? { startAfter: plan.startAfter } : {}),
         onItems,
         onProgress,
       });
-  const result = await walk.finally(() => progress.clear());
+  let result: Awaited<typeof walk>;
+  try {
+    result = await walk.finally(() => progress.clear());
+  } catch (error) {
+    // What jq was given so far is printed, and its process ends: left open, it waits for input for ever.
+    if (jq) await jq.end().catch(() => undefined);
+    throw error;
+  }
   if (options.slurp && slurped === null) await emit(stdout, first ? ']\n' : '\n]\n');
   if (jq) await jq.end();
   if (slurped) {

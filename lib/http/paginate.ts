@@ -103,6 +103,8 @@ export interface PaginateOptions {
   maxItems?: number;
   /** Follow this cursor parameter (`starting_after`) with the last item's id, instead of offset. */
   cursor?: string;
+  /** The cursor's value for the first page (the user's own `starting_after`). */
+  startAfter?: string;
 }
 
 export interface PaginateResult {
@@ -127,7 +129,7 @@ export function pageWindow(query: Array<[string, string]>, defaultLimit: number)
 
 export async function paginate(options: PaginateOptions): Promise<PaginateResult> {
   const { limit } = options;
-  let cursorValue: string | null = null;
+  let cursorValue: string | null = options.startAfter ?? null;
   // Offset pages name their position; cursor pages name the last item seen (the first page, none).
   const request = (offset: number) =>
     options.fetchPage(

@@ -203,7 +203,8 @@ export async function splitWalk(options: SplitWalkOptions): Promise<PaginateResu
   const walk = async (index: number) => {
     const range = ranges[index] as Range;
     let cursor: string | null = index === 0 ? last.id : null;
-    let previous: string[] | null = null;
+    // Range 0 goes on from the first page: a server that answers it again is caught at once.
+    let previous: string[] | null = index === 0 ? firstItems : null;
     for (;;) {
       if (index > stopAfter) break;
       while (index !== head && heldByOthers() >= HOLD_CHARS && index <= stopAfter) await new Promise<void>((resolve) => (range.wake = resolve));
