@@ -136,7 +136,8 @@ export function pagePlan(call: { path: string; query: Array<[string, string]> },
     startAfter = window.query.find(([name]) => name === 'starting_after')?.[1] ?? null;
     window.query = window.query.filter(([name]) => name !== 'starting_after');
   }
-  const firstQuery: Array<[string, string]> = [...window.query, ['limit', String(window.limit)], ...(cursor ? (startAfter === null ? [] : [['starting_after', startAfter] as [string, string]]) : [['offset', String(window.offset)] as [string, string]])];
+  const position: Array<[string, string]> = !cursor ? [['offset', String(window.offset)]] : startAfter === null ? [] : [['starting_after', startAfter]];
+  const firstQuery: Array<[string, string]> = [...window.query, ['limit', String(window.limit)], ...position];
   return { window, cursor, split, note, firstQuery, startAfter };
 }
 
