@@ -309,7 +309,8 @@ describe('bapi-curl --batch', () => {
   });
 
   it('the same batch run twice at once: the second is refused while the first runs, and sends nothing', async () => {
-    const ids = await userIds(6, 260);
+    // 20 lines at 100 ms each, one at a time: the first run lasts ~2 s, long enough for the second to start.
+    const ids = await userIds(20, 260);
     const file = batchFile('twice.ndjson', ids.map((id) => ({ method: 'PATCH', path: `/users/${id}/metadata`, body: { public_metadata: { twice: true } } })));
     assert.equal((await run('bapi-guard', ['--batch', file, '--yes'])).exitCode, 0);
     fake.latencyMs = 100;

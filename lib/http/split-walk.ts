@@ -29,6 +29,8 @@ export interface SplitWalkOptions {
   onProgress?(items: number, totalCount: number | null): void;
   /** Told when the walk goes sequential after all (a count or probe it could not use). */
   onNote?(text: string): void;
+  /** The clock that times the first page (tests). */
+  now?: () => number;
 }
 
 /**
@@ -101,11 +103,12 @@ export async function splitWalk(options: SplitWalkOptions): Promise<PaginateResu
 
   // 1. The first page, as a sequential walk asks for it.
   const firstQuery: Array<[string, string]> = [...options.query, ['limit', String(limit)]];
-  const started = Date.now();
+  const now = options.now ?? Date.now;
+  const started = now();
   const first = await options.fetchList(firstQuery);
   pagesFetched++;
   let concurrency = options.concurrency;
-  if (options.adaptive === true && Date.now() - started < FAST_PAGE_MS) {
+  if (options.adaptive === true && now() - started < FAST_PAGE_MS) {
     concurrency = 1;
     options.onNote?.(`the first page came back within ${FAST_PAGE_MS} ms: one cursor`);
   }
