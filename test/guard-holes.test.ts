@@ -82,6 +82,16 @@ describe('1. backslashes and dot segments in a path', () => {
     assert.deepEqual(sent, []);
   });
 
+  it('a URL with a space after its host (which a URL parser strips) is refused by both: the fuzz found the executor sending it', async () => {
+    const path = `${fake.url} /users/user_seed0000001`;
+    const { result, sent } = await arrivals(() => run('bapi-curl', ['DELETE', path, '-q', 'x=y', '--yes'], { CLERK_BAPI_SCOPES: 'write,delete' }));
+    assert.equal(result.exitCode, 2, result.stderr);
+    assert.match(result.stderr, /invalid host/);
+    assert.deepEqual(sent, []);
+    const guard = await run('bapi-guard', ['DELETE', path, '--yes'], { CLERK_BAPI_SCOPES: 'write,delete' });
+    assert.equal(guard.exitCode, 2, guard.stderr);
+  });
+
   it('DELETE /users/user_4\\..\\user_5 --yes deletes nobody', async () => {
     const { result, sent } = await arrivals(() => run('bapi-curl', ['DELETE', '/users/user_seed0000004\\..\\user_seed0000005', '--yes'], { CLERK_BAPI_SCOPES: 'write,delete' }));
     assert.equal(result.exitCode, 2, result.stderr);

@@ -71,6 +71,9 @@ export function parseRequestTarget(rawTarget: string): RequestTarget {
   if (url) {
     const scheme = (url[1] ?? '').toLowerCase();
     if (scheme !== 'https:' && scheme !== 'http:') throw new UsageError(`unsupported URL scheme in ${JSON.stringify(raw)}: use https://`);
+    // A URL parser strips or rejects what a host cannot hold (a space before the path, a control
+    // character): judged as written, such a host could be read as another by the code that sends.
+    if (/[\s\x00-\x1f\x7f]/.test(url[2] ?? '')) throw new UsageError(`invalid host in ${JSON.stringify(raw)}: a host holds no spaces or control characters`);
     origin = `${scheme}//${(url[2] ?? '').toLowerCase()}`;
     rest = url[3] ?? '';
   }
