@@ -24,7 +24,7 @@ function lockHolder(lockPath: string): number | null {
 }
 
 /** False only when no process has that PID any more (kill -9, a crash): its lock is abandoned. */
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

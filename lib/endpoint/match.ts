@@ -271,6 +271,11 @@ function compareRanks(a: number[], b: number[]): number {
   return 0;
 }
 
+/** True when the spec has a GET at this template path (a resource can be read: backed up, checked). */
+export function hasGet(endpoints: ReadonlyArray<{ method: string; path: string }>, path: string): boolean {
+  return endpoints.some((e) => e.method === 'GET' && e.path === path);
+}
+
 /**
  * The endpoint an input names: a template or a concrete path, with the same method. A static
  * segment beats a parameter at the first position where candidates differ, so `/users/count` is

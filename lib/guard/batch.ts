@@ -3,12 +3,12 @@
 // Every line passes every check of the single-request guard; a line that fails refuses the whole
 // batch. Consent is asked once, under the same consent rules, and one approval is bound to a digest
 // of the exact lines (their method, path, query and body), so a changed file is another batch.
-import { bodyHash, canonicalJson, canonicalPath, canonicalQuery, consumeApproval, createApproval, findOpenApproval, listApprovals, pendingTtl, approvalTtl, type Approval, type ApprovalRequest, type ConfirmedBy } from './approvals.js';
+import { bodyHash, canonicalJson, canonicalPath, canonicalQuery, consumeApproval, createApproval, findOpenApproval, listApprovals, pendingTtl, approvalTtl, type Approval, type ApprovalRequest } from './approvals.js';
 import { canPrompt, isConfirmed, terminalPrompter, type Prompter } from './confirm.js';
 import { consentFor, type Consent } from './consent.js';
 import { destructionFor } from './destruction.js';
 import { findSecretKey, redactSecret, type SecretKey } from './key.js';
-import { apiOrigin, evaluate, specDigest, type GuardSpec, type Verdict } from './policy.js';
+import { apiOrigin, confirmedByOf, evaluate, specDigest, type GuardSpec, type Verdict } from './policy.js';
 import { isWriteMethod } from './scopes.js';
 import { crypto } from '../core/builtins.js';
 import { EXIT, ToolkitError, UsageError } from '../core/errors.js';
@@ -402,7 +402,7 @@ export async function runBatchGuard(lines: BatchLine[], parseProblems: BatchProb
       now,
       endpoint: endpointLabel(),
       destructive: verdict.batch.destructive > 0,
-      confirmedBy: batchConfirmedBy(verdict),
+      confirmedBy: confirmedByOf(verdict),
       scopeBypass: verdict.scopeBypass,
       consentMode: consent.mode,
       destroys: verdict.destroys,
@@ -411,12 +411,6 @@ export async function runBatchGuard(lines: BatchLine[], parseProblems: BatchProb
     if (explain) io.stderr.write(`Approval ${approval.id} for these exact ${lines.length} lines (${verdict.batch.digest.slice(0, 19)}…), valid until ${approval.expiresAt}; bapi-curl --batch runs it once.\n`);
   }
   return { verdict: shown(verdict), key, approval, exitCode: verdict.exitCode };
-}
-
-/** How the batch's consent was given, in the audit's words. */
-export function batchConfirmedBy(verdict: BatchVerdict): ConfirmedBy {
-  const by = verdict.confirmation.by;
-  return by === 'prompt' ? 'terminal' : by === 'yes-flag' ? 'yes-flag' : by === 'approve-command' ? 'approve-command' : 'not-needed';
 }
 
 export interface BatchAuthorization {

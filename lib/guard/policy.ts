@@ -646,8 +646,8 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
   return { verdict: shown(verdict), key, approval, exitCode: verdict.exitCode };
 }
 
-/** How the verdict's confirmation was given, in the audit's words. */
-export function confirmedByOf(verdict: Verdict): ConfirmedBy {
+/** How the verdict's confirmation (one request's or a batch's) was given, in the audit's words. */
+export function confirmedByOf(verdict: { confirmation: { by: Verdict['confirmation']['by'] } }): ConfirmedBy {
   if (verdict.confirmation.by === 'yes-flag') return 'yes-flag';
   if (verdict.confirmation.by === 'prompt') return 'terminal';
   if (verdict.confirmation.by === 'approve-command') return 'approve-command';

@@ -2,7 +2,8 @@
 // It says what was done and with which approval and key, never the key or the body's values.
 import { appendFileSync, chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensurePrivateDir } from '../core/state-dir.js';
+import { ToolkitError } from '../core/errors.js';
+import { ensurePrivateDir, STATE_DIR_VARIABLE } from '../core/state-dir.js';
 
 export const AUDIT_FILE = 'audit.log';
 
@@ -62,3 +63,53 @@ export function appendAudit(stateDir: string, entry: AuditEntry): string {
   }
   return path;
 }
+
+/** What every audit line of one write repeats; the trail adds its time, event, status, trace and error. */
+export type AuditRequest = Omit<AuditEntry, 'time' | 'event' | 'status' | 'clerk_trace_id' | 'error'>;
+
+export interface AuditTrail {
+  /** The `sending` line, before the write leaves; a log that cannot take it throws: nothing is sent. */
+  reserve(): void;
+  /** `answered` or `failed`; a log that cannot take it is a warning: the write happened. */
+  outcome(status: number | null, trace: string | null, error: string | null): void;
+}
+
+/**
+ * One write's audit lines. `redact` masks the key in each line; `notSent` ends the error when the
+ * line cannot be reserved ("nothing was sent"); `described` names the write in the warning.
+ */
+export function auditTrail(
+  stateDir: string,
+  request: AuditRequest,
+  options: { now: () => Date; redact: (entry: AuditEntry) => AuditEntry; notSent: string; described: string; warn: (text: string) => void },
+): AuditTrail {
+  const entry = (status: number | null, trace: string | null, error: string | null): AuditEntry =>
+    options.redact({
+      time: options.now().toISOString(),
+      event: status === null && error === null ? 'sending' : status === null ? 'failed' : 'answered',
+      ...request,
+      status,
+      clerk_trace_id: trace,
+      error,
+    });
+  const reason = (error: unknown) => (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  return {
+    reserve() {
+      try {
+        appendAudit(stateDir, entry(null, null, null));
+      } catch (error) {
+        throw new ToolkitError(`cannot write the audit log in ${stateDir} (${reason(error)}); ${options.notSent}`, {
+          hints: [`Free space there, or set ${STATE_DIR_VARIABLE} to a writable directory of your own.`],
+        });
+      }
+    },
+    outcome(status, trace, error) {
+      try {
+        appendAudit(stateDir, entry(status, trace, error));
+      } catch (failure) {
+        options.warn(`${options.described} was sent${status === null ? '' : ` and answered HTTP ${status}`}, but its outcome could not be added to the audit log in ${stateDir} (${reason(failure)})`);
+      }
+    },
+  };
+}
+

@@ -6,19 +6,20 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT, ToolkitError, UsageError } from '../core/errors.js';
-import { writeLine, type IO } from '../core/io.js';
+import { isAlive } from '../core/lock.js';
+import { colorsFor, writeLine, type IO } from '../core/io.js';
 import { defaultStateDir, stateSubdir, writePrivateFile } from '../core/state-dir.js';
 import { isObject } from '../core/values.js';
-import { matchEndpoint } from '../endpoint/match.js';
+import { hasGet, matchEndpoint } from '../endpoint/match.js';
 import { sealMatches, sealRecord, type Approval } from '../guard/approvals.js';
-import { authorizeBatch, batchConfirmedBy, batchDigest, evaluateBatch, parseBatch, readBatchInput, renderBatchVerdict, type BatchLine, type BatchVerdict } from '../guard/batch.js';
+import { authorizeBatch, batchDigest, evaluateBatch, parseBatch, readBatchInput, renderBatchVerdict, type BatchLine, type BatchVerdict } from '../guard/batch.js';
 import { consentFor } from '../guard/consent.js';
 import { findSecretKey, keyError, redactSecret, type SecretKey } from '../guard/key.js';
-import { apiOrigin, specDigest, type GuardSpec } from '../guard/policy.js';
+import { apiOrigin, confirmedByOf, specDigest, type GuardSpec } from '../guard/policy.js';
 import { isWriteMethod } from '../guard/scopes.js';
 import { buildRequestUrl, resolveBaseUrl, resolveRequestTarget } from '../request/url.js';
 import { visibleEndpoints, type EndpointSummary } from '../spec/index.js';
-import { appendAudit, bodyFields, type AuditEntry } from './audit.js';
+import { auditTrail, bodyFields, type AuditEntry } from './audit.js';
 import type { HttpClient, HttpResponse } from './client.js';
 import { backupBeforeDelete, clerkClient, usableStateDir, waitForDecision, type ExecuteDeps, type ExecuteOptions } from './execute.js';
 import { endpointLimiter, RateLimitExhausted } from './endpoint-limits.js';
@@ -155,15 +156,7 @@ function lockRun(path: string): () => void {
       }
       const pid = Number(text);
       // No PID yet: its holder is between creating the file and writing it, unless that was long ago.
-      let alive = text === '' && age < 5000;
-      try {
-        if (Number.isSafeInteger(pid) && pid > 0) {
-          process.kill(pid, 0);
-          alive = true;
-        }
-      } catch (failure) {
-        alive = (failure as NodeJS.ErrnoException).code === 'EPERM';
-      }
+      const alive = Number.isSafeInteger(pid) && pid > 0 ? isAlive(pid) : text === '' && age < 5000;
       if (alive) throw new ToolkitError(`this batch is being run by another process (PID ${text || 'starting'}); nothing was sent`, { hints: ['Wait for it to finish, or stop it and run with --resume.'] });
       rmSync(lock, { force: true });
     }
@@ -184,7 +177,7 @@ export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Pro
   if (problems.length > 0) {
     // A line that is not a request refuses the whole batch before any approval is looked at.
     const verdict = evaluateBatch(lines, problems, spec, { env: io.env, key, admin: false, yes: false, consent: consentFor(io.env, stateDir), source });
-    io.stderr.write(renderBatchVerdict(redactSecret(verdict, key.value, key.info.masked ?? '[REDACTED]'), { bold: String, dim: String, red: String, yellow: String, green: String, cyan: String }, 'bapi-curl --batch'));
+    io.stderr.write(renderBatchVerdict(redactSecret(verdict, key.value, key.info.masked ?? '[REDACTED]'), colorsFor({ isTTY: false, write: () => true }, {}), 'bapi-curl --batch'));
     throw new UsageError(verdict.reason ?? 'the batch has problems; nothing was sent');
   }
   if (!key.info.wellFormed || key.info.fingerprint === null) throw keyError(key.info);
@@ -237,7 +230,7 @@ export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Pro
     const consent: Pick<AuditEntry, 'confirmed_by' | 'consent_mode' | 'scope_bypass'> = approval
       ? { confirmed_by: approval.confirmedBy ?? 'not-needed', consent_mode: approval.consentMode, scope_bypass: approval.scopeBypass }
       : inlineVerdict
-        ? { confirmed_by: batchConfirmedBy(inlineVerdict), consent_mode: inlineVerdict.consent.mode, scope_bypass: inlineVerdict.scopeBypass }
+        ? { confirmed_by: confirmedByOf(inlineVerdict), consent_mode: inlineVerdict.consent.mode, scope_bypass: inlineVerdict.scopeBypass }
         : { confirmed_by: 'not-needed', consent_mode: 'flag', scope_bypass: null };
     const approvalId = approval?.id ?? journal.header.approval_id;
     return await sendAll(lines, journal, new Journal(path), { options, deps, spec, key, stateDir, base, consent, approvalId });
@@ -438,7 +431,7 @@ async function sendLine(line: BatchLine, endpoint: EndpointSummary | null, clien
   if (bodyText !== null) headers['content-type'] = 'application/json';
   const failure = (code: string, message: string, status: number | null = null): BatchResult => ({ line: line.line, method: line.method, path: line.path, status, clerk_trace_id: null, error: { code, message } });
   let backup: string | null = null;
-  if (line.method === 'DELETE' && context.options.backup && endpoint && spec.endpoints.some((e) => e.method === 'GET' && e.path === endpoint.path)) {
+  if (line.method === 'DELETE' && context.options.backup && endpoint && hasGet(spec.endpoints, endpoint.path)) {
     try {
       backup = await backupBeforeDelete(client, buildRequestUrl(base, target.path, []), spec.version, `GET ${endpoint.path}`, stateDir, key, deps);
     } catch (error) {
@@ -446,38 +439,28 @@ async function sendLine(line: BatchLine, endpoint: EndpointSummary | null, clien
       return failure('backup_failed', `${(error as Error).message}`);
     }
   }
-  const entry = (status: number | null, trace: string | null, error: string | null): AuditEntry =>
-    redactSecret(
-      {
-        time: deps.now().toISOString(),
-        event: status === null && error === null ? 'sending' : status === null ? 'failed' : 'answered',
-        method: line.method,
-        path: target.url.pathname,
-        query: target.query,
-        endpoint: endpoint ? `${endpoint.method} ${endpoint.path}` : null,
-        status,
-        clerk_trace_id: trace,
-        approval_id: context.approvalId,
-        confirmed_by: context.consent.confirmed_by,
-        consent_mode: context.consent.consent_mode,
-        scope_bypass: context.consent.scope_bypass,
-        key_fingerprint: key.info.fingerprint,
-        api_version: spec.version,
-        body_fields: bodyFields(line.body),
-        backup,
-        error,
-        batch_line: line.line,
-      } as AuditEntry,
-      key.value,
-      key.info.masked ?? '[REDACTED]',
-    );
-  if (write) {
-    try {
-      appendAudit(stateDir, entry(null, null, null));
-    } catch (error) {
-      throw new ToolkitError(`cannot write the audit log in ${stateDir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); line ${line.line} was not sent`);
-    }
-  }
+  const audit = write
+    ? auditTrail(
+        stateDir,
+        {
+          method: line.method,
+          path: target.url.pathname,
+          query: target.query,
+          endpoint: endpoint ? `${endpoint.method} ${endpoint.path}` : null,
+          approval_id: context.approvalId,
+          confirmed_by: context.consent.confirmed_by,
+          consent_mode: context.consent.consent_mode,
+          scope_bypass: context.consent.scope_bypass,
+          key_fingerprint: key.info.fingerprint,
+          api_version: spec.version,
+          body_fields: bodyFields(line.body),
+          backup,
+          batch_line: line.line,
+        },
+        { now: deps.now, redact: (entry) => redactSecret(entry, key.value, key.info.masked ?? '[REDACTED]'), notSent: `line ${line.line} was not sent`, described: `${line.method} ${target.url.pathname} (line ${line.line})`, warn: (text) => writeLine(io.stderr, `bapi-curl: warning: ${text}`) },
+      )
+    : null;
+  audit?.reserve();
   journal.record({ line: line.line, state: 'sending' });
   // Once it left, its result is printed even if the journal cannot take the outcome (a --resume then
   // reports the line as unknown, never resends it).
@@ -493,24 +476,16 @@ async function sendLine(line: BatchLine, endpoint: EndpointSummary | null, clien
     response = await client.send({ method: line.method, url: target.url, headers, body: bodyText }, { redirects: write ? 'never' : 'follow' });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (write) safeAudit(stateDir, entry(null, null, message), io);
+    audit?.outcome(null, null, message);
     // A POST or PATCH that may have arrived is never resent: its outcome is unknown.
     const idempotent = !['POST', 'PATCH'].includes(line.method);
     recordDone({ line: line.line, state: 'done', status: null, ok: false, error: message });
     return failure(idempotent ? 'network' : 'unknown_outcome', idempotent ? message : `${message}; a ${line.method} is never resent, check whether it took effect`);
   }
   const trace = traceIdOf(response);
-  if (write) safeAudit(stateDir, entry(response.status, trace, null), io);
+  audit?.outcome(response.status, trace, null);
   recordDone({ line: line.line, state: 'done', status: response.status, trace, ok: response.status < 400 });
   return resultOf(line, response);
-}
-
-function safeAudit(stateDir: string, entry: AuditEntry, io: IO): void {
-  try {
-    appendAudit(stateDir, entry);
-  } catch (failure) {
-    writeLine(io.stderr, `bapi-curl: warning: ${entry.method} ${entry.path} was sent, but its outcome could not be added to the audit log (${(failure as NodeJS.ErrnoException).code ?? (failure as Error).message})`);
-  }
 }
 
 /**
@@ -521,10 +496,10 @@ async function checkInFlight(line: BatchLine, client: HttpClient, context: SendC
   const { spec, base } = context;
   const endpoint = matchedEndpoint(spec.endpoints, line);
   const unknown = (message: string, check?: BatchResult['check']): BatchResult => ({ line: line.line, method: line.method, path: line.path, status: null, clerk_trace_id: null, error: { code: 'unknown_outcome', message }, ...(check ? { check } : {}) });
-  const hasGet = endpoint !== null && spec.endpoints.some((e) => e.method === 'GET' && e.path === endpoint.path);
+  const readable = endpoint !== null && hasGet(spec.endpoints, endpoint.path);
   let result: BatchResult;
-  if (!hasGet || line.method === 'POST' || line.method === 'GET') {
-    result = line.method === 'GET' ? unknown('in flight when the earlier run stopped; a read, not repeated') : unknown(`in flight when the earlier run stopped: it may or may not have taken effect; not resent${hasGet ? '' : ' (there is no GET to check it with)'}`);
+  if (!readable || line.method === 'POST' || line.method === 'GET') {
+    result = line.method === 'GET' ? unknown('in flight when the earlier run stopped; a read, not repeated') : unknown(`in flight when the earlier run stopped: it may or may not have taken effect; not resent${readable ? '' : ' (there is no GET to check it with)'}`);
   } else {
     let response: HttpResponse | null = null;
     try {

@@ -9,7 +9,7 @@ import { colorEnabled, colorsFor, readStdin, writeLine, type Colors, type IO, ty
 import { defaultStateDir, ensurePrivateDir, STATE_DIR_VARIABLE } from '../core/state-dir.js';
 import { isObject } from '../core/values.js';
 import { userAgent } from '../core/version.js';
-import { findEndpoint, matchEndpoint } from '../endpoint/match.js';
+import { findEndpoint, hasGet, matchEndpoint } from '../endpoint/match.js';
 import { deref } from '../endpoint/validate.js';
 import { findSecretKey, keyError, redactingStream, redactSecret, type SecretKey } from '../guard/key.js';
 import type { GuardRequest, GuardSpec } from '../guard/policy.js';
@@ -128,7 +128,7 @@ export function pagePlan(call: { path: string; query: Array<[string, string]> },
   const note = cursorExists && !cursor ? `${offsetGiven ? 'an offset was given' : `order_by=${orderBy} cannot use the starting_after cursor`}: paging by offset, which slows down for large offsets` : null;
   const countPath = matchedPath === null ? null : `${matchedPath}/count`;
   const split =
-    cursor && concurrency > 1 && has('created_at_after') && has('created_at_before') && countPath !== null && endpoints.some((e) => e.method === 'GET' && e.path === countPath) && !call.query.some(([name]) => name === 'starting_after')
+    cursor && concurrency > 1 && has('created_at_after') && has('created_at_before') && countPath !== null && hasGet(endpoints, countPath) && !call.query.some(([name]) => name === 'starting_after')
       ? `${call.path.replace(/\?.*$/, '').replace(/\/+$/, '')}/count`
       : null;
   let startAfter: string | null = null;
@@ -306,7 +306,7 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
       consent: consentFor(io.env, stateDir),
     };
     // A metadata replace is judged on what it would lose: read the resource first, as before a DELETE.
-    if (options.backup && key.value !== null && replacesMetadata(method, matched, judged.body) && matched && endpoints.some((e) => e.method === 'GET' && e.path === matched.path)) {
+    if (options.backup && key.value !== null && replacesMetadata(method, matched, judged.body) && matched && hasGet(endpoints, matched.path)) {
       judged.current = await readCurrent(deps, { key: key.value, version, timeoutMs: options.timeoutMs }, buildRequestUrl(base, target.path, []));
       writeLine(io.stderr, judged.current === undefined ? `bapi-curl: could not read ${target.path} first; judging the metadata replace on the body alone` : `bapi-curl: read ${target.path} first, to see what replacing its metadata would lose`);
     }
@@ -338,7 +338,7 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
     if (options.paginate) return await runPaginated(options, deps, client, base, call, headers, raw, detail, endpoints, matched?.path ?? null);
 
     let backupFile: string | null = null;
-    if (method === 'DELETE' && options.backup && matched && endpoints.some((e) => e.method === 'GET' && e.path === matched.path)) {
+    if (method === 'DELETE' && options.backup && matched && hasGet(endpoints, matched.path)) {
       backupFile = await backupBeforeDelete(client, buildRequestUrl(base, target.path, []), version, `GET ${matched.path}`, stateDir, key, deps);
       writeLine(io.stderr, backupFile ? `bapi-curl: saved ${target.path} to ${backupFile} before deleting it` : `bapi-curl: nothing to back up at ${target.path} (404)`);
     }
@@ -353,48 +353,27 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
     if (multipart) headers['content-type'] = multipart.contentType;
     const request: OutgoingRequest = { method, url, headers, body: bodyText ?? multipart?.body ?? null };
     const auditLog = write ? await import('./audit.js') : null;
-    const entry = (status: number | null, trace: string | null, error: string | null): AuditEntry =>
-      redactSecret(
-        {
-          time: deps.now().toISOString(),
-          event: status === null && error === null ? 'sending' : status === null ? 'failed' : 'answered',
-          method,
-          path: url.pathname,
-          query: target.query,
-          endpoint: matched ? `${matched.method} ${matched.path}` : null,
-          status,
-          clerk_trace_id: trace,
-          approval_id: approvalId,
-          confirmed_by: consent.confirmedBy,
-          consent_mode: consent.consentMode,
-          scope_bypass: consent.scopeBypass,
-          key_fingerprint: key.info.fingerprint,
-          api_version: version,
-          body_fields: auditLog ? auditLog.bodyFields(judged.body) : [],
-          backup: backupFile,
-          error,
-        },
-        key.value,
-        key.info.masked ?? '[REDACTED]',
-      );
+    const audit = auditLog?.auditTrail(
+      stateDir,
+      {
+        method,
+        path: url.pathname,
+        query: target.query,
+        endpoint: matched ? `${matched.method} ${matched.path}` : null,
+        approval_id: approvalId,
+        confirmed_by: consent.confirmedBy,
+        consent_mode: consent.consentMode,
+        scope_bypass: consent.scopeBypass,
+        key_fingerprint: key.info.fingerprint,
+        api_version: version,
+        body_fields: auditLog.bodyFields(judged.body),
+        backup: backupFile,
+      },
+      { now: deps.now, redact: (line) => redactSecret(line, key.value, key.info.masked ?? '[REDACTED]'), notSent: 'nothing was sent', described: `the ${method}`, warn: (text) => writeLine(io.stderr, `bapi-curl: warning: ${text}`) },
+    );
     // The audit line is reserved before the write leaves: a write that cannot be recorded is not sent.
-    if (auditLog) {
-      try {
-        auditLog.appendAudit(stateDir, entry(null, null, null));
-      } catch (error) {
-        throw new ToolkitError(`cannot write the audit log in ${stateDir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was sent`, {
-          hints: [`Free space there, or set ${STATE_DIR_VARIABLE} to a writable directory of your own.`],
-        });
-      }
-    }
-    const recordOutcome = (status: number | null, trace: string | null, error: string | null) => {
-      if (!auditLog) return;
-      try {
-        auditLog.appendAudit(stateDir, entry(status, trace, error));
-      } catch (failure) {
-        writeLine(io.stderr, `bapi-curl: warning: the ${method} was sent${status === null ? '' : ` and answered HTTP ${status}`}, but its outcome could not be added to the audit log in ${stateDir} (${(failure as NodeJS.ErrnoException).code ?? (failure as Error).message})`);
-      }
-    };
+    audit?.reserve();
+    const recordOutcome = (status: number | null, trace: string | null, error: string | null) => audit?.outcome(status, trace, error);
     if (options.verbose) {
       const shown = [`> ${method} ${url.href}`, `> Authorization: Bearer ${key.info.masked ?? '…'}`, ...Object.entries(headers).map(([name, value]) => `> ${name}: ${value}`)];
       writeLine(io.stderr, shown.join('\n'));
