@@ -7,6 +7,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
 import { noStackTrace } from './helpers/cli-assert.js';
 import { cleanEnv, runCli, scriptPath, tempDir, type CliResult } from './helpers/run-cli.js';
+import { sharedVersions } from './helpers/spec-fixtures.js';
 
 const KEY = `sk_test_${randomBytes(24).toString('hex')}`;
 const specsDir = tempDir('bapi-curl-specs-');
@@ -88,7 +89,7 @@ describe('bapi-curl reads', () => {
     assert.equal(request.url, '/v1/users?limit=3');
     assert.equal(request.headers.authorization, `Bearer ${KEY}`);
     assert.equal(request.headers.accept, 'application/json');
-    assert.equal(request.headers['clerk-api-version'], '2025-11-10');
+    assert.equal(request.headers['clerk-api-version'], sharedVersions().at(-1));
     assert.match(String(request.headers['user-agent']), /^clerk-bapi-toolkit\/\d/);
   });
 

@@ -112,12 +112,12 @@ describe('a metadata replace is judged on what it loses', () => {
     const path = '/users/user_seed0000004';
     const scopes = { extra: { CLERK_BAPI_SCOPES: 'write' } };
     assert.equal((await run('bapi-curl', ['PATCH', `${path}/metadata`, '-d', '{"public_metadata":{"plan":"pro","team":{"id":"t1","role":"admin"}}}'], scopes)).exitCode, 0);
-    const keeps = await sent(() => run('bapi-curl', ['PATCH', path, '-d', '{"public_metadata":{"plan":"max","team":{"id":"t1","role":"admin"},"new":1}}'], scopes));
+    const keeps = await sent(() => run('bapi-curl', ['PATCH', path, '--api-version', '2025-11-10', '-d', '{"public_metadata":{"plan":"max","team":{"id":"t1","role":"admin"},"new":1}}'], scopes));
     assert.equal(keeps.result.exitCode, 0, keeps.result.stderr);
     assert.match(keeps.result.stderr, /read \/users\/user_seed0000004 first/);
     assert.match(keeps.result.stderr, /keeps every key it has now: nothing is lost/);
     assert.deepEqual(keeps.requests, [`GET /v1${path}`, `PATCH /v1${path}`]);
-    const drops = await sent(() => run('bapi-curl', ['PATCH', path, '-d', '{"public_metadata":{"plan":"free","team":{"id":"t1"}}}'], scopes));
+    const drops = await sent(() => run('bapi-curl', ['PATCH', path, '--api-version', '2025-11-10', '-d', '{"public_metadata":{"plan":"free","team":{"id":"t1"}}}'], scopes));
     assert.equal(drops.result.exitCode, 4, drops.result.stderr);
     assert.match(drops.result.stderr, /public_metadata keys not in the body: team\.role, new/);
     assert.deepEqual(drops.requests, [`GET /v1${path}`], 'nothing written');

@@ -14,7 +14,8 @@ describe('extract-endpoint-detail', () => {
   const detail = (args: string[], input?: string, extra: Record<string, string> = {}) =>
     runCli('extract-endpoint-detail', args, { env: { ...env, ...extra }, ...(input !== undefined ? { input } : {}) });
   before(async () => {
-    env = cleanEnv({ CLERK_SPECS_DIR: tempDir() });
+    // The goldens and the texts below are 2025-11-10's; other versions are named where a test uses them.
+    env = cleanEnv({ CLERK_SPECS_DIR: tempDir(), CLERK_API_VERSION: '2025-11-10' });
     await runCli('api-specs-context', [], { env });
   });
 

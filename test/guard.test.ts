@@ -9,9 +9,10 @@ import type { IO } from '../lib/core/io.js';
 import { authorizeWrite, evaluate, runGuard, SCOPE_REFUSAL, verdictError, type GuardRequest, type Verdict } from '../lib/guard/policy.js';
 import { describeSecretKey, keyFingerprint, type KeyInfo } from '../lib/guard/key.js';
 import { visibleEndpoints } from '../lib/spec/index.js';
-import { sharedIndex, sharedVersions } from './helpers/spec-fixtures.js';
+import { sharedIndex } from './helpers/spec-fixtures.js';
 
-const VERSION = sharedVersions().at(-1) as string;
+// 2025-11-10: the last version whose PATCH /users/{user_id} takes metadata (the replace cases below).
+const VERSION = '2025-11-10';
 const index = sharedIndex(VERSION);
 const spec = { endpoints: visibleEndpoints(index.summary, false), detail: index.detail, version: VERSION };
 

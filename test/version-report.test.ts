@@ -1,4 +1,4 @@
-// The version report (extract-tag-endpoints --diff VERSION) against a newer spec made from the latest
+// The version report (extract-tag-endpoints --diff VERSION) against a newer spec made from a
 // shared one: every added endpoint listed, PATCH /users/{user_id} breaking when metadata leaves its
 // body, and one change of each kind a caller depends on, each reported and classified.
 import assert from 'node:assert/strict';
@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { cleanEnv, runCli, tempDir } from './helpers/run-cli.js';
-import { SHARED_BAPI_DIR, sharedVersions } from './helpers/spec-fixtures.js';
+import { SHARED_BAPI_DIR } from './helpers/spec-fixtures.js';
 
-const LATEST = sharedVersions().at(-1)!;
-const NEWER = '2026-05-12';
+// The newer spec is synthetic: made from 2025-11-10 (the last version whose PATCH /users/{user_id}
+// takes metadata) and named so that it can never be a version Clerk publishes.
+const BASE = '2025-11-10';
+const NEWER = '2999-01-01';
 let env: Record<string, string | undefined>;
 
 // A parsed spec is walked by name here; its shape is the spec's, not ours.
@@ -21,7 +23,7 @@ before(() => {
   const source = tempDir('report-source-');
   mkdirSync(join(source, 'bapi'));
   for (const name of readdirSync(SHARED_BAPI_DIR)) if (name.endsWith('.yml')) copyFileSync(join(SHARED_BAPI_DIR, name), join(source, 'bapi', name));
-  const spec = parse(readFileSync(join(SHARED_BAPI_DIR, `${LATEST}.yml`), 'utf8')) as Obj;
+  const spec = parse(readFileSync(join(SHARED_BAPI_DIR, `${BASE}.yml`), 'utf8')) as Obj;
   const createUser = spec.paths['/users'].post.requestBody.content['application/json'].schema.properties as Obj;
   createUser.email_address_identification_status.items.enum = ['verified'];
   createUser.first_name.format = 'email';
@@ -39,8 +41,8 @@ before(() => {
 });
 
 describe('the version report', () => {
-  it(`lists every endpoint added from ${LATEST} to a newer spec, and marks PATCH /users/{user_id} breaking`, async () => {
-    const result = await runCli('extract-tag-endpoints', ['--api-version', LATEST, '--diff', NEWER], { env });
+  it(`lists every endpoint added from ${BASE} to a newer spec, and marks PATCH /users/{user_id} breaking`, async () => {
+    const result = await runCli('extract-tag-endpoints', ['--api-version', BASE, '--diff', NEWER], { env });
     assert.equal(result.exitCode, 0, result.stderr);
     const lines = result.stdout.trim().split('\n').map((line) => line.split('\t'));
     assert.ok(lines.every((fields) => fields.length === 5 && ['added', 'removed', 'changed'].includes(fields[0]!) && ['breaking', '-'].includes(fields[3]!)));
@@ -49,16 +51,16 @@ describe('the version report', () => {
     assert.ok(patch, result.stdout);
     assert.equal(patch[3], 'breaking');
     assert.match(patch[4]!, /public_metadata removed/);
-    const breaking = await runCli('extract-tag-endpoints', ['Users', '--api-version', LATEST, '--diff', 'latest', '--breaking-only', '--json'], { env });
+    const breaking = await runCli('extract-tag-endpoints', ['Users', '--api-version', BASE, '--diff', 'latest', '--breaking-only', '--json'], { env });
     const report = JSON.parse(breaking.stdout);
-    assert.equal(report.from, LATEST);
+    assert.equal(report.from, BASE);
     assert.equal(report.to, NEWER);
     assert.ok(report.endpoints.length > 0 && report.endpoints.every((e: { breaking: boolean }) => e.breaking));
     assert.ok(!report.endpoints.some((e: { path: string }) => e.path === '/widgets'), 'an added endpoint breaks nothing');
   });
 
   it('reports each kind of change a caller depends on, breaking where it tightens what may be sent', async () => {
-    const result = await runCli('extract-tag-endpoints', ['--api-version', LATEST, '--diff', NEWER, '--json'], { env });
+    const result = await runCli('extract-tag-endpoints', ['--api-version', BASE, '--diff', NEWER, '--json'], { env });
     const report = JSON.parse(result.stdout);
     const createUser = report.endpoints.find((e: { method: string; path: string }) => e.method === 'POST' && e.path === '/users');
     assert.ok(createUser, 'POST /users changed');
@@ -80,8 +82,8 @@ describe('the version report', () => {
   });
 
   it('api-specs-context names the report when a newer version than the pinned one exists', async () => {
-    const result = await runCli('api-specs-context', ['--api-version', LATEST], { env });
-    assert.match(result.stdout, new RegExp(`^NEWER VERSION: ${NEWER}: see what changes with extract-tag-endpoints --api-version ${LATEST} --diff ${NEWER}$`, 'm'));
+    const result = await runCli('api-specs-context', ['--api-version', BASE], { env });
+    assert.match(result.stdout, new RegExp(`^NEWER VERSION: ${NEWER}: see what changes with extract-tag-endpoints --api-version ${BASE} --diff ${NEWER}$`, 'm'));
   });
 
   it('advice follows the version: where the body may not carry metadata, nothing is reported as replaced', async () => {
@@ -96,8 +98,8 @@ describe('the version report', () => {
   });
 
   it('is kept: the same report again is one read of the store', async () => {
-    const first = await runCli('extract-tag-endpoints', ['--api-version', LATEST, '--diff', NEWER], { env });
-    const again = await runCli('extract-tag-endpoints', ['--api-version', LATEST, '--diff', NEWER], { env });
+    const first = await runCli('extract-tag-endpoints', ['--api-version', BASE, '--diff', NEWER], { env });
+    const again = await runCli('extract-tag-endpoints', ['--api-version', BASE, '--diff', NEWER], { env });
     assert.equal(again.stdout, first.stdout);
   });
 });
