@@ -1,5 +1,5 @@
 # The commands a developer and CI use. `make install` is all a fresh machine needs.
-.PHONY: install build test check bench bench-compare sdk-map clean
+.PHONY: install build test check fuzz bench bench-compare sdk-map published clean
 
 install:
 	npm ci
@@ -33,6 +33,11 @@ build:
 test: build
 	node --import tsx --test --test-concurrency=2 test/*.test.ts
 
+# The guard's fuzz on a new seed each run, for longer than make test gives it (replay a failure with FUZZ_SEED=N).
+fuzz: build
+	FUZZ_SEED=$${FUZZ_SEED:-$$(od -An -N3 -tu4 /dev/urandom | tr -d ' ')} FUZZ_CASES=$${FUZZ_CASES:-20000} FUZZ_SECONDS=$${FUZZ_SECONDS:-300} \
+	  node --import tsx --test test/guard-fuzz.test.ts
+
 check:
 	npx tsc -p tsconfig.json --noEmit
 	npx eslint -c .eslint.config.js .
@@ -48,6 +53,10 @@ bench-compare: build
 # specs/sdk.json from the installed @clerk/backend (a devDependency): which SDK method sends which request.
 sdk-map:
 	node --import tsx tools/sdk-map.ts
+
+# specs/published.json gains the sha of every spec file in CLERK_SPECS_SOURCE (it only adds): what the guard counts as published.
+published:
+	node --import tsx tools/published.ts
 
 clean:
 	rm -rf dist

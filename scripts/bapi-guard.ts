@@ -6,9 +6,8 @@ import { UsageError } from '../lib/core/errors.js';
 import { readStdin, writeLine, type IO } from '../lib/core/io.js';
 import { defaultStateDir } from '../lib/core/state-dir.js';
 import { approvalTtl } from '../lib/guard/approvals.js';
-import { runGuard, type GuardSpec } from '../lib/guard/policy.js';
+import { guardSpecOf, runGuard, type GuardSpec } from '../lib/guard/policy.js';
 import { readGuardRequest, type GuardArguments } from '../lib/guard/request.js';
-import { visibleEndpoints } from '../lib/spec/index.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom } from '../lib/spec/select.js';
 
 export const USAGE = `Usage: bapi-guard METHOD PATH [-d JSON|@file|-] [-q k=v]... [--form k=v]... [--admin] [--yes] [--json]
@@ -152,7 +151,7 @@ export async function main(argv: string[], io: IO): Promise<number> {
   const stdinSpec = options.spec.spec === '-' ? await stdin() : undefined;
   const selected = await selectSpec(options.spec, io, stdinSpec);
   const detail = await selected.loadDetail();
-  const spec: GuardSpec = { endpoints: visibleEndpoints(selected.summary, options.spec.includePlatform), detail, version: selected.version, fromFile: selected.store === null };
+  const spec: GuardSpec = guardSpecOf(selected, detail, options.spec.includePlatform);
   const request = await readGuardRequest(options, io, spec, stdin);
   const outcome = await runGuard(request, spec, io, { admin: options.admin, yes: options.yes, ttlSeconds });
   if (options.json) writeLine(io.stdout, JSON.stringify(outcome.verdict, null, 2));
@@ -169,7 +168,7 @@ async function checkBatch(options: Options, io: IO, ttlSeconds: number): Promise
   const { text, source } = await readBatchInput(options.batch as string, io);
   const { lines, problems } = parseBatch(text);
   const selected = await selectSpec(options.spec, io);
-  const spec: GuardSpec = { endpoints: visibleEndpoints(selected.summary, options.spec.includePlatform), detail: await selected.loadDetail(), version: selected.version, fromFile: selected.store === null };
+  const spec: GuardSpec = guardSpecOf(selected, await selected.loadDetail(), options.spec.includePlatform);
   const outcome = await runBatchGuard(lines, problems, spec, io, { admin: options.admin, yes: options.yes, ttlSeconds, source });
   if (options.json) writeLine(io.stdout, JSON.stringify(outcome.verdict, null, 2));
   return outcome.exitCode;

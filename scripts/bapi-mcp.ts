@@ -62,14 +62,14 @@ export async function main(argv: string[], io: IO): Promise<number> {
   const options = parseArgs(argv, io.env);
   if (isMetaRequest(options)) return answerMetaRequest(options, USAGE, io);
   // The SDK (and its zod) load only here: the other commands' start-up does not change.
-  const [{ McpServer }, { StdioServerTransport }, { registerTools }] = await Promise.all([
+  const [{ McpServer }, { BoundedStdioTransport }, { registerTools }] = await Promise.all([
     import('@modelcontextprotocol/sdk/server/mcp.js'),
-    import('@modelcontextprotocol/sdk/server/stdio.js'),
+    import('../lib/mcp/stdio.js'),
     import('../lib/mcp/server.js'),
   ]);
   const server = new McpServer({ name: 'clerk-bapi-toolkit', version: packageVersion() }, { capabilities: { tools: {}, resources: {} } });
   await registerTools(server, { readOnly: options.readOnly, spec: options.spec }, io.env, io.cwd);
-  const transport = new StdioServerTransport();
+  const transport = new BoundedStdioTransport();
   await server.connect(transport);
   await new Promise<void>((resolve) => {
     transport.onclose = () => resolve();

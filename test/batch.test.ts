@@ -3,7 +3,7 @@
 // fake Clerk counts what reaches it, so "sent at most once" is checked on the server's side.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { execa } from 'execa';
@@ -215,6 +215,36 @@ describe('bapi-curl --batch', () => {
     assert.ok(entries.every((e) => typeof e.batch_line === 'number' && e.confirmed_by === 'yes-flag' && String(e.approval_id).startsWith('apv_')));
     assert.equal(readdirSync(join(stateDir, 'backups')).length, 5);
     assert.match(result.stderr, /batch of 6 lines: 6 ok, 0 failed/);
+  });
+
+  it('a journal cut or edited after a finished run is refused by --resume: nothing is sent again (round 2)', async () => {
+    const file = batchFile('cut.ndjson', [1, 2, 3].map((n) => ({ method: 'POST', path: '/organizations', body: { name: `Cut ${n}` } })));
+    const first = await run('bapi-curl', ['--batch', file, '--yes']);
+    assert.equal(first.exitCode, 0, first.stderr);
+    const sent = () => fake.received('POST', '/v1/organizations').filter((r) => /Cut \d/.test(r.body)).length;
+    assert.equal(sent(), 3);
+    const dir = join(stateDir, 'batches');
+    const journal = join(dir, readdirSync(dir).find((n) => n.endsWith('.journal'))!);
+    const whole = readFileSync(journal, 'utf8');
+    const tip = readFileSync(`${journal}.tip`, 'utf8');
+    const attempts: Array<[string, () => void]> = [
+      ['cut to its header (head -1 J > J)', () => writeFileSync(journal, `${whole.split('\n')[0]}\n`)],
+      ['cut, and its tip removed', () => (writeFileSync(journal, `${whole.split('\n')[0]}\n`), rmSync(`${journal}.tip`))],
+      ['a record dropped from the middle', () => writeFileSync(journal, whole.split('\n').filter((_, i) => i !== 2).join('\n'))],
+      ['a record edited', () => writeFileSync(journal, whole.replace('"state":"done"', '"state":"sending"'))],
+    ];
+    for (const [what, attack] of attempts) {
+      attack();
+      const resumed = await run('bapi-curl', ['--batch', file, '--resume', '--yes']);
+      assert.notEqual(resumed.exitCode, 0, `${what}: ${resumed.stderr}`);
+      assert.match(resumed.stderr, /refusing to resume/, what);
+      assert.equal(sent(), 3, `${what}: a line was sent again`);
+      writeFileSync(journal, whole);
+      writeFileSync(`${journal}.tip`, tip);
+    }
+    const intact = await run('bapi-curl', ['--batch', file, '--resume']);
+    assert.equal(intact.exitCode, 0, intact.stderr);
+    assert.match(intact.stderr, /already finished/);
   });
 
   it('refuses a file changed after approval, and a file with a bad line even beside an approval', async () => {

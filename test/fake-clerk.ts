@@ -55,6 +55,8 @@ export interface Fault {
   location?: string;
   /** For 'echo-key': an HTML page with the key in its title instead of JSON. */
   html?: boolean;
+  /** For 'echo-key' (a 2xx): the key spelt with every other character as a JSON \\u escape. */
+  escaped?: boolean;
 }
 
 interface ActiveFault extends Fault {
@@ -386,6 +388,10 @@ export class FakeClerk {
         if (fault.html) {
           res.writeHead(status, { 'content-type': 'text/html', 'x-clerk-trace-id': key });
           res.end(`<html><head><title>Bad key ${key}</title></head></html>`);
+        } else if (status < 400 && fault.escaped) {
+          const spelt = [...key].map((c, i) => (i % 2 === 0 ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c)).join('');
+          res.writeHead(status, { 'content-type': 'application/json' });
+          res.end(`{"object":"echo","key":"${spelt}","id":"${req.url?.split('/').at(-1) ?? ''}"}`);
         } else if (status < 400) {
           sendJson(res, status, { object: 'echo', key, clerk_trace_id: key, id: req.url?.split('/').at(-1) ?? '' });
         } else {

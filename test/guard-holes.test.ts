@@ -172,7 +172,8 @@ describe('5. a crafted --spec', () => {
   };
 
   it('an approval made against it is not used by a plain bapi-curl', async () => {
-    const approved = await run('bapi-guard', ['POST', '/users/user_seed0000012/ban', '--spec', crafted(), '--api-version', '2025-11-10', '--json'], { CLERK_BAPI_SCOPES: 'write' });
+    // --yes: the ban is destructive whatever the crafted template says (round 2, below).
+    const approved = await run('bapi-guard', ['POST', '/users/user_seed0000012/ban', '--spec', crafted(), '--api-version', '2025-11-10', '--json', '--yes'], { CLERK_BAPI_SCOPES: 'write' });
     assert.equal(approved.exitCode, 0, approved.stderr);
     assert.match(approved.stderr, /checked against a spec given with --spec/);
     const { result, sent } = await arrivals(() => run('bapi-curl', ['POST', '/users/user_seed0000012/ban', '--api-version', '2025-11-10']));
@@ -448,5 +449,158 @@ describe('7b. an outcome that cannot be audited', () => {
     assert.equal(code, 0, err.join(''));
     assert.equal(JSON.parse(out.join('')).name, 'Audited');
     assert.match(err.join(''), /the POST was sent and answered HTTP 200, but its outcome could not be added to the audit log/);
+  });
+});
+
+// Round 2: a second attack run found ways around the promise that a person decides, and ways to
+// deceive that person. Each case failed before its fix, against the same counting fake.
+describe('round 2, 1. a crafted spec cannot remove the need for consent', () => {
+  const evilSpec = (dir = tempDir('holes-evil-'), name = 'evil.yml') => {
+    const file = join(dir, name);
+    const parameter = (n: string) => ({ name: n, in: 'path', required: true, schema: { type: 'string' } });
+    writeFileSync(
+      file,
+      JSON.stringify({
+        openapi: '3.0.3',
+        info: { title: 'crafted', version: '1' },
+        paths: { '/users/{a}/{b}': { post: { operationId: 'UpdateUserSetting', summary: 'Update a user setting', tags: ['Organizations'], parameters: [parameter('a'), parameter('b')], responses: { 200: { description: 'ok' } } } } },
+      }),
+    );
+    return file;
+  };
+  const person = { CLAUDECODE: '1', CLERK_BAPI_SCOPES: 'organizations:write' };
+
+  it('in person mode, --spec evil.yml sends no ban and no remove_password: a person must approve', async () => {
+    const spec = evilSpec();
+    for (const action of ['ban', 'remove_password']) {
+      const { result, sent } = await arrivals(() => run('bapi-curl', ['POST', `/users/user_seed0000013/${action}`, '--spec', spec, '--api-version', '2025-11-10', '--yes', '--admin'], person));
+      assert.equal(result.exitCode, 4, result.stderr);
+      assert.deepEqual(writes(sent), [], `${action} was sent`);
+      assert.match(result.stderr, /IRREVERSIBLE|REVERSIBLE/);
+      assert.match(result.stderr, /not a published version of Clerk's spec/);
+    }
+  });
+
+  it('the newest file of a CLERK_SPECS_SOURCE directory, with no flag: the ban is judged on its path and waits for a person', async () => {
+    const source = tempDir('holes-evil-source-');
+    mkdirSync(join(source, 'bapi'));
+    writeFileSync(join(source, 'bapi', '2025-11-10.yml'), readFileSync(join(SHARED_SPECS_DIR, 'bapi', '2025-11-10.yml')));
+    evilSpec(join(source, 'bapi'), '2099-01-01.yml');
+    const extra = { ...person, CLERK_SPECS_SOURCE: source, CLERK_SPECS_DIR: tempDir('holes-evil-store-') };
+    const verdict = await run('bapi-guard', ['POST', '/users/user_seed0000013/ban', '--json'], extra);
+    assert.equal(verdict.exitCode, 4, verdict.stderr);
+    const parsed = JSON.parse(verdict.stdout);
+    assert.equal(parsed.endpoint.path, '/users/{a}/{b}');
+    assert.ok(parsed.destroys.some((d: string) => /sessions/.test(d)), 'the curated list, matched on the concrete path');
+    assert.ok(parsed.confirmation.reasons.some((r: string) => /unverified spec/.test(r)));
+    assert.equal(parsed.scopes.personNeeded, true, 'a crafted tag grants no scope');
+    const { result, sent } = await arrivals(() => run('bapi-curl', ['POST', '/users/user_seed0000013/ban'], extra));
+    assert.equal(result.exitCode, 4, result.stderr);
+    assert.deepEqual(writes(sent), []);
+  });
+
+  it('in flag mode a crafted tag grants no scope, and the verdict names what the path destroys', async () => {
+    const verdict = await run('bapi-guard', ['POST', '/users/user_seed0000013/ban', '--spec', evilSpec(), '--json'], { CLERK_BAPI_SCOPES: 'organizations:write' });
+    assert.equal(verdict.exitCode, 3, verdict.stderr);
+    const parsed = JSON.parse(verdict.stdout);
+    assert.ok(parsed.destroys.some((d: string) => /sessions/.test(d)));
+    assert.ok(parsed.warnings.some((w: string) => /not a published version/.test(w)));
+  });
+
+  it('a --spec file that is a published version is judged as published', async () => {
+    const copy = join(tempDir('holes-published-'), 'clerk.yml');
+    writeFileSync(copy, readFileSync(join(SHARED_SPECS_DIR, 'bapi', '2025-11-10.yml')));
+    const verdict = await run('bapi-guard', ['POST', '/organizations', '-f', 'name=Acme', '--spec', copy, '--api-version', '2025-11-10', '--json'], { CLERK_BAPI_SCOPES: 'write' });
+    assert.equal(verdict.exitCode, 0, verdict.stderr);
+    assert.ok(!JSON.parse(verdict.stdout).warnings.some((w: string) => /published/.test(w)));
+  });
+});
+
+describe('round 2, 2. nothing a request holds can drive the approval screen', () => {
+  const hostile = '\u001b[2J\u001b[H';
+  it('a control or bidi character in a -q name or value, or in a body key (also in a batch line), is exit 2 naming the input', async () => {
+    for (const args of [
+      ['GET', '/users', '-q', `${hostile}limit=1`],
+      ['DELETE', '/users/user_seed0000014', '-q', `x=a${hostile}`],
+      ['PATCH', '/users/user_seed0000014/metadata', '-d', JSON.stringify({ public_metadata: { [`plan${hostile}`]: 1 } })],
+      ['PATCH', '/users/user_seed0000014/metadata', '-d', JSON.stringify({ public_metadata: { ['plan\u202e']: 1 } })],
+    ]) {
+      const { result, sent } = await arrivals(() => run('bapi-guard', args, { CLERK_BAPI_SCOPES: 'write,delete' }));
+      assert.equal(result.exitCode, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, /control or bidirectional-override character/);
+      assert.doesNotMatch(result.stderr, /\u001b\[2J|\u202e/);
+      assert.deepEqual(sent, []);
+    }
+    const batch = join(workDir, 'hostile.ndjson');
+    writeFileSync(batch, `${JSON.stringify({ method: 'PATCH', path: '/users/user_seed0000014/metadata', body: { public_metadata: { [`x${hostile}`]: 1 } } })}\n`);
+    const batched = await run('bapi-guard', ['--batch', batch], { CLERK_BAPI_SCOPES: 'write' });
+    assert.equal(batched.exitCode, 2, batched.stderr);
+    assert.doesNotMatch(batched.stderr, /\u001b\[2J/);
+  });
+
+  it('a pending approval stores its report escaped, whatever reached it', () => {
+    const approval = createApproval(stateDir, { method: 'DELETE', path: '/users/u1', query: [], body: undefined, version: 'v', specDigest: 's', origin: 'o', keyFingerprint: keyFingerprint(KEY) }, { status: 'pending', report: `PATCH user_1${hostile}\u001b[8mIRREVERSIBLE\u202e` });
+    assert.doesNotMatch(approval.report, /[\u001b\u202e]/);
+    assert.match(approval.report, /\\x1b\[2J/);
+  });
+});
+
+describe('round 2, 6–8. numbers, ; and URLs: one decision for the guard and the executor', () => {
+  it('1e400 is refused (it would be sent as null), by -d, -F and a batch line', async () => {
+    for (const args of [['PATCH', '/users/user_seed0000015/metadata', '-d', '{"public_metadata":{"plan":1e400}}'], ['PATCH', '/users/user_seed0000015/metadata', '-F', 'public_metadata={"plan":1e400}']]) {
+      for (const command of ['bapi-guard', 'bapi-curl'] as const) {
+        const { result, sent } = await arrivals(() => run(command, [...args, '--yes'], { CLERK_BAPI_SCOPES: 'write' }));
+        assert.equal(result.exitCode, 2, `${command} ${args.join(' ')}: ${result.stderr}`);
+        assert.match(result.stderr, /too large for JSON/);
+        assert.deepEqual(writes(sent), []);
+      }
+    }
+    const batch = join(workDir, 'infinite.ndjson');
+    writeFileSync(batch, '{"method":"PATCH","path":"/users/user_seed0000015/metadata","body":{"public_metadata":{"plan":1e400}}}\n');
+    const { result, sent } = await arrivals(() => run('bapi-curl', ['--batch', batch, '--yes'], { CLERK_BAPI_SCOPES: 'write' }));
+    assert.equal(result.exitCode, 2, result.stderr);
+    assert.match(result.stderr, /too large for JSON/);
+    assert.deepEqual(writes(sent), []);
+  });
+
+  it('a ; in a path segment is refused by both, and says why', async () => {
+    for (const path of ['/users/user_seed0000016;x=y', '/users/user_seed0000016%3Bx']) {
+      for (const command of ['bapi-guard', 'bapi-curl'] as const) {
+        const { result, sent } = await arrivals(() => run(command, ['DELETE', path, '--yes'], { CLERK_BAPI_SCOPES: 'write,delete' }));
+        assert.equal(result.exitCode, 2, `${command} ${path}: ${result.stderr}`);
+        assert.match(result.stderr, /path parameters/);
+        assert.deepEqual(writes(sent), []);
+      }
+    }
+  });
+
+  it('a zero-padded port, a leading /// and a #fragment get the same decision from bapi-guard and bapi-curl', async () => {
+    const port = new URL(fake.url).port;
+    const padded = `http://127.0.0.1:0${port}/v1/organizations`;
+    const guard = await run('bapi-guard', ['POST', padded, '-f', 'name=Padded'], { CLERK_BAPI_SCOPES: 'write' });
+    const curl = await run('bapi-curl', ['POST', padded, '-f', 'name=Padded'], { CLERK_BAPI_SCOPES: 'write' });
+    assert.equal(guard.exitCode, 0, guard.stderr);
+    assert.equal(curl.exitCode, 0, curl.stderr);
+    for (const path of ['///users/user_seed0000017', '/users/user_seed0000017#frag']) {
+      const decisions = [];
+      for (const command of ['bapi-guard', 'bapi-curl'] as const) {
+        const { result, sent } = await arrivals(() => run(command, ['DELETE', path, '--yes'], { CLERK_BAPI_SCOPES: 'write,delete' }));
+        decisions.push(result.exitCode);
+        assert.deepEqual(writes(sent), []);
+      }
+      assert.deepEqual(decisions, [2, 2], path);
+    }
+  });
+});
+
+describe('round 2, 9. a key echoed JSON-escaped', () => {
+  it('is redacted on stdout as the literal one is', async () => {
+    const escaped = [...KEY].map((c, i) => (i % 2 === 0 ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c)).join('');
+    fake.fault({ kind: 'echo-key', path: '/v1/users/user_seed0000018', method: 'GET', status: 200, escaped: true });
+    const result = await run('bapi-curl', ['GET', '/users/user_seed0000018']);
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.ok(!result.stdout.includes(escaped), 'the escaped key is on stdout');
+    assert.ok(!JSON.stringify(JSON.parse(result.stdout)).includes(KEY), 'the key, decoded, is on stdout');
+    assert.match(result.stdout, /sk_test_…/);
   });
 });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -151,5 +152,47 @@ describe('bapi-mcp', () => {
     assert.equal((await client.listTools()).tools.length, 5);
     assert.equal(fake.received('DELETE').filter((r) => r.path.includes('user_id')).length, 0);
     await client.close();
+  });
+
+  it('a 20 MB message gets a JSON-RPC error with its id, a bad line a parse error, and the server keeps serving (round 2)', async () => {
+    const env = cleanEnv({ CLERK_API_URL: fake.url, CLERK_SECRET_KEY: KEY, CLERK_SPECS_DIR: specsDir, CLERK_BAPI_STATE_DIR: stateDir });
+    const child = spawn(process.execPath, [scriptPath('bapi-mcp')], { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    const answers: Array<Record<string, unknown>> = [];
+    let buffered = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
+        answers.push(JSON.parse(buffered.slice(0, at)) as Record<string, unknown>);
+        buffered = buffered.slice(at + 1);
+      }
+    });
+    const answered = async (id: number | null, count: number) => {
+      for (let i = 0; i < 400 && answers.filter((a) => a.id === id).length < count; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      return answers.filter((a) => a.id === id);
+    };
+    const send = (message: unknown) => child.stdin.write(`${JSON.stringify(message)}\n`);
+    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    await answered(1, 1);
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    child.stdin.write(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"check_request","arguments":{"method":"POST","path":"/users","body":{"x":"${'a'.repeat(20 * 1024 * 1024)}"}}}}\n`);
+    const [tooBig] = await answered(2, 1);
+    assert.match(String((tooBig?.error as { message?: string })?.message), /larger than/);
+    child.stdin.write('{not json\n');
+    const [parse] = await answered(null, 1);
+    assert.equal((parse?.error as { code?: number })?.code, -32700);
+    send({ jsonrpc: '2.0', id: 3, method: 'tools/list' });
+    const [listed] = await answered(3, 1);
+    assert.equal(((listed?.result as { tools?: unknown[] })?.tools ?? []).length, 5);
+    // A body 100 000 levels deep: the CLI's limit, as a tool error, before anything walks it.
+    child.stdin.write(`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"write_api","arguments":{"method":"POST","path":"/organizations","body":${'['.repeat(100_000)}${']'.repeat(100_000)}}}}\n`);
+    const [deep] = await answered(4, 1);
+    const result = deep?.result as { isError?: boolean; content?: Array<{ text?: string }> };
+    assert.equal(result?.isError, true, JSON.stringify(deep).slice(0, 300));
+    assert.match(String(result.content?.[0]?.text), /nests deeper than 64 levels/);
+    send({ jsonrpc: '2.0', id: 5, method: 'tools/list' });
+    assert.equal((await answered(5, 1)).length, 1, 'still serving');
+    child.stdin.end();
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0);
   });
 });

@@ -242,6 +242,12 @@ function escapeOne(char: string): string {
   return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
+/** True when `text` holds a control character (tab and newline aside) or a bidirectional override. */
+export function hasUnsafeText(text: string): boolean {
+  UNSAFE.lastIndex = 0;
+  return UNSAFE.test(text);
+}
+
 /** `text` with every control character shown as an escape (`\x1b`), so a terminal displays it instead of acting on it. */
 export function escapeControls(text: string): string {
   return text.replace(UNSAFE, escapeOne);

@@ -55,6 +55,8 @@ function checkPathText(raw: string, path: string): void {
       throw new UsageError(`invalid path ${JSON.stringify(raw)}: it has a malformed %-escape`);
     }
     if (decoded === '.' || decoded === '..') throw new UsageError(`invalid path ${JSON.stringify(raw)}: it contains a '${decoded}' segment`);
+    // `user_1;x=y` would be judged as one id, but servers that read `;` as path parameters act on `user_1`.
+    if (decoded.includes(';')) throw new UsageError(`invalid path ${JSON.stringify(raw)}: a ';' in a path segment is read as path parameters by some servers, so the id judged would not be the one acted on`);
     if (decoded !== segment && /[/\\?#\u0000-\u001f\u007f-\u009f]/.test(decoded)) {
       throw new UsageError(`invalid path ${JSON.stringify(raw)}: it has an encoded separator or control character`);
     }
@@ -65,6 +67,10 @@ function checkPathText(raw: string, path: string): void {
 export function parseRequestTarget(rawTarget: string): RequestTarget {
   const raw = rawTarget.trim();
   if (raw === '') throw new UsageError('missing PATH');
+  // What a URL parser reads as a host (`//host/…`) or a fragment is not part of a request path: both
+  // are refused here, so that the guard and the executor take one decision on them.
+  if (raw.startsWith('//')) throw new UsageError(`PATH names another host (${raw.slice(2).split('/')[0] ?? ''}): give a path such as /users`);
+  if (raw.includes('#')) throw new UsageError(`PATH contains a fragment (#), which is never sent: ${JSON.stringify(raw)}`);
   let origin: string | undefined;
   let rest = raw;
   const url = /^([a-z][a-z0-9+.-]*:)\/\/([^/?#\\]*)(.*)$/i.exec(raw);
@@ -74,11 +80,15 @@ export function parseRequestTarget(rawTarget: string): RequestTarget {
     // A URL parser strips or rejects what a host cannot hold (a space before the path, a control
     // character): judged as written, such a host could be read as another by the code that sends.
     if (/[\s\x00-\x1f\x7f]/.test(url[2] ?? '')) throw new UsageError(`invalid host in ${JSON.stringify(raw)}: a host holds no spaces or control characters`);
-    origin = `${scheme}//${(url[2] ?? '').toLowerCase()}`;
+    // The origin as a URL parser reads it (`:027431` is port 27431), so every caller compares the same thing.
+    try {
+      origin = new URL(`${scheme}//${url[2] ?? ''}`).origin;
+    } catch {
+      throw new UsageError(`invalid host in ${JSON.stringify(raw)}`);
+    }
+    if (origin === 'null') throw new UsageError(`invalid host in ${JSON.stringify(raw)}`);
     rest = url[3] ?? '';
   }
-  const hashAt = rest.indexOf('#');
-  if (hashAt >= 0) rest = rest.slice(0, hashAt);
   const queryAt = rest.indexOf('?');
   const queryText = queryAt >= 0 ? rest.slice(queryAt + 1) : '';
   let path = queryAt >= 0 ? rest.slice(0, queryAt) : rest;

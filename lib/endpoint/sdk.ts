@@ -1,9 +1,7 @@
 // The @clerk/backend call that sends an endpoint's request, from specs/sdk.json (generated from the
 // package itself by `make sdk-map`). Matched on method and path shape, so one map serves every spec
 // version; an endpoint no SDK method sends says so.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readPackageData } from '../core/package-data.js';
 import { isObject } from '../core/values.js';
 
 export interface SdkEquivalent {
@@ -25,16 +23,7 @@ let cached: SdkMapFile | null | undefined;
 
 function loadSdkMap(): SdkMapFile | null {
   if (cached !== undefined) return cached;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    const candidate = join(dir, 'specs', 'sdk.json');
-    if (existsSync(candidate)) {
-      cached = JSON.parse(readFileSync(candidate, 'utf8')) as SdkMapFile;
-      return cached;
-    }
-    dir = dirname(dir);
-  }
-  cached = null;
+  cached = readPackageData<SdkMapFile>('sdk.json');
   return cached;
 }
 

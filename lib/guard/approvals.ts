@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { UsageError } from '../core/errors.js';
 import { ensurePrivateDir, stateSubdir, writePrivateFile } from '../core/state-dir.js';
 import { crypto } from '../core/builtins.js';
+import { escapeControls } from '../core/io.js';
 
 export const APPROVAL_TTL_VARIABLE = 'CLERK_BAPI_APPROVAL_TTL';
 export const DEFAULT_APPROVAL_TTL_SECONDS = 300;
@@ -196,7 +197,13 @@ function approvalSecret(stateDir: string): Buffer {
 
 /** An HMAC under the state directory's approval secret, for other records that must not be forged (a batch journal). */
 export function sealRecord(stateDir: string, record: unknown): string {
-  return crypto().createHmac('sha256', approvalSecret(stateDir)).update(canonicalJson(record)).digest('hex');
+  return sealerFor(stateDir)(record);
+}
+
+/** Seals records under the state directory's approval secret, read once: for many records in a row. */
+export function sealerFor(stateDir: string): (record: unknown) => string {
+  const secret = approvalSecret(stateDir);
+  return (record) => crypto().createHmac('sha256', secret).update(canonicalJson(record)).digest('hex');
 }
 
 /** True when `mac` is `record`'s seal under this state directory's secret. */
@@ -259,7 +266,8 @@ export function createApproval(stateDir: string, request: ApprovalRequest, optio
     scopeBypass: options.scopeBypass ?? null,
     consentMode: options.consentMode ?? 'flag',
     destroys: options.destroys ?? [],
-    report: options.report ?? '',
+    // Stored escaped: what a person reads at `approve` shows a hostile key or path, never obeys it.
+    report: escapeControls(options.report ?? ''),
     expected: options.expected ?? 'yes',
     decidedAt: null,
     digest: requestDigest(request),

@@ -8,7 +8,7 @@ import { canPrompt, isConfirmed, terminalPrompter, type Prompter } from './confi
 import { consentFor, type Consent } from './consent.js';
 import { destructionFor } from './destruction.js';
 import { findSecretKey, redactSecret, type SecretKey } from './key.js';
-import { apiOrigin, confirmedByOf, evaluate, specDigest, type GuardSpec, type Verdict } from './policy.js';
+import { apiOrigin, confirmedByOf, evaluate, specContext, specDigest, type GuardSpec, type Verdict } from './policy.js';
 import { isWriteMethod } from './scopes.js';
 import { crypto } from '../core/builtins.js';
 import { EXIT, ToolkitError, UsageError } from '../core/errors.js';
@@ -215,7 +215,7 @@ export function evaluateBatch(
   for (const line of lines) {
     const verdict: Verdict = evaluate(
       { method: line.method, path: line.path, query: line.query, body: line.body },
-      { endpoints: spec.endpoints, detail: spec.detail, version: spec.version, specFromFile: spec.fromFile === true, env: context.env, keyInfo, admin: context.admin, yes: context.yes, interactive: false, consent: context.consent },
+      { ...specContext(spec), env: context.env, keyInfo, admin: context.admin, yes: context.yes, interactive: false, consent: context.consent },
     );
     // A line with problems is fixed before anything else: its warnings would only be noise.
     if (verdict.problems.length === 0) for (const warning of verdict.warnings) warnings.set(warning, [...(warnings.get(warning) ?? []), line.line]);

@@ -1,10 +1,10 @@
 // What a request permanently destroys. The curated knowledge lives in specs/destroys.json; an
 // endpoint it does not know (a future spec version) gets a list derived from its own summary and
 // description, so a new DELETE is never waved through as harmless.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { endpointKey } from '../spec/index.js';
+import { readFileSync } from 'node:fs';
+import { packageDataPath } from '../core/package-data.js';
+import { matchEndpoint } from '../endpoint/match.js';
+import { endpointKey, type EndpointSummary } from '../spec/index.js';
 
 export interface DestroysEntry {
   destroys: string[];
@@ -41,13 +41,9 @@ let cached: DestroysFile | undefined;
 
 /** specs/destroys.json, found from lib/ (tsx) or dist/lib/ (built). */
 export function destroysFilePath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    const candidate = join(dir, 'specs', 'destroys.json');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error('specs/destroys.json is missing from the package');
+  const path = packageDataPath('destroys.json');
+  if (path === null) throw new Error('specs/destroys.json is missing from the package');
+  return path;
 }
 
 export function loadDestroys(): DestroysFile {
@@ -115,6 +111,55 @@ export function destructionFor(endpoint: EndpointText, file: DestroysFile = load
     destroys: deriveDestruction(endpoint),
     reversible: [],
     note: 'No curated entry for this endpoint in specs/destroys.json; this list is derived from the spec\'s own summary and description. Read the endpoint\'s documentation before confirming.',
+    source: 'derived',
+  };
+}
+
+const curatedTemplates = new WeakMap<DestroysFile, EndpointSummary[]>();
+
+/** The curated list's own templates, as endpoints to match a concrete path against. */
+function curatedEndpoints(file: DestroysFile): EndpointSummary[] {
+  let endpoints = curatedTemplates.get(file);
+  if (!endpoints) {
+    endpoints = Object.keys(file.endpoints).map((key) => {
+      const [method = '', path = ''] = key.split(' ');
+      return { method, path, operationId: null, summary: '', tags: [], deprecated: false, platform: false };
+    });
+    curatedTemplates.set(file, endpoints);
+  }
+  return endpoints;
+}
+
+// A Clerk id (`user_2NNEqL2nrIRdJ194ndJqAHwEfxC`): random letters that may spell a verb by chance.
+const CLERK_ID = /^[a-z]+_[A-Za-z0-9]{20,}$/;
+
+/**
+ * What a request to a concrete path destroys, judged on the path itself rather than on the template a
+ * spec matched it to: the curated list matched by its own templates, whatever the spec says, and a
+ * destructive verb in any segment that is not a Clerk id (`POST /users/u1/ban` against a spec whose
+ * template is `/users/{a}/{b}`). Texts name the concrete ids. `trustedTemplate`, the template of a
+ * published spec, keeps its parameter values out of the verb check (a slug is not an action).
+ */
+export function destructionByPath(method: string, concretePath: string, trustedTemplate: string | null = null, file: DestroysFile = loadDestroys()): Destruction {
+  const upper = method.toUpperCase();
+  const none: Destruction = { destructive: false, destroys: [], reversible: [], note: null, source: 'none' };
+  if (upper === 'GET' || upper === 'HEAD') return none;
+  const match = matchEndpoint(curatedEndpoints(file), { method: upper, path: concretePath });
+  if (match) {
+    const entry = file.endpoints[endpointKey(match.endpoint.method, match.endpoint.path)] as DestroysEntry;
+    const concrete = (text: string) => text.replace(/\{([^}]+)\}/g, (whole, name: string) => match.pathParams[name] ?? whole);
+    return { destructive: true, destroys: entry.destroys.map(concrete), reversible: (entry.reversible ?? []).map(concrete), note: entry.note === null ? null : concrete(entry.note), source: 'curated' };
+  }
+  const segments = concretePath.split('/').filter((s) => s !== '');
+  const template = trustedTemplate?.split('/').filter((s) => s !== '') ?? [];
+  const actions = segments.filter((segment, i) => !CLERK_ID.test(segment) && !(template[i]?.startsWith('{') ?? false));
+  const verb = actions.flatMap(words).find((w) => DESTRUCTIVE_VERBS.has(w));
+  if (upper !== 'DELETE' && verb === undefined) return none;
+  return {
+    destructive: true,
+    destroys: [`what ${upper} ${concretePath} ${verb === undefined ? 'deletes' : `does (its path says "${verb}")`}: no curated entry says what is lost`],
+    reversible: [],
+    note: 'The path names a destructive action that the curated list in specs/destroys.json does not know; read the endpoint\'s documentation before confirming.',
     source: 'derived',
   };
 }

@@ -176,14 +176,32 @@ export function redactSecret<T>(value: T, secret: string | null, replacement = '
 }
 
 /**
+ * The key as JSON may spell it: any of its characters as a `\uXXXX` escape (either case of hex), so a
+ * server that echoes it escaped inside a JSON string is redacted as well as one that echoes it plainly.
+ */
+export function escapedSecretPattern(secret: string): RegExp {
+  const hex = (digit: string) => (/[a-f]/.test(digit) ? `[${digit}${digit.toUpperCase()}]` : digit);
+  const parts = [...secret].map((char) => {
+    const code = (char.codePointAt(0) ?? 0).toString(16).padStart(4, '0');
+    return `(?:${char.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}|\\\\u${[...code].map(hex).join('')})`;
+  });
+  return new RegExp(parts.join(''), 'g');
+}
+
+/**
  * `stream` with the key replaced by its masked form in everything written to it: a server that
  * echoes the key (in an error message, a trace id, a page title) must not make the toolkit print it.
  */
 export function redactingStream<S extends { write(chunk: string): unknown }>(stream: S, secret: string | null, replacement: string): S {
   if (secret === null || secret.length < 8) return stream;
+  const escaped = escapedSecretPattern(secret);
+  const redact = (chunk: string) => {
+    const literal = chunk.includes(secret) ? chunk.split(secret).join(replacement) : chunk;
+    return literal.includes('\\u') ? literal.replace(escaped, replacement) : literal;
+  };
   return new Proxy(stream, {
     get(target, property, receiver) {
-      if (property === 'write') return (chunk: string) => target.write(typeof chunk === 'string' && chunk.includes(secret) ? chunk.split(secret).join(replacement) : chunk);
+      if (property === 'write') return (chunk: string) => target.write(typeof chunk === 'string' ? redact(chunk) : chunk);
       const value: unknown = Reflect.get(target, property, receiver);
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },

@@ -4,7 +4,7 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { decideApproval, ID_PATTERN, listApprovals, listingOf, readApprovalById, type ApprovalListing } from './approvals.js';
-import type { IO } from '../core/io.js';
+import { escapeForTerminal, type IO } from '../core/io.js';
 import { isConfirmed } from './confirm.js';
 import { agentMarker, consentFor, POLICY_FILE, type ConsentMode } from './consent.js';
 import { ConfirmationError, EXIT, PolicyError, UsageError } from '../core/errors.js';
@@ -27,7 +27,8 @@ export function openControllingTerminal(): Terminal | null {
     return null;
   }
   return {
-    write: (text) => void writeSync(fd, text),
+    // What a person reads before deciding: a stored report, a metadata key or a path never drives it.
+    write: (text) => void writeSync(fd, escapeForTerminal(text)),
     readLine() {
       const bytes: number[] = [];
       const one = Buffer.alloc(1);

@@ -16,17 +16,20 @@ import {
   type ScopeBypass,
 } from './approvals.js';
 import { consentFor, type Consent } from './consent.js';
-import { colorsFor, type IO } from '../core/io.js';
+import { colorsFor, escapeControls, type IO } from '../core/io.js';
 import { canPrompt, isConfirmed, terminalPrompter, type Prompter } from './confirm.js';
-import { destructionFor } from './destruction.js';
+import { destructionByPath, destructionFor, type Destruction } from './destruction.js';
 import { findEndpoint, parseRequestTarget, type EndpointMatch } from '../endpoint/match.js';
 import { ConfirmationError, EXIT, PolicyError, ToolkitError, UsageError } from '../core/errors.js';
 import { adviseMetadata, type MetadataAdvice } from './metadata.js';
 import { deprecatedProperties, deref, validateValue, type SchemaProblem } from '../endpoint/validate.js';
 import { checkScopes, isWriteMethod, parseScopes, SCOPES_VARIABLE, type ScopeCheck } from './scopes.js';
 import { describeSecretKey, findSecretKey, keyError, KEY_HINTS, redactSecret, type KeyInfo, type SecretKey } from './key.js';
+import { checkBodyValue } from '../request/args.js';
 import { resolveBaseUrl } from '../request/url.js';
-import { endpointKey, type EndpointRaw, type EndpointSummary, type SpecDetail } from '../spec/index.js';
+import { endpointKey, visibleEndpoints, type EndpointRaw, type EndpointSummary, type SpecDetail } from '../spec/index.js';
+import { provenanceOf } from '../spec/published.js';
+import type { SelectedSpec } from '../spec/select.js';
 import { defaultStateDir } from '../core/state-dir.js';
 import { isObject } from '../core/values.js';
 import { renderOutcome, renderVerdict } from './render.js';
@@ -72,8 +75,12 @@ export interface GuardContext {
   endpoints: EndpointSummary[];
   detail: SpecDetail;
   version: string;
-  /** The spec is a --spec file or stdin, not a published version from the store. */
+  /** The spec is a --spec file or stdin, not a version from the store. */
   specFromFile?: boolean;
+  /** The spec is one Clerk published (spec/published): anything else is unverified, and judged so. */
+  specPublished?: boolean;
+  /** Where the spec came from and why it is (not) published, in words. */
+  specProvenance?: string;
   env: Record<string, string | undefined>;
   keyInfo: KeyInfo;
   admin: boolean;
@@ -123,6 +130,21 @@ export interface Verdict {
   destroysNote: string | null;
 }
 
+const CONTROL_OR_BIDI = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+/** The JSON paths (escaped for display) of body keys that hold a control or bidi character. */
+function unsafeKeys(value: unknown, path = '$', out: string[] = []): string[] {
+  if (Array.isArray(value)) value.forEach((item, i) => unsafeKeys(item, `${path}[${i}]`, out));
+  else if (isObject(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      const here = `${path}.${escapeControls(key)}`;
+      if (CONTROL_OR_BIDI.test(key)) out.push(here);
+      unsafeKeys(item, here, out);
+    }
+  }
+  return out;
+}
+
 // Query values arrive as text; give them the type their schema expects before validating.
 function typedQueryValue(raw: string, schema: unknown): unknown {
   const type = isObject(schema) ? schema.type : undefined;
@@ -165,6 +187,14 @@ function checkRequest(request: GuardRequest, context: GuardContext): RequestChec
     result.problems.push({ path: 'path', message: result.message });
     return result;
   }
+  try {
+    // Before anything walks the body, however it arrived (a tool call skips the CLI's parser).
+    if (request.body !== undefined) checkBodyValue(request.body, 'the body');
+  } catch (error) {
+    result.message = error instanceof Error ? error.message : String(error);
+    result.problems.push({ path: '$', message: result.message });
+    return result;
+  }
   result.path = target.path;
   result.query = [...target.query, ...request.query];
   if (target.origin !== undefined && !knownOrigins(context.env).includes(target.origin)) {
@@ -204,6 +234,13 @@ function checkRequest(request: GuardRequest, context: GuardContext): RequestChec
     const schema = deref(parameter.schema, components);
     for (const problem of validateValue(typedQueryValue(value, schema), schema, components)) result.problems.push({ path: problem.path.replace(/^\$/, `path.${name}`), message: problem.message });
   }
+  // What a person reads and a server parses must be the same text: no controls or bidi overrides
+  // in a query name or value, or in a body key (a metadata key that clears the approval screen).
+  for (const [name, value] of result.query) {
+    if (CONTROL_OR_BIDI.test(name)) result.problems.push({ path: `query.${escapeControls(name)}`, message: 'the query parameter name holds a control or bidirectional-override character: refused' });
+    else if (CONTROL_OR_BIDI.test(value)) result.problems.push({ path: `query.${name}`, message: 'the value holds a control or bidirectional-override character: refused' });
+  }
+  for (const path of unsafeKeys(request.body)) result.problems.push({ path, message: 'the body key holds a control or bidirectional-override character: refused' });
   const queryParameters = parameters.filter((p) => p.in === 'query' && typeof p.name === 'string');
   const given = new Map<string, string[]>();
   for (const [name, value] of result.query) given.set(name, [...(given.get(name) ?? []), value]);
@@ -323,6 +360,8 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
   }
 
   const consent: Consent = context.consent ?? { mode: 'flag', reasons: [], agent: null, warnings: [] };
+  // Fail closed: a spec is published only when the caller found it so.
+  const published = context.specPublished === true;
   if (write) warnings.push(...consent.warnings);
 
   // 3. Scopes, for writes.
@@ -332,7 +371,9 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
   } else {
     const set = parseScopes(context.env[SCOPES_VARIABLE]);
     for (const unknown of set.unknown) warnings.push(`${SCOPES_VARIABLE}: \`${unknown}\` is not a scope (use write, delete, or RESOURCE:write / RESOURCE:delete)`);
-    const check: ScopeCheck = checkScopes(set, method, endpoint ?? { path: checked.path, tags: [] });
+    // The concrete path's resource always counts; a spec's tags only when Clerk published that spec
+    // (a crafted spec can tag POST /users/{a}/{b} as Organizations).
+    const check: ScopeCheck = checkScopes(set, method, { path: checked.path, tags: published && endpoint ? endpoint.tags : [] });
     scopes = { needs: check.needs, grantedBy: check.grantedBy, wouldAllow: check.wouldAllow, bypassed: false, bypassBy: null, personNeeded: false };
     const current = context.env[SCOPES_VARIABLE]?.trim() ? `"${context.env[SCOPES_VARIABLE]?.trim()}"` : 'unset';
     if (check.ok) {
@@ -353,16 +394,18 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
     }
   }
 
-  // 4. What it destroys.
-  const destruction = write && endpoint
+  // 4. What it destroys: by the matched template, and by the concrete path whatever the spec says.
+  const byTemplate: Destruction = write && endpoint
     ? destructionFor({ method: endpoint.method, path: endpoint.path, summary: endpoint.summary, description: checked.raw?.description ?? '' })
     : write
       ? destructionFor({ method, path: checked.path })
       : { destructive: false, destroys: [], reversible: [], note: null, source: 'none' as const };
+  const byPath = write ? destructionByPath(method, checked.path, published && endpoint ? endpoint.path : null) : byTemplate;
   // The endpoint's own text names the concrete ids (`POST /users/user_1/unban`), not the template.
   const concrete = (text: string) => (match ? text.replace(/\{([^}]+)\}/g, (whole, name: string) => match.pathParams[name] ?? whole) : text);
-  const destroys = destruction.destroys.map(concrete);
-  const reversible = destruction.reversible.map(concrete);
+  const destruction = combineDestruction({ ...byTemplate, destroys: byTemplate.destroys.map(concrete), reversible: byTemplate.reversible.map(concrete), note: byTemplate.note === null ? null : concrete(byTemplate.note) }, byPath);
+  const destroys = [...destruction.destroys];
+  const reversible = destruction.reversible;
   // A metadata field the spec does not take here (2026-05-12 removed it from PATCH /users/{user_id})
   // makes the request invalid; it is not also reported as replacing data it cannot touch.
   const refused = new Set(checked.problems.filter((p) => /is not an allowed property/.test(p.message)).map((p) => p.path.replace(/^\$\./, '')));
@@ -406,9 +449,10 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
   const reasons: string[] = [];
   if (write && destructive) reasons.push(destroys.length > 0 ? 'it destroys data irreversibly' : 'it revokes access until undone');
   if (write && key.kind === 'live') reasons.push('it writes to a LIVE (production) instance');
-  if (write && context.specFromFile) {
-    warnings.push(`this request was checked against a spec given with --spec, not a published version of Clerk's spec`);
-    if (key.kind === 'live') reasons.push('it was checked against a --spec file, not a published spec');
+  if (write && !published) {
+    warnings.push(`this request was checked against ${context.specFromFile ? 'a spec given with --spec' : 'an unverified spec'}, not a published version of Clerk's spec${context.specProvenance ? ` (${context.specProvenance})` : ''}`);
+    // A crafted spec can make any path look harmless: a person (or, in flag mode under a live key, a confirmation) decides.
+    if (key.kind === 'live' || person) reasons.push(`it was checked against ${context.specFromFile ? 'a --spec file' : 'an unverified spec'}, not a published spec`);
   }
   if (write && scopes?.personNeeded) reasons.push('its scopes need a bypass');
   const confirmation: Verdict['confirmation'] = {
@@ -468,7 +512,22 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
     metadata,
     confirmation,
     consent: { mode: consent.mode, reasons: consent.reasons, agent: consent.agent },
-    destroysNote: destruction.note === null ? null : concrete(destruction.note),
+    destroysNote: destruction.note,
+  };
+}
+
+/** Both judgements of what a request destroys, as one: destructive when either says so, every item once. */
+function combineDestruction(a: Destruction, b: Destruction): Destruction {
+  if (!b.destructive) return a;
+  if (!a.destructive) return b;
+  const unique = (items: string[]) => [...new Set(items)];
+  const source = a.source === 'curated' || b.source === 'curated' ? 'curated' : 'derived';
+  return {
+    destructive: true,
+    destroys: unique([...a.destroys, ...b.destroys]),
+    reversible: unique([...a.reversible, ...b.reversible]),
+    note: a.source === 'curated' ? a.note : b.note ?? a.note,
+    source,
   };
 }
 
@@ -503,6 +562,21 @@ export interface GuardSpec {
   version: string;
   /** A --spec file or stdin rather than the store: marked in the verdict, and bound by its digest like any spec. */
   fromFile?: boolean;
+  /** Clerk published this spec (its sha is known, or it came from the official repository): else it is unverified. */
+  published?: boolean;
+  /** Where it came from and why it is (not) published, in words. */
+  provenance?: string;
+}
+
+/** The spec a request is judged against, from the selected one: its visible endpoints and where it came from. */
+export function guardSpecOf(selected: SelectedSpec, detail: SpecDetail, includePlatform: boolean): GuardSpec {
+  const provenance = provenanceOf(selected.sha, selected.store?.source ?? null);
+  return { endpoints: visibleEndpoints(selected.summary, includePlatform), detail, version: selected.version, fromFile: selected.store === null, published: provenance.published, provenance: provenance.reason };
+}
+
+/** The parts of the evaluation context that come from the spec. */
+export function specContext(spec: GuardSpec): Pick<GuardContext, 'endpoints' | 'detail' | 'version' | 'specFromFile' | 'specPublished' | 'specProvenance'> {
+  return { endpoints: spec.endpoints, detail: spec.detail, version: spec.version, specFromFile: spec.fromFile === true, specPublished: spec.published === true, ...(spec.provenance === undefined ? {} : { specProvenance: spec.provenance }) };
 }
 
 /** The spec document's digest (its blob sha), which an approval binds besides the version label. */
@@ -575,10 +649,7 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
   const prompter = options.prompter === undefined ? (canPrompt(io) ? terminalPrompter(io) : null) : options.prompter;
   const explain = options.explain ?? true;
   let verdict = evaluate(request, {
-    endpoints: spec.endpoints,
-    detail: spec.detail,
-    version: spec.version,
-    specFromFile: spec.fromFile === true,
+    ...specContext(spec),
     env: io.env,
     keyInfo: key.info,
     admin: options.admin ?? false,

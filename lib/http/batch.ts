@@ -3,26 +3,25 @@
 // line before it leaves and once it is answered, so `--resume` after a crash or Ctrl-C sends only
 // what never left, and a line that was in flight is reported as unknown (checked with a GET where
 // one exists), never resent. Results are NDJSON on stdout, in line order.
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import { EXIT, ToolkitError, UsageError } from '../core/errors.js';
-import { isAlive } from '../core/lock.js';
+import { renameSync } from 'node:fs';
+import { EXIT, UsageError } from '../core/errors.js';
 import { colorsFor, writeLine, type IO } from '../core/io.js';
-import { defaultStateDir, stateSubdir, writePrivateFile } from '../core/state-dir.js';
+import { defaultStateDir } from '../core/state-dir.js';
 import { isObject } from '../core/values.js';
 import { hasGet, matchEndpoint } from '../endpoint/match.js';
-import { sealMatches, sealRecord, type Approval } from '../guard/approvals.js';
+import { sealerFor, type Approval } from '../guard/approvals.js';
 import { authorizeBatch, batchDigest, evaluateBatch, parseBatch, readBatchInput, renderBatchVerdict, type BatchLine, type BatchVerdict } from '../guard/batch.js';
 import { consentFor } from '../guard/consent.js';
 import { findSecretKey, keyError, redactSecret, type SecretKey } from '../guard/key.js';
-import { apiOrigin, confirmedByOf, specDigest, type GuardSpec } from '../guard/policy.js';
+import { apiOrigin, confirmedByOf, guardSpecOf, specDigest, type GuardSpec } from '../guard/policy.js';
 import { isWriteMethod } from '../guard/scopes.js';
 import { buildRequestUrl, resolveBaseUrl, resolveRequestTarget } from '../request/url.js';
-import { visibleEndpoints, type EndpointSummary } from '../spec/index.js';
+import type { EndpointSummary } from '../spec/index.js';
 import { auditTrail, bodyFields, type AuditEntry } from './audit.js';
 import type { HttpClient, HttpResponse } from './client.js';
 import { backupBeforeDelete, clerkClient, usableStateDir, waitForDecision, type ExecuteDeps, type ExecuteOptions } from './execute.js';
 import { endpointLimiter, RateLimitExhausted } from './endpoint-limits.js';
+import { Journal, JOURNAL_FORMAT, journalPath, lockRun, readJournal, unfinishedJournalFor, type JournalHeader, type JournalState } from './journal.js';
 import { groupDigits, progressLine } from './paginate.js';
 import { parseBody, traceIdOf } from './response.js';
 
@@ -35,7 +34,6 @@ export interface BatchRunOptions extends Pick<ExecuteOptions, 'timeoutMs' | 'adm
   concurrency: number;
 }
 
-const JOURNAL_FORMAT = 1;
 /** An interrupted run may be resumed for this long after it began. */
 const MAX_RESUME_MS = 24 * 3600 * 1000;
 
@@ -54,116 +52,6 @@ export interface BatchResult {
   check?: { status: number | null; clerk_trace_id: string | null };
 }
 
-interface JournalHeader {
-  journal: number;
-  digest: string;
-  approval_id: string | null;
-  key_fingerprint: string;
-  origin: string;
-  version: string;
-  spec_digest: string;
-  lines: number;
-  source: string;
-  started_at: string;
-}
-
-interface JournalState {
-  header: JournalHeader;
-  /** Lines that left and were answered (or failed for certain), with what came back. */
-  done: Map<number, { status: number | null; trace: string | null; ok: boolean; error?: string }>;
-  /** Lines recorded as leaving with no outcome after: their fate is unknown. */
-  inFlight: Set<number>;
-  finished: boolean;
-}
-
-function journalDir(stateDir: string): string {
-  return stateSubdir(stateDir, 'batches');
-}
-
-function journalPath(stateDir: string, digest: string): string {
-  return join(journalDir(stateDir), `${digest.replace(/^sha256:/, '').slice(0, 40)}.journal`);
-}
-
-/** A journal as written so far; a torn last line (the process died writing it) is ignored. */
-function readJournal(stateDir: string, path: string): JournalState | null {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return null;
-  }
-  const rows = text.split('\n');
-  let header: JournalHeader | null = null;
-  const done: JournalState['done'] = new Map();
-  const inFlight = new Set<number>();
-  let finished = false;
-  for (const row of rows) {
-    if (row.trim() === '') continue;
-    let record: Record<string, unknown>;
-    try {
-      record = JSON.parse(row) as Record<string, unknown>;
-    } catch {
-      continue;
-    }
-    if (header === null) {
-      const { mac, ...rest } = record;
-      if (rest.journal !== JOURNAL_FORMAT || !sealMatches(stateDir, rest, mac)) throw new ToolkitError(`the batch journal ${path} was modified or is not one of ours; refusing to resume from it`);
-      header = rest as unknown as JournalHeader;
-      continue;
-    }
-    const line = Number(record.line);
-    if (record.state === 'sending') inFlight.add(line);
-    else if (record.state === 'done') {
-      inFlight.delete(line);
-      done.set(line, { status: typeof record.status === 'number' ? record.status : null, trace: typeof record.trace === 'string' ? record.trace : null, ok: record.ok === true, ...(typeof record.error === 'string' ? { error: record.error } : {}) });
-    } else if (record.state === 'finished') finished = true;
-  }
-  return header ? { header, done, inFlight, finished } : null;
-}
-
-/** Appends records to the journal: one write per record on an O_APPEND descriptor, so records never interleave. */
-class Journal {
-  private fd: number;
-  constructor(readonly path: string) {
-    this.fd = openSync(path, 'a', 0o600);
-  }
-  record(record: Record<string, unknown>): void {
-    writeSync(this.fd, `${JSON.stringify(record)}\n`);
-  }
-  close(): void {
-    closeSync(this.fd);
-  }
-}
-
-/** One run of a batch at a time: a lock file with the runner's PID, taken over when that process is gone. */
-function lockRun(path: string): () => void {
-  const lock = `${path}.lock`;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(lock, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => rmSync(lock, { force: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      let text = '';
-      let age = 0;
-      try {
-        text = readFileSync(lock, 'utf8').trim();
-        age = Date.now() - statSync(lock).mtimeMs;
-      } catch {
-        continue;
-      }
-      const pid = Number(text);
-      // No PID yet: its holder is between creating the file and writing it, unless that was long ago.
-      const alive = Number.isSafeInteger(pid) && pid > 0 ? isAlive(pid) : text === '' && age < 5000;
-      if (alive) throw new ToolkitError(`this batch is being run by another process (PID ${text || 'starting'}); nothing was sent`, { hints: ['Wait for it to finish, or stop it and run with --resume.'] });
-      rmSync(lock, { force: true });
-    }
-  }
-  throw new ToolkitError(`cannot lock the batch journal ${path}`);
-}
-
 /** Runs a batch; the exit code: 0 when every line succeeded, 1 when any failed or is unknown. */
 export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Promise<number> {
   const { io } = deps;
@@ -171,7 +59,7 @@ export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Pro
   const { text, source } = await readBatchInput(options.batch, io);
   const { lines, problems } = parseBatch(text);
   const selected = await deps.selectSpec(options.spec, io);
-  const spec: GuardSpec = { endpoints: visibleEndpoints(selected.summary, options.spec.includePlatform), detail: await selected.loadDetail(), version: selected.version, fromFile: selected.store === null };
+  const spec: GuardSpec = guardSpecOf(selected, await selected.loadDetail(), options.spec.includePlatform);
   const key: SecretKey = deps.key ?? findSecretKey(io.env, io.cwd);
   const stateDir = defaultStateDir(io.env, io.cwd);
   if (problems.length > 0) {
@@ -188,13 +76,15 @@ export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Pro
   const path = journalPath(stateDir, digest);
   const unlock = lockRun(path);
   try {
-    let journal: JournalState | null = existsSync(path) ? readJournal(stateDir, path) : null;
+    const seal = sealerFor(stateDir);
+    let journal: JournalState | null = readJournal(path, seal);
     const binding = { digest, key_fingerprint: key.info.fingerprint, origin: apiOrigin(io.env), version: spec.version, spec_digest: specDigest(spec) };
     let approval: Approval | null = null;
+    let writer: Journal | null = null;
     let inlineVerdict: BatchVerdict | null = null;
     if (options.resume) {
       if (journal === null) {
-        const other = unfinishedJournalFor(stateDir, source);
+        const other = unfinishedJournalFor(stateDir, source, seal);
         if (other) throw new UsageError(`--resume: ${source} is not the batch that was interrupted (its lines changed since that run began); refused, nothing was sent`, { hints: [`The interrupted run is in ${other}; resume it with the file as it was.`] });
         throw new UsageError(`--resume: no interrupted run of this batch (${source}) to resume`, { hints: ['Run it without --resume (after bapi-guard --batch).'] });
       }
@@ -223,7 +113,7 @@ export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Pro
       inlineVerdict = authorization.verdict;
       if (journal !== null) renameSync(path, `${path.slice(0, -'.journal'.length)}.${new Date().toISOString().replace(/[:.]/g, '-')}.finished`);
       const header: JournalHeader = { journal: JOURNAL_FORMAT, ...binding, key_fingerprint: key.info.fingerprint as string, approval_id: approval?.id ?? null, lines: lines.length, source, started_at: deps.now().toISOString() };
-      writePrivateFile(path, `${JSON.stringify({ ...header, mac: sealRecord(stateDir, header) })}\n`);
+      writer = Journal.create(path, header, seal);
       journal = { header, done: new Map(), inFlight: new Set(), finished: false };
       if (approval) writeLine(io.stderr, `bapi-curl: using batch approval ${approval.id}`);
     }
@@ -233,7 +123,7 @@ export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Pro
         ? { confirmed_by: confirmedByOf(inlineVerdict), consent_mode: inlineVerdict.consent.mode, scope_bypass: inlineVerdict.scopeBypass }
         : { confirmed_by: 'not-needed', consent_mode: 'flag', scope_bypass: null };
     const approvalId = approval?.id ?? journal.header.approval_id;
-    return await sendAll(lines, journal, new Journal(path), { options, deps, spec, key, stateDir, base, consent, approvalId });
+    return await sendAll(lines, journal, writer ?? Journal.continue(path, seal), { options, deps, spec, key, stateDir, base, consent, approvalId });
   } finally {
     unlock();
   }
@@ -253,26 +143,6 @@ async function authorize(lines: BatchLine[], spec: GuardSpec, io: IO, options: B
     authorization = await authorizeBatch(lines, spec, io, { ...guardOptions, explain: false });
   }
   return authorization;
-}
-
-/** An unfinished journal whose run came from the same file name, for a clearer refusal of a changed file. */
-function unfinishedJournalFor(stateDir: string, source: string): string | null {
-  if (source === 'stdin') return null;
-  let names: string[];
-  try {
-    names = readdirSync(journalDir(stateDir)).filter((n) => n.endsWith('.journal'));
-  } catch {
-    return null;
-  }
-  for (const name of names) {
-    try {
-      const state = readJournal(stateDir, join(journalDir(stateDir), name));
-      if (state && !state.finished && state.header.source === source) return join(journalDir(stateDir), name);
-    } catch {
-      // not ours: not the one
-    }
-  }
-  return null;
 }
 
 interface SendContext {

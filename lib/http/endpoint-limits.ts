@@ -2,9 +2,7 @@
 // hour, user updates per user per 10 seconds. Each is a budget of its own in the state directory,
 // shared like the instance's; a wait within a minute is waited, a longer one (an hourly limit spent)
 // fails fast, naming the limit and when a slot frees.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readPackageData } from '../core/package-data.js';
 import { ToolkitError } from '../core/errors.js';
 import { BudgetExhausted, governor, type Governor } from './governor.js';
 
@@ -50,16 +48,7 @@ let cached: EndpointLimit[] | null = null;
 /** specs/rate-limits.json, found from lib/ (tsx) or dist/ (built). */
 export function endpointLimits(): EndpointLimit[] {
   if (cached) return cached;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    const candidate = join(dir, 'specs', 'rate-limits.json');
-    if (existsSync(candidate)) {
-      cached = (JSON.parse(readFileSync(candidate, 'utf8')) as { endpoints: EndpointLimit[] }).endpoints;
-      return cached;
-    }
-    dir = dirname(dir);
-  }
-  cached = [];
+  cached = readPackageData<{ endpoints: EndpointLimit[] }>('rate-limits.json')?.endpoints ?? [];
   return cached;
 }
 
@@ -103,6 +92,7 @@ export function endpointLimiter(stateDir: string, fingerprint: string, onWait: (
         budget = governor(stateDir, fingerprint, { requests: limit.requests, windowMs: windowMs(limit.window) }, {
           bucket,
           onWait: (ms) => onWait(`waiting ${(ms / 1000).toFixed(1)}s for ${limit.method} ${limit.path}'s own limit (${limit.requests} per ${describeWindow(limit.window)})`),
+          onWarning: (message) => onWait(`warning: ${message}`),
         });
         governors.set(bucket, budget);
       }

@@ -254,8 +254,8 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
     await emit(io.stdout, renderDryRun(method, url, { accept: 'application/json', ...headers }, call, bodyText));
     if (write) {
       // What the guard would say, with no prompt, no approval and nothing pending.
-      const { runGuard } = await import('../guard/policy.js');
-      const spec: GuardSpec = { endpoints, detail: detail as SpecDetail, version, fromFile: selected?.store === null };
+      const { guardSpecOf, runGuard } = await import('../guard/policy.js');
+      const spec: GuardSpec = guardSpecOf(selected as SelectedSpec, detail as SpecDetail, options.spec.includePlatform);
       const outcome = await runGuard(judged, spec, io, { admin: options.admin, yes: options.yes, key: deps.key ?? findSecretKey(io.env, io.cwd), prompter: null, issueApproval: false, issuePending: false, label: 'bapi-curl --dry-run (guard)' });
       writeLine(io.stderr, `bapi-curl: dry run: nothing was sent and nothing approved; the guard ${outcome.verdict.allowed ? 'would allow it' : `would refuse it (exit ${outcome.exitCode})`}.`);
     } else {
@@ -294,8 +294,8 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
   } else {
     // Nothing is sent unless what it leaves behind (audit line, backup) can be written.
     usableStateDir(stateDir);
-    const spec: GuardSpec = { endpoints, detail: detail as SpecDetail, version, fromFile: selected?.store === null };
-    const { authorizeWrite, confirmedByOf } = await import('../guard/policy.js');
+    const { authorizeWrite, confirmedByOf, guardSpecOf } = await import('../guard/policy.js');
+    const spec: GuardSpec = guardSpecOf(selected as SelectedSpec, detail as SpecDetail, options.spec.includePlatform);
     const { consentFor } = await import('../guard/consent.js');
     const guardOptions = {
       admin: options.admin,
@@ -460,6 +460,7 @@ function sharedBudget(stateDir: string, key: SecretKey, io: IO): Governor | null
   try {
     return governor(stateDir, key.info.fingerprint, limit, {
       onWait: (ms) => writeLine(io.stderr, `bapi-curl: waiting ${(ms / 1000).toFixed(1)}s for the rate limit (${limit.requests} per ${limit.windowMs / 1000}s, ${RATE_LIMIT_VARIABLE})`),
+      onWarning: (message) => writeLine(io.stderr, `bapi-curl: warning: ${message}`),
     });
   } catch {
     return null;

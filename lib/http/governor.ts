@@ -8,6 +8,12 @@ import { UsageError } from '../core/errors.js';
 import { stateSubdir } from '../core/state-dir.js';
 
 export const RATE_LIMIT_VARIABLE = 'CLERK_BAPI_RATE_LIMIT';
+/**
+ * The longest shared pause a 429's Retry-After can impose on every process (Clerk's windows are 10 s;
+ * an hourly limit is the endpoint limiter's to report): `Retry-After: 99999999` must not stop the
+ * toolkit for years.
+ */
+export const MAX_PAUSE_MS = 60_000;
 
 export interface RateLimit {
   requests: number;
@@ -63,6 +69,8 @@ export interface GovernorOptions {
   onWait?: (ms: number) => void;
   /** A budget of its own beside the instance's (an endpoint's limit): its file is named after it. */
   bucket?: string;
+  /** Told once when the budget file holds numbers out of range (it is then read as empty). */
+  onWarning?: (message: string) => void;
 }
 
 /** The shared budget of one instance in `stateDir`. */
@@ -81,17 +89,37 @@ export function governor(stateDir: string, fingerprint: string, limit: RateLimit
   // answer's time (no earlier than Clerk counted it), so a small margin is enough.
   const margin = Math.min(500, Math.max(20, limit.windowMs * 0.02));
 
+  let warned = false;
+  // Nothing this code writes lies further ahead than a capped pause or five windows of a lowered ceiling.
+  const horizon = () => now() + Math.max(MAX_PAUSE_MS, 5 * limit.windowMs) + margin + 1000;
+  const inRange = (n: unknown, low: number, high: number): n is number => typeof n === 'number' && Number.isFinite(n) && n >= low && n <= high;
+
   const read = (): Budget => {
+    let budget: Partial<Budget>;
     try {
-      const budget = JSON.parse(readFileSync(file, 'utf8')) as Budget;
-      return {
-        sent: Array.isArray(budget.sent) ? budget.sent.filter((t) => typeof t === 'number') : [],
-        pausedUntil: typeof budget.pausedUntil === 'number' ? budget.pausedUntil : 0,
-        ...(typeof budget.ceiling === 'number' && typeof budget.ceilingUntil === 'number' ? { ceiling: budget.ceiling, ceilingUntil: budget.ceilingUntil } : {}),
-      };
+      budget = JSON.parse(readFileSync(file, 'utf8')) as Partial<Budget>;
     } catch {
+      // Missing, or torn by a crash mid-write: an empty budget.
       return { sent: [], pausedUntil: 0 };
     }
+    const until = horizon();
+    const sent = Array.isArray(budget.sent) ? budget.sent : [];
+    const valid =
+      sent.every((t) => inRange(t, 0, until)) &&
+      (budget.pausedUntil === undefined || inRange(budget.pausedUntil, 0, until)) &&
+      (budget.ceiling === undefined || (Number.isInteger(budget.ceiling) && inRange(budget.ceiling, 1, limit.requests))) &&
+      (budget.ceilingUntil === undefined || inRange(budget.ceilingUntil, 0, until));
+    if (!valid) {
+      // A NaN wait or a pause until 1e300 would stop every request with this key: read it as absent.
+      if (!warned) options.onWarning?.(`the rate-limit budget ${file} holds numbers out of range; it is read as empty`);
+      warned = true;
+      return { sent: [], pausedUntil: 0 };
+    }
+    return {
+      sent: sent as number[],
+      pausedUntil: budget.pausedUntil ?? 0,
+      ...(budget.ceiling !== undefined && budget.ceilingUntil !== undefined ? { ceiling: budget.ceiling, ceilingUntil: budget.ceilingUntil } : {}),
+    };
   };
 
   // Written in place: every read and write of the file happens under the lock, so no reader sees it
@@ -180,7 +208,8 @@ export function governor(stateDir: string, fingerprint: string, limit: RateLimit
         await sleep(wait);
       }
     },
-    pause(retryAfterMs) {
+    pause(rawRetryAfterMs) {
+      const retryAfterMs = Number.isFinite(rawRetryAfterMs) ? Math.min(Math.max(rawRetryAfterMs, 0), MAX_PAUSE_MS) : MAX_PAUSE_MS;
       void locked(() => {
         const at = now();
         const budget = read();

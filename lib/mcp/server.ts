@@ -11,11 +11,11 @@ import { describeEndpoint } from '../endpoint/answer.js';
 import { filterEndpoints, findTag, parseEndpointArgs } from '../endpoint/match.js';
 import { createApproval } from '../guard/approvals.js';
 import { findSecretKey, redactSecret, type SecretKey } from '../guard/key.js';
-import { approvalRequestFor, runGuard, type GuardRequest, type GuardSpec } from '../guard/policy.js';
+import { approvalRequestFor, guardSpecOf, runGuard, type GuardRequest, type GuardSpec } from '../guard/policy.js';
 import { renderVerdict } from '../guard/render.js';
 import { createHttpClient } from '../http/client.js';
 import { executeRequest, redactedIO, type ExecuteOptions } from '../http/execute.js';
-import { queryPairs } from '../request/args.js';
+import { checkBodyValue, queryPairs } from '../request/args.js';
 import { tagCounts, visibleEndpoints } from '../spec/index.js';
 import { selectSpec, type SpecOptions } from '../spec/select.js';
 
@@ -184,7 +184,7 @@ export async function registerTools(server: McpServer, options: McpOptions, env:
 
   const guardSpec = async (): Promise<GuardSpec> => {
     const selected = await spec(capture().stream);
-    return { endpoints: visibleEndpoints(selected.summary, options.spec.includePlatform), detail: await selected.loadDetail(), version: selected.version, fromFile: selected.store === null };
+    return guardSpecOf(selected, await selected.loadDetail(), options.spec.includePlatform);
   };
   const writeInput = {
     method: z.enum(['POST', 'PUT', 'PATCH', 'DELETE']),
@@ -192,7 +192,11 @@ export async function registerTools(server: McpServer, options: McpOptions, env:
     query: z.record(z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])).optional(),
     body: z.unknown().optional(),
   };
-  const judged = (args: { method: string; path: string; query?: unknown; body?: unknown }): GuardRequest => ({ method: args.method, path: args.path, query: queryPairs(args.query ?? null), body: args.body });
+  // A tool call's body meets the CLI's limits (depth, finite numbers) before anything walks it.
+  const judged = (args: { method: string; path: string; query?: unknown; body?: unknown }): GuardRequest => {
+    if (args.body !== undefined) checkBodyValue(args.body, 'body');
+    return { method: args.method, path: args.path, query: queryPairs(args.query ?? null), body: args.body };
+  };
 
   server.registerTool(
     'check_request',

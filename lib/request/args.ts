@@ -116,7 +116,30 @@ export function nestingDepth(value: unknown, limit = Infinity): number {
   return deepest;
 }
 
-/** A JSON request body, refused (usage error, exit 2) when it is not JSON or nests deeper than MAX_BODY_DEPTH. */
+/** The first number JSON cannot carry (1e400 parses to Infinity, and is sent as null), as a JSON path; null when none. */
+export function nonFiniteNumber(value: unknown): string | null {
+  const stack: Array<[unknown, string]> = [[value, '$']];
+  while (stack.length > 0) {
+    const [item, path] = stack.pop() as [unknown, string];
+    if (typeof item === 'number' && !Number.isFinite(item)) return path;
+    if (item === null || typeof item !== 'object') continue;
+    for (const [key, child] of Object.entries(item)) stack.push([child, Array.isArray(item) ? `${path}[${key}]` : `${path}.${key}`]);
+  }
+  return null;
+}
+
+/**
+ * The limits every request body meets before the guard judges it, whichever front-end it came from
+ * (-d, a batch line, an MCP tool call): at most MAX_BODY_DEPTH levels, and only finite numbers (an
+ * approval for `{"plan":1e400}` would otherwise be consumed by `{"plan":null}`).
+ */
+export function checkBodyValue(value: unknown, what: string): void {
+  if (nestingDepth(value, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) throw new UsageError(`${what} nests deeper than ${MAX_BODY_DEPTH} levels`);
+  const infinite = nonFiniteNumber(value);
+  if (infinite !== null) throw new UsageError(`${what}: ${infinite} is a number too large for JSON (it would be sent as null); refused`);
+}
+
+/** A JSON request body, refused (usage error, exit 2) when it is not JSON, nests deeper than MAX_BODY_DEPTH or holds a non-finite number. */
 export function parseJsonBody(text: string, what: string): unknown {
   let value: unknown;
   try {
@@ -126,7 +149,7 @@ export function parseJsonBody(text: string, what: string): unknown {
     const reason = (error as Error).message.replace(/"(?:[^"\\]|\\.)*"/g, '…');
     throw new UsageError(`${what} is not valid JSON: ${reason}`);
   }
-  if (nestingDepth(value, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) throw new UsageError(`${what} nests deeper than ${MAX_BODY_DEPTH} levels`);
+  checkBodyValue(value, what);
   return value;
 }
 
@@ -138,7 +161,9 @@ export function typedValue(raw: string, type: FieldType): unknown {
       return raw;
     case 'integer':
     case 'number':
-      return /^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(raw) ? Number(raw) : raw;
+      if (!/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(raw)) return raw;
+      if (!Number.isFinite(Number(raw))) throw new UsageError(`-F value ${JSON.stringify(raw)} is a number too large for JSON (it would be sent as null)`);
+      return Number(raw);
     case 'boolean':
       return raw === 'true' ? true : raw === 'false' ? false : raw;
     case 'object':
@@ -151,11 +176,14 @@ export function typedValue(raw: string, type: FieldType): unknown {
       if (raw === 'null') return null;
       if (/^-?(0|[1-9]\d*)(\.\d+)?$/.test(raw) && Number.isSafeInteger(Math.trunc(Number(raw)))) return Number(raw);
       if (/^\s*[[{]/.test(raw)) {
+        let parsed: unknown;
         try {
-          return JSON.parse(raw);
+          parsed = JSON.parse(raw);
         } catch {
           return raw;
         }
+        checkBodyValue(parsed, `-F value ${JSON.stringify(raw)}`);
+        return parsed;
       }
       return raw;
   }

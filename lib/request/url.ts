@@ -59,9 +59,6 @@ export interface ResolvedTarget {
 
 /** PATH normalised once: the path the guard judges and the URL that carries exactly that path. */
 export function resolveRequestTarget(base: URL, rawPath: string, query: Array<[string, string]> = []): ResolvedTarget {
-  // What a URL parser reads as a host (`//host/…`) or a fragment is not part of a request path.
-  if (rawPath.trim().startsWith('//')) throw new UsageError(`PATH names another host (${rawPath.trim().slice(2).split('/')[0] ?? ''}); requests go only to ${base.host}`);
-  if (rawPath.includes('#')) throw new UsageError(`PATH contains a fragment (#): ${rawPath}`);
   const target = parseRequestTarget(rawPath);
   if (target.origin !== undefined && sameOrigin(target.origin, base) === false) {
     throw new UsageError(`PATH names another host (${target.origin.replace(/^[a-z]+:\/\//, '')}); requests go only to ${base.host}`, {

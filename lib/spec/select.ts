@@ -51,6 +51,8 @@ export interface SelectedSpec {
   loadDetail(): Promise<SpecDetail>;
   /** A value derived from this version's index, computed once and then read from the store. */
   memo<T>(name: string, compute: () => Promise<T>, keep?: (value: T) => boolean): Promise<T>;
+  /** The spec file's git blob sha (the store's key, and what the guard checks against Clerk's published shas). */
+  sha: string;
   /** Internal: how to reach other versions of the same source (for --diff). */
   readonly store: SpecStore | null;
   readonly entries: VersionEntry[];
@@ -126,6 +128,7 @@ async function fromText(text: string, label: string, fileName: string | null, op
     summary,
     loadDetail,
     memo: (name, compute, keep) => store.memo(sha, name, compute, keep),
+    sha,
     store: null,
     entries: [],
   };
@@ -179,6 +182,7 @@ export async function selectSpec(options: SpecOptions, io: IO, stdinSpec?: strin
     summary,
     loadDetail: () => store.detail(entry),
     memo: (name, compute, keep) => store.memo(entry.sha, name, compute, keep),
+    sha: entry.sha,
     store,
     entries,
   };
@@ -199,5 +203,6 @@ export async function selectOtherVersion(selected: SelectedSpec, rawVersion: str
     summary: await store.summary(entry),
     loadDetail: () => store.detail(entry),
     memo: (name, compute, keep) => store.memo(entry.sha, name, compute, keep),
+    sha: entry.sha,
   };
 }
