@@ -2,7 +2,7 @@
 // pseudo-terminal (script(1)) approving, and every refusal in between. Counts what reaches the fake.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { execa } from 'execa';
@@ -80,6 +80,22 @@ describe('consent modes', () => {
     writeFileSync(join(dir, 'policy.json'), '{"confirm":"person"}');
     assert.equal(consentFor({ CLERK_BAPI_CONFIRM: 'flag' }, dir).mode, 'person');
     assert.throws(() => consentFor({ CLERK_BAPI_CONFIRM: 'maybe' }, tempDir()), /person or flag/);
+  });
+
+  it('a policy that cannot be read or understood fails closed: person mode, with a warning; only no file means no policy', () => {
+    const dir = tempDir();
+    for (const text of ['{"confirm":"flg"}', 'not json', 'null', '{}']) {
+      writeFileSync(join(dir, 'policy.json'), text);
+      const consent = consentFor({}, dir);
+      assert.equal(consent.mode, 'person', text);
+      assert.match(consent.warnings.join('\n'), /is not one bapi-guard policy wrote/, text);
+    }
+    rmSync(join(dir, 'policy.json'));
+    mkdirSync(join(dir, 'policy.json'));
+    const unreadable = consentFor({}, dir);
+    assert.equal(unreadable.mode, 'person');
+    assert.match(unreadable.warnings.join('\n'), /cannot be read \(EISDIR\)/);
+    assert.deepEqual(consentFor({}, tempDir()), { mode: 'flag', reasons: [], agent: null, warnings: [] });
   });
 
   it('without a marker, --yes and --admin work exactly as before (flag mode)', async () => {

@@ -56,14 +56,27 @@ export interface Consent {
   warnings: string[];
 }
 
-/** The policy a person set with `bapi-guard policy`, or null. */
-export function readPolicy(stateDir: string): ConsentMode | null {
+/**
+ * The policy a person set with `bapi-guard policy`: null only when there is no policy file. A safety
+ * switch fails closed: a policy that cannot be read or understood is person mode, with a warning.
+ */
+export function readPolicy(stateDir: string): { mode: ConsentMode | null; warning: string | null } {
+  const file = join(stateDir, POLICY_FILE);
+  let text: string;
   try {
-    const policy = JSON.parse(readFileSync(join(stateDir, POLICY_FILE), 'utf8')) as { confirm?: unknown };
-    return policy.confirm === 'person' ? 'person' : policy.confirm === 'flag' ? 'flag' : null;
-  } catch {
-    return null;
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { mode: null, warning: null };
+    return { mode: 'person', warning: `the consent policy ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}): person mode until it can` };
   }
+  let confirm: unknown;
+  try {
+    confirm = (JSON.parse(text) as { confirm?: unknown } | null)?.confirm;
+  } catch {
+    confirm = undefined;
+  }
+  if (confirm === 'person' || confirm === 'flag') return { mode: confirm, warning: null };
+  return { mode: 'person', warning: `the consent policy ${file} is not one bapi-guard policy wrote: person mode until it is set again (bapi-guard policy person|flag)` };
 }
 
 /** The consent mode in force: person when any source says so. */
@@ -75,7 +88,9 @@ export function consentFor(env: Record<string, string | undefined>, stateDir: st
     throw new UsageError(`${CONFIRM_VARIABLE} must be person or flag, not ${JSON.stringify(raw)}`);
   }
   if (raw === 'person') reasons.push(`${CONFIRM_VARIABLE}=person`);
-  if (readPolicy(stateDir) === 'person') reasons.push(`the policy in ${join(stateDir, POLICY_FILE)}`);
+  const policy = readPolicy(stateDir);
+  if (policy.mode === 'person') reasons.push(`the policy in ${join(stateDir, POLICY_FILE)}`);
+  if (policy.warning !== null) warnings.push(policy.warning);
   const marker = agentMarker(env);
   if (marker) {
     reasons.push(`${marker.variable} is set (${marker.host})`);
