@@ -102,6 +102,15 @@ describe('bapi-guard (the built executable)', () => {
     assert.match(refused.stderr, /CLERK_BAPI_SCOPES=write,delete or CLERK_BAPI_SCOPES=users:write,users:delete/);
     const admin = await guard(['DELETE', '/users/user_1', '--admin'], environment);
     assert.equal(admin.exitCode, 4, 'still needs confirmation');
+    // Each refusal names its failure with a stable code in --json.
+    const codes = await Promise.all([
+      guard(['DELETE', '/users/user_1', '--json'], environment),
+      guard(['DELETE', '/users/user_1', '--admin', '--json'], environment),
+      guard(['POST', '/users', '-d', '{"email_address":1}', '--json'], environment),
+      guard(['GET', '/users', '--json'], env()),
+    ]);
+    assert.deepEqual(codes.map((r) => JSON.parse(r.stdout).code), ['scope_denied', 'confirmation_needed', 'request_invalid', 'key_invalid']);
+    assert.deepEqual(codes.map((r) => r.exitCode), [3, 4, 2, 3]);
   });
 
   test('DELETE: IRREVERSIBLE with its own list; no TTY and no --yes is exit 4 and nothing approved; --yes approves', async () => {

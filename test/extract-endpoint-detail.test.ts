@@ -81,6 +81,13 @@ describe('extract-endpoint-detail', () => {
     const missing = await detail([]);
     assert.equal(missing.exitCode, 2);
     assert.match(missing.stderr, /missing METHOD PATH/);
+    // With --json the failure is data on stdout too: its stable code, and the closest endpoints.
+    const json = await detail(['GET', '/userz/user_1', '--json']);
+    assert.equal(json.exitCode, 2);
+    const { error } = JSON.parse(json.stdout) as { error: { code: string; exit_code: number; closest: Array<{ method: string; path: string }> } };
+    assert.equal(error.code, 'not_found');
+    assert.equal(error.exit_code, 2);
+    assert.ok(error.closest.some((e) => e.method === 'GET' && e.path === '/users/{user_id}'));
     const unknown = await detail(['GET', '/userz/user_1']);
     assert.equal(unknown.exitCode, 2);
     assert.equal(unknown.stdout, '');

@@ -33,11 +33,11 @@ async function connect(options: { elicitation?: (message: string) => Answer; arg
   return client;
 }
 
-async function call(client: Client, name: string, args: Record<string, unknown>): Promise<{ text: string; isError: boolean }> {
-  const result = (await client.callTool({ name, arguments: args })) as { content: Array<{ type: string; text?: string }>; isError?: boolean };
+async function call(client: Client, name: string, args: Record<string, unknown>): Promise<{ text: string; isError: boolean; structured: Record<string, unknown> | undefined }> {
+  const result = (await client.callTool({ name, arguments: args })) as { content: Array<{ type: string; text?: string }>; isError?: boolean; structuredContent?: Record<string, unknown> };
   const text = result.content.map((c) => c.text ?? '').join('\n');
-  texts.push(text);
-  return { text, isError: result.isError === true };
+  texts.push(text, JSON.stringify(result.structuredContent ?? {}));
+  return { text, isError: result.isError === true, structured: result.structuredContent };
 }
 
 function deletes(path: string): number {
@@ -96,6 +96,12 @@ describe('bapi-mcp', () => {
     const result = await call(client, 'write_api', { method: 'DELETE', path: '/users/user_seed0000001' });
     assert.equal(result.isError, true);
     assert.match(result.text, /a person must approve this request: ask them to run in their own terminal: bapi-guard approve apr_[0-9a-f]{24}/);
+    // The failure as data, from the executor's error (no stderr is read back): its stable code and the approval.
+    const error = result.structured?.error as { code: string; approval_id: string; approve_command: string; exit_code: number };
+    assert.equal(error.code, 'approval_pending');
+    assert.match(error.approval_id, /^apr_[0-9a-f]{24}$/);
+    assert.equal(error.approve_command, `bapi-guard approve ${error.approval_id}`);
+    assert.equal(error.exit_code, 4);
     assert.equal(deletes('/v1/users/user_seed0000001'), 0);
     await client.close();
   });

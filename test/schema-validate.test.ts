@@ -37,7 +37,7 @@ describe('validateValue', () => {
       { path: '$.name', message: 'must be at most 3 characters long' },
       { path: '$.role', message: 'must be one of "admin", "member"; got "owner"' },
       { path: '$["odd key"]', message: 'expected boolean, got string' },
-      { path: '$.extra', message: 'is not an allowed property (known: email_address, count, ratio, name, role, odd key)' },
+      { path: '$.extra', message: 'is not an allowed property (known: email_address, count, ratio, name, role, odd key)', keyword: 'additionalProperties' },
     ]);
     assert.deepEqual(validateValue({ email_address: [] }, schema, {}), [{ path: '$.count', message: 'is required' }]);
     assert.deepEqual(validateValue(null, schema, {}), [{ path: '$', message: 'expected object, got null' }]);
@@ -48,7 +48,7 @@ describe('validateValue', () => {
     assert.deepEqual(validateValue({ email_address: 'x@y.z' }, { $ref: '#/components/schemas/Email' }, components), []);
     assert.deepEqual(validateValue({ email_address: 'nope', other: 1 }, { $ref: '#/components/schemas/Email' }, components), [
       { path: '$.email_address', message: 'is not a valid email: "nope"' },
-      { path: '$.other', message: 'is not an allowed property (known: email_address, verified)' },
+      { path: '$.other', message: 'is not an allowed property (known: email_address, verified)', keyword: 'additionalProperties' },
     ]);
     const tree = { name: 'a', children: [{ name: 'b', children: [{ name: 3 }] }] };
     assert.deepEqual(validateValue(tree, { $ref: '#/components/schemas/Tree' }, components), [{ path: '$.children[0].children[0].name', message: 'expected string, got integer' }]);

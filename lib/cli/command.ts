@@ -5,7 +5,7 @@
 // its hints, never a stack trace), and main run only when the file is the entry point.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { EXIT, ToolkitError } from '../core/errors.js';
+import { errorDocument, EXIT, ToolkitError } from '../core/errors.js';
 import { processIO, writeLine, type IO } from '../core/io.js';
 import { packageVersion } from '../core/version.js';
 
@@ -22,20 +22,29 @@ export function answerMetaRequest(request: MetaRequest, usage: string, io: IO): 
   return EXIT.ok;
 }
 
-/** Prints a user error as `command: message` plus hints, never a stack trace, and returns its exit code. */
-export function reportError(command: string, error: unknown, io: IO): number {
+/**
+ * Prints a user error as `command: message` plus hints, never a stack trace, and returns its exit
+ * code; with --json, the error as data on stdout too (`{"error": {code, message, hints, exit_code}}`).
+ */
+export function reportError(command: string, error: unknown, io: IO, json = false): number {
+  if (json && !isBrokenPipe(error)) writeLine(io.stdout, JSON.stringify({ error: errorDocument(error) }));
   if (error instanceof ToolkitError) {
+    if (error.reported) return error.exitCode;
     writeLine(io.stderr, `${command}: ${error.message}`);
     for (const hint of error.hints) writeLine(io.stderr, `  ${hint}`);
     return error.exitCode;
   }
   const err = error as NodeJS.ErrnoException;
-  if (err && err.code === 'EPIPE') return EXIT.ok;
+  if (isBrokenPipe(error)) return EXIT.ok;
   const message = err instanceof Error ? err.message : String(error);
   writeLine(io.stderr, `${command}: internal error: ${message}`);
   if (io.env.CLERK_BAPI_DEBUG && err instanceof Error && err.stack) writeLine(io.stderr, err.stack);
   else writeLine(io.stderr, '  Set CLERK_BAPI_DEBUG=1 to see the stack trace, and please report it.');
   return EXIT.runtime;
+}
+
+function isBrokenPipe(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'EPIPE';
 }
 
 export type Main = (argv: string[], io: IO) => Promise<number>;
@@ -61,7 +70,7 @@ export function runMain(command: string, moduleUrl: string, main: Main): void {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.exitCode = reportError(command, error, io);
+      process.exitCode = reportError(command, error, io, process.argv.includes('--json'));
     },
   );
 }

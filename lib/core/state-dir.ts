@@ -3,7 +3,7 @@
 // it holds says what was done to a Clerk instance and lets a write through.
 import { chmodSync, lstatSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { ToolkitError } from './errors.js';
+import { StateDirUnusableError } from './errors.js';
 import { os } from './builtins.js';
 import { makeDirs, writeFileAtomic } from './fs-atomic.js';
 
@@ -23,19 +23,19 @@ export function ensurePrivateDir(dir: string): string {
     makeDirs(dir, 0o700);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new ToolkitError(`cannot create the state directory ${dir} (${code})`, { hints: [`Set ${STATE_DIR_VARIABLE} to a writable directory of your own.`] });
+    throw new StateDirUnusableError(`cannot create the state directory ${dir} (${code})`, { hints: [`Set ${STATE_DIR_VARIABLE} to a writable directory of your own.`] });
   }
   const stat = lstatSync(dir);
-  if (!stat.isDirectory()) throw new ToolkitError(`state directory ${dir} is not a directory`);
+  if (!stat.isDirectory()) throw new StateDirUnusableError(`state directory ${dir} is not a directory`);
   const uid = typeof process.getuid === 'function' ? process.getuid() : null;
   if (uid !== null && stat.uid !== uid) {
-    throw new ToolkitError(`state directory ${dir} belongs to another user (uid ${stat.uid})`, {
+    throw new StateDirUnusableError(`state directory ${dir} belongs to another user (uid ${stat.uid})`, {
       hints: [`Set ${STATE_DIR_VARIABLE} to a directory of your own.`],
     });
   }
   // A directory others may write to (a 1777 one like /tmp) is shared, not ours to make private.
   if ((stat.mode & 0o1002) !== 0) {
-    throw new ToolkitError(`state directory ${dir} is writable by other users (mode ${(stat.mode & 0o7777).toString(8)}); approvals and the audit log cannot be kept there`, {
+    throw new StateDirUnusableError(`state directory ${dir} is writable by other users (mode ${(stat.mode & 0o7777).toString(8)}); approvals and the audit log cannot be kept there`, {
       hints: [`Set ${STATE_DIR_VARIABLE} to a directory of your own, e.g. ${join(dir, 'clerk-bapi')}.`],
     });
   }

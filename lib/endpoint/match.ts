@@ -388,7 +388,18 @@ export function closestEndpoints(endpoints: EndpointSummary[], input: EndpointIn
     .map((scored) => scored.endpoint);
 }
 
-/** Like matchEndpoint, but an unknown endpoint is a NotFoundError (exit 2) naming the closest ones and the version. */
+/** No endpoint of the spec fits the input: exit 2, with the closest ones as data. */
+export class EndpointNotFoundError extends NotFoundError {
+  static override readonly kind: string = 'EndpointNotFoundError';
+  constructor(message: string, readonly closest: EndpointSummary[], options: { hints?: string[] } = {}) {
+    super(message, options);
+  }
+  protected override details(): Record<string, unknown> {
+    return { closest: this.closest.map((e) => ({ method: e.method, path: e.path, summary: e.summary })) };
+  }
+}
+
+/** Like matchEndpoint, but an unknown endpoint is an EndpointNotFoundError (exit 2) naming the closest ones and the version. */
 export function findEndpoint(endpoints: EndpointSummary[], input: EndpointInput, version: string): EndpointMatch {
   const found = matchEndpoint(endpoints, input);
   if (found) return found;
@@ -397,7 +408,7 @@ export function findEndpoint(endpoints: EndpointSummary[], input: EndpointInput,
   const closest = closestEndpoints(endpoints, input, 3);
   const hints = closest.length === 0 ? [] : ['Closest endpoints:', ...closest.map((e) => `  ${e.method} ${e.path}${e.summary ? `  (${e.summary})` : ''}`)];
   hints.push(`Browse them with: extract-tag-endpoints --api-version ${version} --grep WORD`);
-  throw new NotFoundError(`no endpoint ${method} ${path} in spec version ${version}`, { hints });
+  throw new EndpointNotFoundError(`no endpoint ${method} ${path} in spec version ${version}`, closest, { hints });
 }
 
 function tagKey(name: string): string {

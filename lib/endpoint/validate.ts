@@ -6,6 +6,8 @@ import { isObject } from '../core/values.js';
 export interface SchemaProblem {
   path: string;
   message: string;
+  /** The schema keyword that failed (`maximum`, `additionalProperties`, …), for callers that act on one kind. */
+  keyword?: string;
 }
 
 type Components = Record<string, Record<string, unknown>>;
@@ -212,10 +214,10 @@ function validate(value: unknown, schema: unknown, path: string, state: State, p
       if (exclusiveMin === true ? value <= schema.minimum : value < schema.minimum) problems.push({ path, message: `must be ${exclusiveMin === true ? 'greater than' : 'at least'} ${schema.minimum}` });
     }
     if (typeof schema.maximum === 'number') {
-      if (exclusiveMax === true ? value >= schema.maximum : value > schema.maximum) problems.push({ path, message: `must be ${exclusiveMax === true ? 'less than' : 'at most'} ${schema.maximum}` });
+      if (exclusiveMax === true ? value >= schema.maximum : value > schema.maximum) problems.push({ path, message: `must be ${exclusiveMax === true ? 'less than' : 'at most'} ${schema.maximum}`, keyword: 'maximum' });
     }
     if (typeof exclusiveMin === 'number' && value <= exclusiveMin) problems.push({ path, message: `must be greater than ${exclusiveMin}` });
-    if (typeof exclusiveMax === 'number' && value >= exclusiveMax) problems.push({ path, message: `must be less than ${exclusiveMax}` });
+    if (typeof exclusiveMax === 'number' && value >= exclusiveMax) problems.push({ path, message: `must be less than ${exclusiveMax}`, keyword: 'maximum' });
     if (schema.format === 'int32' && (value < -(2 ** 31) || value > 2 ** 31 - 1)) problems.push({ path, message: 'is out of the int32 range' });
   }
 
@@ -250,7 +252,7 @@ function validate(value: unknown, schema: unknown, path: string, state: State, p
         if (state.siblingProperties.has(name)) continue;
         const known = Object.keys(properties);
         const hint = known.length > 0 ? ` (known: ${known.slice(0, 12).join(', ')}${known.length > 12 ? ', …' : ''})` : '';
-        problems.push({ path: childPath(path, name), message: `is not an allowed property${hint}` });
+        problems.push({ path: childPath(path, name), message: `is not an allowed property${hint}`, keyword: 'additionalProperties' });
       } else if (isObject(schema.additionalProperties)) {
         validate(item, schema.additionalProperties, childPath(path, name), nested, problems);
       }

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { crypto } from '../core/builtins.js';
-import { PolicyError } from '../core/errors.js';
+import { KeyInvalidError, PolicyError } from '../core/errors.js';
 
 export const KEY_VARIABLE = 'CLERK_SECRET_KEY';
 // .env.local over .env, as Next.js and dotenv-flow load them.
@@ -210,5 +210,5 @@ export function redactingStream<S extends { write(chunk: string): unknown }>(str
 
 /** A refused key as an error (exit 3), for a read that only needs the key check. */
 export function keyError(info: KeyInfo): PolicyError {
-  return new PolicyError(info.problem ?? 'no usable CLERK_SECRET_KEY', { hints: KEY_HINTS });
+  return new KeyInvalidError(info.problem ?? 'no usable CLERK_SECRET_KEY', { hints: KEY_HINTS });
 }

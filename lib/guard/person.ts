@@ -7,7 +7,7 @@ import { decideApproval, ID_PATTERN, listApprovals, listingOf, readApprovalById,
 import { escapeForTerminal, type IO } from '../core/io.js';
 import { isConfirmed } from './confirm.js';
 import { agentMarker, consentFor, POLICY_FILE, type ConsentMode } from './consent.js';
-import { ConfirmationError, EXIT, PolicyError, UsageError } from '../core/errors.js';
+import { ApprovalInvalidError, ConfirmationError, DeclinedError, EXIT, KeyInvalidError, UsageError } from '../core/errors.js';
 import { findSecretKey } from './key.js';
 import { writePrivateFile } from '../core/state-dir.js';
 
@@ -86,12 +86,12 @@ export async function decide(rawId: string | undefined, decision: 'grant' | 'den
   const id = checkId(rawId, command);
   const now = deps.now?.() ?? new Date();
   const found = readApprovalById(deps.stateDir, id);
-  if (!found) throw new ConfirmationError(`there is no approval ${id} in ${deps.stateDir} (never issued, or cleaned up)`);
-  if (found.tampered) throw new ConfirmationError(`approval ${id} was modified after the guard issued it; it is refused`);
+  if (!found) throw new ApprovalInvalidError(`there is no approval ${id} in ${deps.stateDir} (never issued, or cleaned up)`);
+  if (found.tampered) throw new ApprovalInvalidError(`approval ${id} was modified after the guard issued it; it is refused`);
   const { approval } = found;
   if (decision === 'grant') {
     const state = listingOf(approval, now).status;
-    if (state !== 'pending') throw new ConfirmationError(`approval ${id} is not pending: it is ${state}`);
+    if (state !== 'pending') throw new ApprovalInvalidError(`approval ${id} is not pending: it is ${state}`);
     const terminal = personTerminal(deps, 'bapi-guard approve');
     try {
       const key = findSecretKey(deps.io.env, deps.io.cwd);
@@ -106,9 +106,9 @@ export async function decide(rawId: string | undefined, decision: 'grant' | 'den
         : approval.expected === 'yes' ? 'Approve this request? Type yes to approve: ' : `Type ${approval.expected} to approve: `;
       terminal.write(question);
       const answer = terminal.readLine();
-      if (!isConfirmed(answer, approval.expected)) throw new ConfirmationError(`not approved: the answer was not ${JSON.stringify(approval.expected)}; ${id} is still pending`);
+      if (!isConfirmed(answer, approval.expected)) throw new DeclinedError(`not approved: the answer was not ${JSON.stringify(approval.expected)}; ${id} is still pending`);
       const result = decideApproval(deps.stateDir, id, 'grant', { keyFingerprint: key.info.fingerprint, now, ttlSeconds: deps.ttlSeconds });
-      if (!result.ok) throw result.reason === 'key' ? new PolicyError(result.message) : new ConfirmationError(result.message);
+      if (!result.ok) throw result.reason === 'key' ? new KeyInvalidError(result.message) : new ApprovalInvalidError(result.message);
       deps.io.stderr.write(`Approved ${id}: the same command can now send this request once, until ${result.approval.expiresAt}.\n`);
       return EXIT.ok;
     } finally {
@@ -116,7 +116,7 @@ export async function decide(rawId: string | undefined, decision: 'grant' | 'den
     }
   }
   const result = decideApproval(deps.stateDir, id, 'deny', { keyFingerprint: null, now });
-  if (!result.ok) throw new ConfirmationError(result.message);
+  if (!result.ok) throw new ApprovalInvalidError(result.message);
   deps.io.stderr.write(`Denied ${id}: it will not be sent.\n`);
   return EXIT.ok;
 }
@@ -153,7 +153,7 @@ export function policy(rawMode: string | undefined, deps: PersonDeps): number {
   try {
     if (mode === 'flag') {
       terminal.write('Let --yes and --admin confirm writes again for this state directory (agents are still held to person mode)? Type yes: ');
-      if (!isConfirmed(terminal.readLine(), 'yes')) throw new ConfirmationError('the policy was not changed');
+      if (!isConfirmed(terminal.readLine(), 'yes')) throw new DeclinedError('the policy was not changed');
     }
     writePrivateFile(join(deps.stateDir, POLICY_FILE), `${JSON.stringify({ confirm: mode })}\n`);
   } finally {

@@ -20,7 +20,7 @@ import { colorsFor, escapeControls, type IO } from '../core/io.js';
 import { canPrompt, isConfirmed, terminalPrompter, type Prompter } from './confirm.js';
 import { destructionByPath, destructionFor, type Destruction } from './destruction.js';
 import { findEndpoint, parseRequestTarget, type EndpointMatch } from '../endpoint/match.js';
-import { ConfirmationError, EXIT, PolicyError, ToolkitError, UsageError } from '../core/errors.js';
+import { ApprovalPendingError, ConfirmationError, DeclinedError, EXIT, KeyInvalidError, NotFoundError, RequestInvalidError, ScopeDeniedError, ToolkitError } from '../core/errors.js';
 import { adviseMetadata, type MetadataAdvice } from './metadata.js';
 import { deprecatedProperties, deref, validateValue, type SchemaProblem } from '../endpoint/validate.js';
 import { checkScopes, isWriteMethod, parseScopes, SCOPES_VARIABLE, type ScopeCheck } from './scopes.js';
@@ -101,6 +101,8 @@ export interface Verdict {
   reversible: string[];
   warnings: string[];
   approval: { id: string; expiresAt: string; status: 'granted' | 'pending'; approveCommand?: string } | null;
+  /** What failed, stable across releases (README, Error codes): null when allowed. */
+  code: string | null;
   /** The exit code this verdict means: 0 allowed, 2 invalid, 3 policy, 4 confirmation. */
   exitCode: number;
   /** Why it is not allowed (the first failing check's message); null when allowed. */
@@ -124,6 +126,8 @@ export interface Verdict {
     by: 'yes-flag' | 'prompt' | 'approve-command' | null;
     /** Only a person's `bapi-guard approve` can allow it (person mode, no terminal or an agent). */
     person: boolean;
+    /** A person was asked at the terminal and did not confirm. */
+    declined?: boolean;
   };
   /** Who may consent, and why. */
   consent: { mode: 'flag' | 'person'; reasons: string[]; agent: string | null };
@@ -232,7 +236,7 @@ function checkRequest(request: GuardRequest, context: GuardContext): RequestChec
     const value = result.match.pathParams[name];
     if (value === undefined || value.trim() === '' || result.problems.some((p) => p.path === `path.${name}`)) continue;
     const schema = deref(parameter.schema, components);
-    for (const problem of validateValue(typedQueryValue(value, schema), schema, components)) result.problems.push({ path: problem.path.replace(/^\$/, `path.${name}`), message: problem.message });
+    for (const problem of validateValue(typedQueryValue(value, schema), schema, components)) result.problems.push({ ...problem, path: problem.path.replace(/^\$/, `path.${name}`) });
   }
   // What a person reads and a server parses must be the same text: no controls or bidi overrides
   // in a query name or value, or in a body key (a metadata key that clears the approval screen).
@@ -254,11 +258,11 @@ function checkRequest(request: GuardRequest, context: GuardContext): RequestChec
     const schema = deref(parameter.schema, components);
     if (isObject(schema) && schema.type === 'array') {
       const typed = values.map((v) => typedQueryValue(v, deref(schema.items, components)));
-      for (const problem of validateValue(typed, schema, components)) result.problems.push({ path: problem.path.replace(/^\$/, `query.${name}`), message: problem.message });
+      for (const problem of validateValue(typed, schema, components)) result.problems.push({ ...problem, path: problem.path.replace(/^\$/, `query.${name}`) });
     } else {
       if (values.length > 1) result.warnings.push(`query parameter ${name} is given ${values.length} times; Clerk reads one value`);
       for (const value of values) {
-        for (const problem of validateValue(typedQueryValue(value, schema), schema, components)) result.problems.push({ path: problem.path.replace(/^\$/, `query.${name}`), message: problem.message });
+        for (const problem of validateValue(typedQueryValue(value, schema), schema, components)) result.problems.push({ ...problem, path: problem.path.replace(/^\$/, `query.${name}`) });
       }
     }
   }
@@ -408,7 +412,7 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
   const reversible = destruction.reversible;
   // A metadata field the spec does not take here (2026-05-12 removed it from PATCH /users/{user_id})
   // makes the request invalid; it is not also reported as replacing data it cannot touch.
-  const refused = new Set(checked.problems.filter((p) => /is not an allowed property/.test(p.message)).map((p) => p.path.replace(/^\$\./, '')));
+  const refused = new Set(checked.problems.filter((p) => p.keyword === 'additionalProperties').map((p) => p.path.replace(/^\$\./, '')));
   const adviceBody = isObject(request.body) && refused.size > 0 ? Object.fromEntries(Object.entries(request.body).filter(([key]) => !refused.has(key))) : request.body;
   const metadata = write && endpoint ? adviseMetadata(method, endpoint.path, adviceBody) : null;
   if (metadata && metadata.semantics === 'replace') {
@@ -491,7 +495,7 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
   }
 
   const allowed = exitCode === EXIT.ok;
-  return {
+  return withCode({
     allowed,
     request: { method, path: checked.path, query: checked.query, body: request.body === undefined ? null : request.body },
     endpoint: endpoint ? { method: endpoint.method, path: endpoint.path, operationId: endpoint.operationId } : null,
@@ -513,7 +517,8 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
     confirmation,
     consent: { mode: consent.mode, reasons: consent.reasons, agent: consent.agent },
     destroysNote: destruction.note,
-  };
+    code: null,
+  });
 }
 
 /** Both judgements of what a request destroys, as one: destructive when either says so, every item once. */
@@ -538,7 +543,7 @@ export function applyConfirmation(verdict: Verdict, answer: string | null): Verd
   const ok = isConfirmed(answer, expected);
   const bypassed = ok && verdict.scopes?.personNeeded === true;
   const checks = verdict.checks.map((check) => {
-    if (check.id === 'scopes' && bypassed) return { id: check.id, ok: true, message: `bypass confirmed at the terminal (${check.message.replace(/: a person must approve a scope bypass$/, '')})` };
+    if (check.id === 'scopes' && bypassed) return { id: check.id, ok: true, message: `bypass confirmed at the terminal (${verdict.request.method} needs ${verdict.scopes?.needs.join(' + ') ?? 'write'}, beyond ${SCOPES_VARIABLE})` };
     if (check.id !== 'confirmation') return check;
     return { id: check.id, ok, message: ok ? `confirmed at the terminal (${verdict.confirmation.reasons.join('; ')})` : answer === null ? 'no answer at the prompt: declined; nothing was approved' : 'declined at the prompt; nothing was approved' };
   });
@@ -551,7 +556,7 @@ export function applyConfirmation(verdict: Verdict, answer: string | null): Verd
     reason: firstFailure?.message ?? null,
     hints: [],
     scopes: verdict.scopes && bypassed ? { ...verdict.scopes, bypassed: true, bypassBy: 'terminal' } : verdict.scopes,
-    confirmation: { ...verdict.confirmation, pending: false, by: ok ? 'prompt' : null },
+    confirmation: { ...verdict.confirmation, pending: false, by: ok ? 'prompt' : null, declined: !ok },
   };
 }
 
@@ -714,7 +719,7 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
     if (explain) io.stderr.write(`Approval ${approval.id} for this exact request, valid until ${approval.expiresAt}, single use.\n`);
   }
   // The approval is bound to the body as given; what is shown or returned never holds the key.
-  return { verdict: shown(verdict), key, approval, exitCode: verdict.exitCode };
+  return { verdict: shown(withCode(verdict)), key, approval, exitCode: verdict.exitCode };
 }
 
 /** How the verdict's confirmation (one request's or a batch's) was given, in the audit's words. */
@@ -809,12 +814,25 @@ export async function authorizeWrite(request: GuardRequest, spec: GuardSpec, io:
   return { allowed: outcome.verdict.allowed, exitCode: outcome.exitCode, key, approval: null, approvalProblem, verdict: outcome.verdict };
 }
 
-/** The error a refused verdict stands for (UsageError 2, PolicyError 3, ConfirmationError 4); null when allowed. */
+/**
+ * The failure a refused verdict stands for, by the check that failed first (its exit code is the
+ * class's): key_invalid, not_found, request_invalid, scope_denied, approval_pending (with its id),
+ * declined or confirmation_needed. Null when allowed.
+ */
 export function verdictError(verdict: Verdict): ToolkitError | null {
   if (verdict.allowed) return null;
   const message = verdict.reason ?? 'refused by the guard';
   const options = { hints: verdict.hints };
-  if (verdict.exitCode === EXIT.usage) return new UsageError(message, options);
-  if (verdict.exitCode === EXIT.confirmation) return new ConfirmationError(message, options);
-  return new PolicyError(message, options);
+  const first = verdict.checks.find((check) => !check.ok);
+  if (first?.id === 'key') return new KeyInvalidError(message, options);
+  if (first?.id === 'request') return verdict.endpoint === null ? new NotFoundError(message, options) : new RequestInvalidError(message, options);
+  if (first?.id === 'scopes' && verdict.scopes?.personNeeded !== true) return new ScopeDeniedError(message, options);
+  if (verdict.approval?.status === 'pending') return new ApprovalPendingError(message, verdict.approval.id, verdict.approval.approveCommand ?? `bapi-guard approve ${verdict.approval.id}`, options);
+  if (verdict.confirmation.declined) return new DeclinedError(message, options);
+  return new ConfirmationError(message, options);
+}
+
+/** The verdict with its failure's stable code (null when allowed), as --json prints it. */
+function withCode(verdict: Verdict): Verdict {
+  return { ...verdict, code: verdictError(verdict)?.code ?? null };
 }

@@ -15,7 +15,9 @@ export function renderVerdict(verdict: Verdict, c: Colors, options: { outcome: b
   for (const check of verdict.checks) {
     const pending = check.id === 'confirmation' && verdict.confirmation.pending;
     const mark = pending ? c.yellow('?') : check.ok ? (check.id === 'destruction' && verdict.destructive ? c.red(MARK.warn) : c.green(MARK.ok)) : c.red(MARK.fail);
-    const message = check.message.startsWith('IRREVERSIBLE') ? `${c.bold(c.red('IRREVERSIBLE'))}${check.message.slice('IRREVERSIBLE'.length)}` : check.message;
+    // The destruction check of a request that destroys something opens with the word IRREVERSIBLE: in red.
+    const irreversible = check.id === 'destruction' && verdict.destructive && verdict.destroys.length > 0;
+    const message = irreversible ? `${c.bold(c.red('IRREVERSIBLE'))}${check.message.slice('IRREVERSIBLE'.length)}` : check.message;
     lines.push(`  ${mark} ${check.id.padEnd(13)} ${message}`);
   }
   for (const problem of verdict.problems.slice(0, 20)) lines.push(`      ${c.cyan(problem.path)}: ${problem.message}`);

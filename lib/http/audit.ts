@@ -2,7 +2,7 @@
 // It says what was done and with which approval and key, never the key or the body's values.
 import { appendFileSync, chmodSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ToolkitError } from '../core/errors.js';
+import { AuditUnwritableError } from '../core/errors.js';
 import { ensurePrivateDir, STATE_DIR_VARIABLE } from '../core/state-dir.js';
 
 export const AUDIT_FILE = 'audit.log';
@@ -98,7 +98,7 @@ export function auditTrail(
       try {
         appendAudit(stateDir, entry(null, null, null));
       } catch (error) {
-        throw new ToolkitError(`cannot write the audit log in ${stateDir} (${reason(error)}); ${options.notSent}`, {
+        throw new AuditUnwritableError(`cannot write the audit log in ${stateDir} (${reason(error)}); ${options.notSent}`, {
           hints: [`Free space there, or set ${STATE_DIR_VARIABLE} to a writable directory of your own.`],
         });
       }

@@ -8,7 +8,7 @@
 // start-up, where node:http costs ~0.01 s; for a command run once per call that is the whole budget.
 import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import type { Dispatcher } from 'undici';
-import { ToolkitError, UnavailableError } from '../core/errors.js';
+import { RedirectRefusedError, ResponseTooLargeError, UnavailableError } from '../core/errors.js';
 import { isTrustedOrigin } from '../request/url.js';
 
 /** JSON text, or an encoded multipart body (with its content-type among the headers). */
@@ -293,7 +293,7 @@ export function createHttpClient(config: ClientConfig): HttpClient {
       if (!result.ok) {
         const message = describeNetworkError(result.code, url, config.timeoutMs, result.timedOut);
         if (result.code === 'E_TOO_LARGE') {
-          throw new ToolkitError((result.error as Error).message, { hints: ['Set CLERK_BAPI_MAX_RESPONSE_MB to read larger answers, or ask for less (a smaller limit, --paginate).'] });
+          throw new ResponseTooLargeError((result.error as Error).message, { hints: ['Set CLERK_BAPI_MAX_RESPONSE_MB to read larger answers, or ask for less (a smaller limit, --paginate).'] });
         }
         const neverSent = NOT_SENT.has(result.code);
         const retryable = !PERMANENT.has(result.code) && (neverSent || idempotent);
@@ -314,28 +314,28 @@ export function createHttpClient(config: ClientConfig): HttpClient {
 
       const { status, headers } = result;
       if (status >= 300 && status < 400 && headers.location !== undefined) {
-        if (redirects >= MAX_REDIRECTS) throw new UnavailableError(`too many redirects (last to ${headers.location})`);
+        if (redirects >= MAX_REDIRECTS) throw new RedirectRefusedError(`too many redirects (last to ${headers.location})`);
         let target: URL;
         try {
           target = new URL(headers.location, url);
         } catch {
-          throw new UnavailableError(`the API redirected to an invalid location: ${JSON.stringify(headers.location)}`);
+          throw new RedirectRefusedError(`the API redirected to an invalid location: ${JSON.stringify(headers.location)}`);
         }
         if (!isTrustedOrigin(target)) {
-          throw new UnavailableError(`the API redirected to ${target.protocol}//${target.host}, which is neither https nor loopback; not followed`);
+          throw new RedirectRefusedError(`the API redirected to ${target.protocol}//${target.host}, which is neither https nor loopback; not followed`);
         }
         if (redirectPolicy === 'never') {
-          throw new ToolkitError(`the API answered ${method} ${request.url.pathname} with a ${status} redirect to ${target.href}; a write never follows a redirect, so it was not sent again`, {
+          throw new RedirectRefusedError(`the API answered ${method} ${request.url.pathname} with a ${status} redirect to ${target.href}; a write never follows a redirect, so it was not sent again`, {
             hints: ['Check CLERK_API_URL: Clerk\'s API does not redirect writes.'],
           });
         }
         if (redirectPolicy === 'same-origin' && target.origin !== origin) {
-          throw new ToolkitError(`the API redirected ${method} ${request.url.pathname} to another host (${target.host}); not followed`);
+          throw new RedirectRefusedError(`the API redirected ${method} ${request.url.pathname} to another host (${target.host}); not followed`);
         }
         // 307/308 keep the method and body; 301/302/303 become a GET, which we only do for reads.
         if (status !== 307 && status !== 308) {
           if (!idempotent || method !== 'GET') {
-            throw new UnavailableError(`the API answered ${method} with a ${status} redirect to ${target.href}; not followed for a write`);
+            throw new RedirectRefusedError(`the API answered ${method} with a ${status} redirect to ${target.href}; not followed for a write`);
           }
           body = null;
         }

@@ -23,6 +23,7 @@ export const MAX_ENDPOINT_WAIT_MS = 60_000;
 /** An endpoint's limit is spent for longer than a minute. */
 export class RateLimitExhausted extends ToolkitError {
   static override readonly kind: string = 'RateLimitExhausted';
+  override readonly code: string = 'rate_limited';
   constructor(readonly limit: EndpointLimit, readonly freesAt: Date) {
     super(`${limit.method} ${limit.path} is limited to ${limit.requests} per ${describeWindow(limit.window)}${limit.per === 'instance' ? '' : ` per ${limit.per}`} (specs/rate-limits.json); the next slot frees at ${freesAt.toISOString()}`, {
       hints: ['Run it again after that time (a batch: the same command with --resume).'],

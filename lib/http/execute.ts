@@ -4,15 +4,15 @@
 // The executor: one request from arguments to response; the CLI and other front-ends call
 // executeRequest with their own streams.
 import { accessSync, constants } from 'node:fs';
-import { EXIT, HttpStatusError, ToolkitError, UsageError } from '../core/errors.js';
+import { ApprovalInvalidError, ApprovalPendingError, BackupFailedError, ConfirmationError, DeclinedError, EXIT, HttpStatusError, reported, StateDirUnusableError, ToolkitError, UsageError } from '../core/errors.js';
 import { colorEnabled, colorsFor, readStdin, writeLine, type Colors, type IO, type OutStream } from '../core/io.js';
 import { defaultStateDir, ensurePrivateDir, STATE_DIR_VARIABLE } from '../core/state-dir.js';
 import { isObject } from '../core/values.js';
 import { userAgent } from '../core/version.js';
-import { findEndpoint, hasGet, matchEndpoint } from '../endpoint/match.js';
+import { EndpointNotFoundError, findEndpoint, hasGet, matchEndpoint } from '../endpoint/match.js';
 import { deref } from '../endpoint/validate.js';
 import { findSecretKey, keyError, redactingStream, redactSecret, type SecretKey } from '../guard/key.js';
-import type { GuardRequest, GuardSpec } from '../guard/policy.js';
+import type { GuardRequest, GuardSpec, Verdict } from '../guard/policy.js';
 import { isWriteMethod } from '../guard/scopes.js';
 import { bodyFieldTypes, callFromArgs, callFromJson, formBinding, loadForm, type ApiCall, type LoadedFormField } from '../request/args.js';
 import { buildRequestUrl, resolveBaseUrl, resolveRequestTarget } from '../request/url.js';
@@ -284,7 +284,8 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
         try {
           findEndpoint(endpoints, { method, path: target.path }, version);
         } catch (error) {
-          if (error instanceof ToolkitError) writeLine(io.stderr, `bapi-curl: warning: ${error.message} (${error.hints.filter((h) => h.startsWith('  ')).map((h) => h.trim()).join('; ')})`);
+          if (error instanceof EndpointNotFoundError) writeLine(io.stderr, `bapi-curl: warning: ${error.message} (closest: ${error.closest.map((e) => `${e.method} ${e.path}${e.summary ? `  (${e.summary})` : ''}`).join('; ')})`);
+          else throw error;
         }
       } else if (judged.query.length > 0) {
         // Query parameters need the endpoint's detail; a plain GET of a known endpoint costs nothing more.
@@ -294,7 +295,7 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
   } else {
     // Nothing is sent unless what it leaves behind (audit line, backup) can be written.
     usableStateDir(stateDir);
-    const { authorizeWrite, confirmedByOf, guardSpecOf } = await import('../guard/policy.js');
+    const { authorizeWrite, confirmedByOf, guardSpecOf, verdictError } = await import('../guard/policy.js');
     const spec: GuardSpec = guardSpecOf(selected as SelectedSpec, detail as SpecDetail, options.spec.includePlatform);
     const { consentFor } = await import('../guard/consent.js');
     const guardOptions = {
@@ -314,13 +315,13 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
     const pending = authorization.verdict?.approval?.status === 'pending' ? authorization.verdict.approval : null;
     if (!authorization.allowed && pending && options.waitApprovalMs !== null) {
       const decision = await waitForDecision(stateDir, pending.id, options.waitApprovalMs, io);
-      if (decision !== 'granted') {
-        writeLine(io.stderr, `bapi-curl: ${decision === 'timeout' ? `no decision on ${pending.id} within the wait` : `approval ${pending.id} was ${decision}`}; nothing was sent`);
-        return EXIT.confirmation;
-      }
+      if (decision === 'timeout') throw new ApprovalPendingError(`no decision on ${pending.id} within the wait; nothing was sent`, pending.id, pending.approveCommand ?? `bapi-guard approve ${pending.id}`);
+      if (decision === 'denied') throw new DeclinedError(`approval ${pending.id} was denied; nothing was sent`);
+      if (decision !== 'granted') throw new ApprovalInvalidError(`approval ${pending.id} was ${decision}; nothing was sent`);
       authorization = await authorizeWrite(judged, spec, io, { ...guardOptions, approvalId: pending.id });
     }
-    if (!authorization.allowed) return authorization.exitCode;
+    // Refused, or waiting for a person: the guard's report on stderr said why; the failure goes on as data.
+    if (!authorization.allowed) throw reported(verdictError(authorization.verdict as Verdict) ?? new ConfirmationError('refused by the guard'));
     key = authorization.key;
     const approval = authorization.approval;
     approvalId = approval?.id ?? null;
@@ -400,7 +401,7 @@ async function checkReadAgainstSpec(request: GuardRequest, spec: GuardSpec, io: 
     writeLine(io.stderr, `bapi-curl: warning: ${checked.message}${checked.hints.length > 0 ? ` (${checked.hints.join(' ')})` : ''}`);
     return;
   }
-  const overLimit = checked.problems.find((p) => p.path === 'query.limit' && /at most|maximum/i.test(p.message));
+  const overLimit = checked.problems.find((p) => p.path === 'query.limit' && p.keyword === 'maximum');
   if (overLimit) {
     throw new UsageError(`-q limit: ${overLimit.message} for ${checked.endpoint.method} ${checked.endpoint.path} in spec ${spec.version}`, {
       hints: ['Clerk answers a limit over the maximum with its default page of 10, without an error. Use --paginate for more.'],
@@ -489,8 +490,8 @@ export function usableStateDir(stateDir: string): void {
     ensurePrivateDir(stateDir);
     accessSync(stateDir, constants.W_OK);
   } catch (error) {
-    if (error instanceof ToolkitError) throw new ToolkitError(`${error.message}; nothing was sent`, { hints: error.hints });
-    throw new ToolkitError(`the state directory ${stateDir} cannot be used (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was sent`, {
+    if (error instanceof ToolkitError) throw new StateDirUnusableError(`${error.message}; nothing was sent`, { hints: error.hints });
+    throw new StateDirUnusableError(`the state directory ${stateDir} cannot be used (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was sent`, {
       hints: [`Set ${STATE_DIR_VARIABLE} to a writable directory of your own.`],
     });
   }
@@ -517,14 +518,14 @@ export async function backupBeforeDelete(client: HttpClient, url: URL, version: 
     // Another host's answer is not this resource's last state.
     response = await client.send({ method: 'GET', url, headers: { 'clerk-api-version': version }, body: null }, { redirects: 'same-origin' });
   } catch (error) {
-    throw new ToolkitError(`could not back up ${url.pathname} before deleting it: ${(error as Error).message}; nothing was deleted`, {
+    throw new BackupFailedError(`could not back up ${url.pathname} before deleting it: ${(error as Error).message}; nothing was deleted`, {
       hints: ['Rerun when the API answers, or add --no-backup to delete without a backup.'],
     });
   }
   if (response.status === 404) return null;
   const parsed = parseBody(response);
   if (response.status !== 200 || !parsed.ok) {
-    throw new ToolkitError(`could not back up ${url.pathname} before deleting it (${errorSummary(response)}); nothing was deleted`, {
+    throw new BackupFailedError(`could not back up ${url.pathname} before deleting it (${errorSummary(response)}); nothing was deleted`, {
       hints: ['Add --no-backup to delete without a backup.'],
     });
   }

@@ -5,7 +5,7 @@
 // after a finished run would otherwise replay it) is refused.
 import { closeSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { ToolkitError } from '../core/errors.js';
+import { JournalRefusedError } from '../core/errors.js';
 import { isAlive } from '../core/lock.js';
 import { stateSubdir, writePrivateFile } from '../core/state-dir.js';
 import { crypto } from '../core/builtins.js';
@@ -53,7 +53,7 @@ function sealsMatch(expected: string, actual: unknown): boolean {
 }
 
 function refuse(path: string, why: string): never {
-  throw new ToolkitError(`the batch journal ${path} ${why}; refusing to resume from it`, {
+  throw new JournalRefusedError(`the batch journal ${path} ${why}; refusing to resume from it`, {
     hints: ['Put the lines that are left in a new batch, and have it checked and approved again (bapi-guard --batch).'],
   });
 }
@@ -187,11 +187,11 @@ export function lockRun(path: string): () => void {
       const pid = Number(text);
       // No PID yet: its holder is between creating the file and writing it, unless that was long ago.
       const alive = Number.isSafeInteger(pid) && pid > 0 ? isAlive(pid) : text === '' && age < 5000;
-      if (alive) throw new ToolkitError(`this batch is being run by another process (PID ${text || 'starting'}); nothing was sent`, { hints: ['Wait for it to finish, or stop it and run with --resume.'] });
+      if (alive) throw new JournalRefusedError(`this batch is being run by another process (PID ${text || 'starting'}); nothing was sent`, { hints: ['Wait for it to finish, or stop it and run with --resume.'] });
       rmSync(lock, { force: true });
     }
   }
-  throw new ToolkitError(`cannot lock the batch journal ${path}`);
+  throw new JournalRefusedError(`cannot lock the batch journal ${path}`);
 }
 
 /** An unfinished journal whose run came from the same file name, for a clearer refusal of a changed file. */

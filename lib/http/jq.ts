@@ -25,7 +25,7 @@ export interface JqStream {
 
 /** The filter failed at run time (its input did not fit it): exit 1, like other runtime failures. */
 export class JqError extends ToolkitError {
-  override readonly code: string = 'E_JQ';
+  override readonly code: string = 'jq_failed';
 }
 
 /**

@@ -2,7 +2,7 @@
 // or with {data, total_count}. Items are handed on page by page as they arrive, so memory stays flat
 // however many there are; the next page is requested while the current one is being written.
 import type { OutStream } from '../core/io.js';
-import { ToolkitError } from '../core/errors.js';
+import { PaginationError } from '../core/errors.js';
 import type { HttpResponse } from './client.js';
 import { parseBody } from './response.js';
 
@@ -74,7 +74,7 @@ export function pageItems(response: HttpResponse): PageItems {
     if (fast !== null) return { items: fast, totalCount: null };
   }
   const parsed = parseBody(response);
-  if (!parsed.ok) throw new ToolkitError(`cannot paginate: ${parsed.reason}`);
+  if (!parsed.ok) throw new PaginationError(`cannot paginate: ${parsed.reason}`);
   const value = parsed.value;
   if (Array.isArray(value)) return { items: value.map((item) => JSON.stringify(item)), totalCount: null };
   if (value !== null && typeof value === 'object' && Array.isArray((value as { data?: unknown }).data)) {
@@ -84,7 +84,7 @@ export function pageItems(response: HttpResponse): PageItems {
       totalCount: typeof total === 'number' ? total : null,
     };
   }
-  throw new ToolkitError('cannot paginate: the answer is neither an array nor a {data, total_count} page', {
+  throw new PaginationError('cannot paginate: the answer is neither an array nor a {data, total_count} page', {
     hints: ['--paginate is for list endpoints such as GET /users or GET /organizations.'],
   });
 }
@@ -149,7 +149,7 @@ export async function paginate(options: PaginateOptions): Promise<PaginateResult
     const { items, totalCount } = pageItems(response);
     // A server that ignores offset answers the same full page for ever.
     if (previous !== null && items.length > 0 && items.length === previous.length && items[0] === previous[0] && items.at(-1) === previous.at(-1)) {
-      throw new ToolkitError(`the API answered the same page twice (at offset ${offset}); stopped after ${count} items`, {
+      throw new PaginationError(`the API answered the same page twice (at offset ${offset}); stopped after ${count} items`, {
         hints: ['The endpoint may not support offset pagination; ask for one page with -q limit=N instead.'],
       });
     }
@@ -163,7 +163,7 @@ export async function paginate(options: PaginateOptions): Promise<PaginateResult
       options.onProgress?.(count, totalCount);
       return { pages, items: count, failed: null };
     }
-    if (pages > MAX_PAGES) throw new ToolkitError(`stopped after ${MAX_PAGES} pages (${count} items): the list did not end`);
+    if (pages > MAX_PAGES) throw new PaginationError(`stopped after ${MAX_PAGES} pages (${count} items): the list did not end`);
     offset += items.length;
     if (options.cursor && items.length > 0) cursorValue = lastId(items.at(-1) as string);
     const more = items.length >= limit && (totalCount === null || offset < totalCount) && (!options.cursor || cursorValue !== null);

@@ -5,7 +5,7 @@
 // own cursor, several at once. Ranges are disjoint and printed in order, so the output is exactly
 // what a sequential walk prints: the same items, once each, in the same order. Only the range being
 // printed streams; the ones after it are held (up to a bound) until their turn.
-import { ToolkitError } from '../core/errors.js';
+import { PaginationError } from '../core/errors.js';
 import type { HttpResponse } from './client.js';
 import { MAX_PAGES, pageItems, type PaginateResult } from './paginate.js';
 
@@ -215,7 +215,7 @@ export async function splitWalk(options: SplitWalkOptions): Promise<PaginateResu
       const base = range.query ?? firstQuery;
       const response = await options.fetchList(cursor === null ? base : [...base, ['starting_after', cursor]]);
       pagesFetched++;
-      if (pagesFetched > MAX_PAGES) throw new ToolkitError(`stopped after ${MAX_PAGES} pages (${emitted} items): the list did not end`);
+      if (pagesFetched > MAX_PAGES) throw new PaginationError(`stopped after ${MAX_PAGES} pages (${emitted} items): the list did not end`);
       if (response.status >= 400) {
         range.failed = response;
         stopAfter = Math.min(stopAfter, index);
@@ -223,7 +223,7 @@ export async function splitWalk(options: SplitWalkOptions): Promise<PaginateResu
       }
       let items = pageItems(response).items;
       if (previous !== null && items.length > 0 && items[0] === previous[0] && items.at(-1) === previous.at(-1)) {
-        throw new ToolkitError(`the API answered the same page twice; stopped after ${emitted} items`);
+        throw new PaginationError(`the API answered the same page twice; stopped after ${emitted} items`);
       }
       previous = items;
       const full = items.length >= limit;

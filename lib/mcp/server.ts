@@ -6,7 +6,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { colorsFor, type IO, type OutStream } from '../core/io.js';
 import { defaultStateDir } from '../core/state-dir.js';
-import { ToolkitError } from '../core/errors.js';
+import { ApprovalPendingError, errorDocument, ToolkitError } from '../core/errors.js';
 import { describeEndpoint } from '../endpoint/answer.js';
 import { filterEndpoints, findTag, parseEndpointArgs } from '../endpoint/match.js';
 import { createApproval } from '../guard/approvals.js';
@@ -38,16 +38,22 @@ function quietIO(env: IO['env'], cwd: string, out: OutStream, err: OutStream): I
   return { stdin: Object.assign((async function* () {})(), { isTTY: false }), stdout: out, stderr: err, env, cwd };
 }
 
-type ToolResult = { content: Array<{ type: 'text'; text: string }>; isError?: boolean };
+type ToolResult = { content: Array<{ type: 'text'; text: string }>; isError?: boolean; structuredContent?: Record<string, unknown> };
 
 function result(text: string, limit: number, more: string): ToolResult {
   if (text.length <= limit) return { content: [{ type: 'text', text }] };
   return { content: [{ type: 'text', text: `${text.slice(0, limit)}\n[cut at ${limit} of ${text.length} characters: ${more}]` }] };
 }
 
+/** An error result: the text for hosts that show text, and the error as data with its stable code. */
 function failure(error: unknown, key: SecretKey, extra = ''): ToolResult {
   const message = error instanceof ToolkitError ? [error.message, ...error.hints].join('\n') : error instanceof Error ? error.message : String(error);
-  return { content: [{ type: 'text', text: redactSecret(`${message}${extra ? `\n${extra}` : ''}`, key.value, key.info.masked ?? '[REDACTED]') }], isError: true };
+  const mask = key.info.masked ?? '[REDACTED]';
+  return {
+    content: [{ type: 'text', text: redactSecret(`${message}${extra ? `\n${extra}` : ''}`, key.value, mask) }],
+    isError: true,
+    structuredContent: { error: redactSecret(errorDocument(error), key.value, mask) },
+  };
 }
 
 /** `schema` with what lies deeper than `depth` levels of properties replaced by its type and a `$cut` mark. */
@@ -124,7 +130,8 @@ export async function registerTools(server: McpServer, options: McpOptions, env:
     },
   );
 
-  const execute = async (call: { method: string; path: string; query?: unknown; body?: unknown }, extra: Partial<ExecuteOptions>): Promise<{ code: number; out: string; err: string }> => {
+  // One request through the executor: what it printed, and its failure as data (never read back from stderr).
+  const execute = async (call: { method: string; path: string; query?: unknown; body?: unknown }, extra: Partial<ExecuteOptions>): Promise<{ code: number; out: string; err: string; error: unknown }> => {
     const out = capture();
     const err = capture();
     const io = redactedIO(quietIO(env, cwd, out.stream, err.stream), key);
@@ -152,10 +159,10 @@ export async function registerTools(server: McpServer, options: McpOptions, env:
     };
     try {
       const code = await executeRequest(request, { io, createClient: createHttpClient, selectSpec, now: () => new Date(), key });
-      return { code, out: out.text(), err: err.text() };
+      return { code, out: out.text(), err: err.text(), error: null };
     } catch (error) {
       const message = error instanceof ToolkitError ? [error.message, ...error.hints].join('\n') : error instanceof Error ? error.message : String(error);
-      return { code: error instanceof ToolkitError ? error.exitCode : 1, out: out.text(), err: `${err.text()}${redactSecret(message, key.value, key.info.masked ?? '[REDACTED]')}` };
+      return { code: error instanceof ToolkitError ? error.exitCode : 1, out: out.text(), err: `${err.text()}${redactSecret(message, key.value, key.info.masked ?? '[REDACTED]')}`, error };
     }
   };
 
@@ -177,7 +184,7 @@ export async function registerTools(server: McpServer, options: McpOptions, env:
       const paginate = args.paginate === true;
       const done = await execute({ method: 'GET', path: args.path, query: args.query }, { paginate, ...(paginate ? { maxItems: args.max_items ?? 100 } : {}), ...(args.jq ? { jq: args.jq } : {}) });
       // An HTTP error: Clerk's summary, then the body it sent (both already free of the key).
-      if (done.code !== 0) return failure(new Error(done.err.trim() || `exit ${done.code}`), key, done.out.slice(0, limit));
+      if (done.code !== 0) return failure(done.error ?? new Error(`exit ${done.code}`), key, [done.err.trim(), done.out.slice(0, limit)].filter(Boolean).join('\n'));
       return result(done.out, limit, paginate ? 'lower max_items, or filter with jq' : 'ask for fewer items (limit), or filter with jq');
     },
   );
@@ -263,9 +270,11 @@ export async function registerTools(server: McpServer, options: McpOptions, env:
         // The executor consumes the approval (or, without one, records a pending approval for the person).
         const done = await execute(args, { waitApprovalMs: null });
         if (done.code === 0) return result(done.out, limit, 'the write was applied; read it back with call_api for the parts you need');
-        const pending = /To approve, run in your own terminal: (bapi-guard approve apr_[0-9a-f]{24})/.exec(done.err);
-        if (pending) return failure(new Error(`a person must approve this request: ask them to run in their own terminal: ${pending[1]}, then call write_api again with the same request`), key, done.err);
-        return failure(new Error(done.err.trim() || `exit ${done.code}`), key, done.out);
+        if (done.error instanceof ApprovalPendingError) {
+          const pending = done.error;
+          return failure(new ApprovalPendingError(`a person must approve this request: ask them to run in their own terminal: ${pending.approveCommand}, then call write_api again with the same request`, pending.approvalId, pending.approveCommand), key, done.err);
+        }
+        return failure(done.error ?? new Error(`exit ${done.code}`), key, [done.err.trim(), done.out].filter(Boolean).join('\n'));
       } catch (error) {
         return failure(error, key);
       }
