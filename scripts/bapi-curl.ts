@@ -234,7 +234,15 @@ export async function main(argv: string[], rawIo: IO): Promise<number> {
     if (options.batch) {
       const { runBatch } = await import('../lib/http/batch.js');
       const { file, resume, concurrency } = options.batch;
-      return await runBatch({ batch: file, resume, concurrency, timeoutMs: options.timeoutMs, admin: options.admin, yes: options.yes, backup: options.backup, waitApprovalMs: options.waitApprovalMs, spec: options.spec }, deps);
+      // Ctrl-C once: the batch takes no new line and finishes those in flight; twice: quit at once.
+      const interrupt = new AbortController();
+      const onSigint = () => (interrupt.signal.aborted ? process.exit(130) : interrupt.abort());
+      process.on('SIGINT', onSigint);
+      try {
+        return await runBatch({ batch: file, resume, concurrency, timeoutMs: options.timeoutMs, admin: options.admin, yes: options.yes, backup: options.backup, waitApprovalMs: options.waitApprovalMs, spec: options.spec, signal: interrupt.signal }, deps);
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
     }
     return await executeRequest(options, deps);
   } catch (error) {

@@ -248,7 +248,7 @@ describe('flags and output as a curl or gh user expects', () => {
   it('22. in a pipe the body ends with a newline; on a terminal JSON is coloured', async () => {
     const piped = await run('bapi-curl', ['GET', '/users/count']);
     assert.match(piped.stdout, /\}\n$/);
-    const { colorJson } = await import('../lib/http/execute.js');
+    const { colorJson } = await import('../lib/http/print.js');
     const { colorsFor } = await import('../lib/core/io.js');
     const coloured = colorJson('{\n  "a": "b",\n  "n": 1\n}', colorsFor({ isTTY: true, write: () => true }, {}));
     assert.match(coloured, /\u001b\[36m"a"\u001b\[39m: \u001b\[32m"b"\u001b\[39m/);

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { UsageError } from '../lib/core/errors.js';
-import { callFromArgs, callFromJson, parseHeader, redactBody, typedValue, type RawRequestArgs } from '../lib/request/args.js';
+import { callFromArgs, callFromJson, parseHeader, type RawRequestArgs } from '../lib/request/args.js';
+import { redactBody, typedValue } from '../lib/request/body.js';
 
 /** The body as JSON sees it: built bodies have no prototype, which deepEqual would otherwise compare. */
 function plain(value: unknown): unknown {

@@ -6,7 +6,6 @@
 // ask at a terminal, issue the approval); `authorizeWrite` is what the executor calls.
 import {
   approvalTtl,
-  consumeApproval,
   createApproval,
   findOpenApproval,
   pendingTtl,
@@ -24,8 +23,8 @@ import { ApprovalPendingError, ConfirmationError, DeclinedError, EXIT, KeyInvali
 import { adviseMetadata, type MetadataAdvice } from './metadata.js';
 import { deprecatedProperties, deref, validateValue, type SchemaProblem } from '../endpoint/validate.js';
 import { checkScopes, isWriteMethod, parseScopes, SCOPES_VARIABLE, type ScopeCheck } from './scopes.js';
-import { describeSecretKey, findSecretKey, keyError, KEY_HINTS, redactSecret, type KeyInfo, type SecretKey } from './key.js';
-import { checkBodyValue } from '../request/args.js';
+import { describeSecretKey, findSecretKey, KEY_HINTS, redactSecret, type KeyInfo, type SecretKey } from './key.js';
+import { checkBodyValue } from '../request/body.js';
 import { resolveBaseUrl } from '../request/url.js';
 import { endpointKey, visibleEndpoints, type EndpointRaw, type EndpointSummary, type SpecDetail } from '../spec/index.js';
 import { provenanceOf } from '../spec/published.js';
@@ -749,69 +748,6 @@ function grantedByPerson(verdict: Verdict, approval: Approval): Verdict {
     confirmation: { ...verdict.confirmation, person: false, by: 'approve-command' },
     approval: { id: approval.id, status: 'granted', expiresAt: approval.expiresAt },
   };
-}
-
-export interface AuthorizeOptions extends RunGuardOptions {
-  /** Use this approval id (`apv_…`), e.g. from the guard's verdict on stdin. */
-  approvalId?: string;
-}
-
-export interface Authorization {
-  /** True when the request may be sent. */
-  allowed: boolean;
-  exitCode: number;
-  key: SecretKey;
-  /** The approval consumed, when the request came pre-approved. */
-  approval: Approval | null;
-  /** Why no approval was used (none, expired, edited, mismatched), when the guard ran inline. */
-  approvalProblem: string | null;
-  /** The inline guard's verdict; null when an approval was consumed or the request is a read. */
-  verdict: Verdict | null;
-}
-
-/**
- * What the executor calls before sending. A read needs only a usable key. A write is allowed by a
- * matching approval (consumed here, single use), or else by running the guard inline with the same
- * checks, prompts and exit codes (no approval file is issued for it).
- */
-export async function authorizeWrite(request: GuardRequest, spec: GuardSpec, io: IO, options: AuthorizeOptions = {}): Promise<Authorization> {
-  const key = options.key ?? findSecretKey(io.env, io.cwd);
-  const method = request.method.trim().toUpperCase();
-  if (!isWriteMethod(method)) {
-    if (!key.info.wellFormed) throw keyError(key.info);
-    return { allowed: true, exitCode: EXIT.ok, key, approval: null, approvalProblem: null, verdict: null };
-  }
-  let approvalProblem: string | null = null;
-  if (key.info.fingerprint) {
-    let target;
-    try {
-      target = parseRequestTarget(request.path);
-    } catch {
-      target = null;
-    }
-    if (target) {
-      const consumed = consumeApproval(
-        options.stateDir ?? defaultStateDir(io.env, io.cwd),
-        {
-          method,
-          path: target.path,
-          query: [...target.query, ...request.query],
-          body: request.body,
-          version: spec.version,
-          specDigest: specDigest(spec),
-          origin: apiOrigin(io.env),
-          keyFingerprint: key.info.fingerprint,
-        },
-        { ...(options.approvalId ? { id: options.approvalId } : {}), ...(options.now ? { now: options.now } : {}) },
-      );
-      if (consumed.ok) return { allowed: true, exitCode: EXIT.ok, key, approval: consumed.approval, approvalProblem: null, verdict: null };
-      // A pending one is the guard's to report again (with how to approve it).
-      if (consumed.reason !== 'pending' && (consumed.reason !== 'none' || options.approvalId)) approvalProblem = consumed.message;
-    }
-  }
-  if (approvalProblem && options.explain !== false) io.stderr.write(`${approvalProblem}; running the guard now.\n`);
-  const outcome = await runGuard(request, spec, io, { ...options, key, issueApproval: false });
-  return { allowed: outcome.verdict.allowed, exitCode: outcome.exitCode, key, approval: null, approvalProblem, verdict: outcome.verdict };
 }
 
 /**

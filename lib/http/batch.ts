@@ -4,22 +4,23 @@
 // what never left, and a line that was in flight is reported as unknown (checked with a GET where
 // one exists), never resent. Results are NDJSON on stdout, in line order.
 import { renameSync } from 'node:fs';
-import { EXIT, UsageError } from '../core/errors.js';
+import { ApprovalInvalidError, ApprovalPendingError, BackupFailedError, DeclinedError, EXIT, UsageError } from '../core/errors.js';
 import { colorsFor, writeLine, type IO } from '../core/io.js';
 import { defaultStateDir } from '../core/state-dir.js';
 import { isObject } from '../core/values.js';
 import { hasGet, matchEndpoint } from '../endpoint/match.js';
 import { sealerFor, type Approval } from '../guard/approvals.js';
 import { authorizeBatch, batchDigest, evaluateBatch, parseBatch, readBatchInput, renderBatchVerdict, type BatchLine, type BatchVerdict } from '../guard/batch.js';
+import { waitForDecision, type ConsentRecord } from '../guard/authorize.js';
 import { consentFor } from '../guard/consent.js';
 import { findSecretKey, keyError, redactSecret, type SecretKey } from '../guard/key.js';
 import { apiOrigin, confirmedByOf, guardSpecOf, specDigest, type GuardSpec } from '../guard/policy.js';
-import { isWriteMethod } from '../guard/scopes.js';
+import { prepareRequest } from '../request/prepare.js';
 import { buildRequestUrl, resolveBaseUrl, resolveRequestTarget } from '../request/url.js';
 import type { EndpointSummary } from '../spec/index.js';
-import { auditTrail, bodyFields, type AuditEntry } from './audit.js';
 import type { HttpClient, HttpResponse } from './client.js';
-import { backupBeforeDelete, clerkClient, usableStateDir, waitForDecision, type ExecuteDeps, type ExecuteOptions } from './execute.js';
+import type { ExecuteDeps, ExecuteOptions } from './execute.js';
+import { clerkClient, sendRequest, usableStateDir } from './send.js';
 import { endpointLimiter, RateLimitExhausted } from './endpoint-limits.js';
 import { Journal, JOURNAL_FORMAT, journalPath, lockRun, readJournal, unfinishedJournalFor, type JournalHeader, type JournalState } from './journal.js';
 import { groupDigits, progressLine } from './paginate.js';
@@ -32,6 +33,8 @@ export interface BatchRunOptions extends Pick<ExecuteOptions, 'timeoutMs' | 'adm
   resume: boolean;
   /** Requests in flight at once (default 4). */
   concurrency: number;
+  /** Aborted: take no new line, finish those in flight, leave the rest for --resume. */
+  signal?: AbortSignal;
 }
 
 /** An interrupted run may be resumed for this long after it began. */
@@ -117,11 +120,11 @@ export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Pro
       journal = { header, done: new Map(), inFlight: new Set(), finished: false };
       if (approval) writeLine(io.stderr, `bapi-curl: using batch approval ${approval.id}`);
     }
-    const consent: Pick<AuditEntry, 'confirmed_by' | 'consent_mode' | 'scope_bypass'> = approval
-      ? { confirmed_by: approval.confirmedBy ?? 'not-needed', consent_mode: approval.consentMode, scope_bypass: approval.scopeBypass }
+    const consent: ConsentRecord = approval
+      ? { confirmedBy: approval.confirmedBy ?? 'not-needed', consentMode: approval.consentMode, scopeBypass: approval.scopeBypass }
       : inlineVerdict
-        ? { confirmed_by: confirmedByOf(inlineVerdict), consent_mode: inlineVerdict.consent.mode, scope_bypass: inlineVerdict.scopeBypass }
-        : { confirmed_by: 'not-needed', consent_mode: 'flag', scope_bypass: null };
+        ? { confirmedBy: confirmedByOf(inlineVerdict), consentMode: inlineVerdict.consent.mode, scopeBypass: inlineVerdict.scopeBypass }
+        : { confirmedBy: 'not-needed', consentMode: 'flag', scopeBypass: null };
     const approvalId = approval?.id ?? journal.header.approval_id;
     return await sendAll(lines, journal, writer ?? Journal.continue(path, seal), { options, deps, spec, key, stateDir, base, consent, approvalId });
   } finally {
@@ -136,10 +139,9 @@ async function authorize(lines: BatchLine[], spec: GuardSpec, io: IO, options: B
   const pending = authorization.verdict?.approval?.status === 'pending' ? authorization.verdict.approval : null;
   if (!authorization.allowed && pending && options.waitApprovalMs !== null) {
     const decision = await waitForDecision(stateDir, pending.id, options.waitApprovalMs, io);
-    if (decision !== 'granted') {
-      writeLine(io.stderr, `bapi-curl: ${decision === 'timeout' ? `no decision on ${pending.id} within the wait` : `approval ${pending.id} was ${decision}`}; nothing was sent`);
-      return { allowed: false, exitCode: EXIT.confirmation, approval: null, verdict: null };
-    }
+    if (decision === 'timeout') throw new ApprovalPendingError(`no decision on ${pending.id} within the wait; nothing was sent`, pending.id, `bapi-guard approve ${pending.id}`);
+    if (decision === 'denied') throw new DeclinedError(`approval ${pending.id} was denied; nothing was sent`);
+    if (decision !== 'granted') throw new ApprovalInvalidError(`approval ${pending.id} was ${decision}; nothing was sent`);
     authorization = await authorizeBatch(lines, spec, io, { ...guardOptions, explain: false });
   }
   return authorization;
@@ -152,7 +154,7 @@ interface SendContext {
   key: SecretKey;
   stateDir: string;
   base: URL;
-  consent: Pick<AuditEntry, 'confirmed_by' | 'consent_mode' | 'scope_bypass'>;
+  consent: ConsentRecord;
   approvalId: string | null;
 }
 
@@ -174,12 +176,14 @@ async function sendAll(lines: BatchLine[], state: JournalState, journal: Journal
   let finishedCount = 0;
   let stopping: string | null = null;
   const exhausted = new Map<string, RateLimitExhausted>();
-  const onSigint = () => {
-    if (stopping !== null) process.exit(130);
+  // The front-end's signal (bapi-curl: the first Ctrl-C): no new line is taken; those in flight finish.
+  const signal = context.options.signal;
+  const onAbort = () => {
     stopping = 'interrupted';
     writeLine(io.stderr, '\nbapi-curl: stopping after the requests in flight (Ctrl-C again to quit at once); run the same command with --resume to send the rest');
   };
-  process.on('SIGINT', onSigint);
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
   const flush = () => {
     while (nextToPrint < lines.length && results.has(nextToPrint)) {
       const result = results.get(nextToPrint) ?? null;
@@ -252,7 +256,7 @@ async function sendAll(lines: BatchLine[], state: JournalState, journal: Journal
     const workers = Array.from({ length: Math.min(context.options.concurrency, lines.length) }, () => worker());
     await Promise.all(workers);
   } finally {
-    process.off('SIGINT', onSigint);
+    signal?.removeEventListener('abort', onAbort);
     progress.clear();
     await client.close();
   }
@@ -290,72 +294,54 @@ function resultOf(line: BatchLine, response: HttpResponse): BatchResult {
   };
 }
 
-/** Sends one line: backup before a DELETE, audit and journal before it leaves, both again once answered. */
+/** Sends one line through the pipeline's send (backup, audit), journaled before it leaves and once it is answered. */
 async function sendLine(line: BatchLine, endpoint: EndpointSummary | null, client: HttpClient, context: SendContext, journal: Journal): Promise<BatchResult> {
   const { deps, spec, key, stateDir, base } = context;
   const { io } = deps;
-  const write = isWriteMethod(line.method);
-  const target = resolveRequestTarget(base, line.path, line.query);
-  const headers: Record<string, string> = { 'clerk-api-version': spec.version };
-  const bodyText = line.body === undefined ? null : JSON.stringify(line.body);
-  if (bodyText !== null) headers['content-type'] = 'application/json';
+  const request = prepareRequest({ method: line.method, path: line.path, query: line.query, body: line.body, form: null, headers: {} }, base);
   const failure = (code: string, message: string, status: number | null = null): BatchResult => ({ line: line.line, method: line.method, path: line.path, status, clerk_trace_id: null, error: { code, message } });
-  let backup: string | null = null;
-  if (line.method === 'DELETE' && context.options.backup && endpoint && hasGet(spec.endpoints, endpoint.path)) {
-    try {
-      backup = await backupBeforeDelete(client, buildRequestUrl(base, target.path, []), spec.version, `GET ${endpoint.path}`, stateDir, key, deps);
-    } catch (error) {
-      // Not sent, so not journaled: --resume tries it again.
-      return failure('backup_failed', `${(error as Error).message}`);
-    }
-  }
-  const audit = write
-    ? auditTrail(
-        stateDir,
-        {
-          method: line.method,
-          path: target.url.pathname,
-          query: target.query,
-          endpoint: endpoint ? `${endpoint.method} ${endpoint.path}` : null,
-          approval_id: context.approvalId,
-          confirmed_by: context.consent.confirmed_by,
-          consent_mode: context.consent.consent_mode,
-          scope_bypass: context.consent.scope_bypass,
-          key_fingerprint: key.info.fingerprint,
-          api_version: spec.version,
-          body_fields: bodyFields(line.body),
-          backup,
-          batch_line: line.line,
-        },
-        { now: deps.now, redact: (entry) => redactSecret(entry, key.value, key.info.masked ?? '[REDACTED]'), notSent: `line ${line.line} was not sent`, described: `${line.method} ${target.url.pathname} (line ${line.line})`, warn: (text) => writeLine(io.stderr, `bapi-curl: warning: ${text}`) },
-      )
-    : null;
-  audit?.reserve();
-  journal.record({ line: line.line, state: 'sending' });
   // Once it left, its result is printed even if the journal cannot take the outcome (a --resume then
   // reports the line as unknown, never resends it).
   const recordDone = (record: Record<string, unknown>) => {
     try {
       journal.record(record);
-    } catch (failure) {
-      writeLine(io.stderr, `bapi-curl: warning: line ${line.line} was sent, but the journal could not record its outcome (${(failure as NodeJS.ErrnoException).code ?? (failure as Error).message})`);
+    } catch (problem) {
+      writeLine(io.stderr, `bapi-curl: warning: line ${line.line} was sent, but the journal could not record its outcome (${(problem as NodeJS.ErrnoException).code ?? (problem as Error).message})`);
     }
   };
-  let response: HttpResponse;
+  let leaving = false;
   try {
-    response = await client.send({ method: line.method, url: target.url, headers, body: bodyText }, { redirects: write ? 'never' : 'follow' });
+    const { response } = await sendRequest(request, {
+      client,
+      stateDir,
+      key,
+      version: spec.version,
+      now: deps.now,
+      endpoint,
+      readable: endpoint !== null && hasGet(spec.endpoints, endpoint.path),
+      backup: context.options.backup,
+      consent: context.consent,
+      approvalId: context.approvalId,
+      batchLine: line.line,
+      say: (text) => writeLine(io.stderr, `bapi-curl: ${text}`),
+      onSending: () => {
+        journal.record({ line: line.line, state: 'sending' });
+        leaving = true;
+      },
+    });
+    const trace = traceIdOf(response);
+    recordDone({ line: line.line, state: 'done', status: response.status, trace, ok: response.status < 400 });
+    return resultOf(line, response);
   } catch (error) {
+    // Not sent, so not journaled: --resume tries it again.
+    if (!leaving && error instanceof BackupFailedError) return failure('backup_failed', error.message);
+    if (!leaving) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    audit?.outcome(null, null, message);
     // A POST or PATCH that may have arrived is never resent: its outcome is unknown.
     const idempotent = !['POST', 'PATCH'].includes(line.method);
     recordDone({ line: line.line, state: 'done', status: null, ok: false, error: message });
     return failure(idempotent ? 'network' : 'unknown_outcome', idempotent ? message : `${message}; a ${line.method} is never resent, check whether it took effect`);
   }
-  const trace = traceIdOf(response);
-  audit?.outcome(response.status, trace, null);
-  recordDone({ line: line.line, state: 'done', status: response.status, trace, ok: response.status < 400 });
-  return resultOf(line, response);
 }
 
 /**

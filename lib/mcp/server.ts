@@ -14,8 +14,9 @@ import { findSecretKey, redactSecret, type SecretKey } from '../guard/key.js';
 import { approvalRequestFor, guardSpecOf, runGuard, type GuardRequest, type GuardSpec } from '../guard/policy.js';
 import { renderVerdict } from '../guard/render.js';
 import { createHttpClient } from '../http/client.js';
-import { executeRequest, redactedIO, type ExecuteOptions } from '../http/execute.js';
-import { checkBodyValue, queryPairs } from '../request/args.js';
+import { executeCall, redactedIO, type CallOptions } from '../http/execute.js';
+import { queryPairs, type ApiCall } from '../request/args.js';
+import { checkBodyValue } from '../request/body.js';
 import { tagCounts, visibleEndpoints } from '../spec/index.js';
 import { selectSpec, type SpecOptions } from '../spec/select.js';
 
@@ -131,20 +132,13 @@ export async function registerTools(server: McpServer, options: McpOptions, env:
   );
 
   // One request through the executor: what it printed, and its failure as data (never read back from stderr).
-  const execute = async (call: { method: string; path: string; query?: unknown; body?: unknown }, extra: Partial<ExecuteOptions>): Promise<{ code: number; out: string; err: string; error: unknown }> => {
+  const execute = async (call: { method: string; path: string; query?: unknown; body?: unknown }, extra: Partial<CallOptions>): Promise<{ code: number; out: string; err: string; error: unknown }> => {
     const out = capture();
     const err = capture();
     const io = redactedIO(quietIO(env, cwd, out.stream, err.stream), key);
-    const query = queryPairs(call.query ?? null).map(([k, v]) => `${k}=${v}`);
-    const request: ExecuteOptions = {
-      method: call.method,
-      path: call.path,
-      ...(call.body !== undefined ? { data: JSON.stringify(call.body) } : {}),
-      rawFields: [],
-      typedFields: [],
-      query,
-      form: [],
-      headers: [],
+    // The tool's own request, straight into the pipeline: no command-line flags are rebuilt.
+    const apiCall: ApiCall = { method: call.method, path: call.path, query: queryPairs(call.query ?? null), body: call.body, form: null, headers: {} };
+    const request: CallOptions = {
       include: false,
       dryRun: false,
       paginate: false,
@@ -158,7 +152,7 @@ export async function registerTools(server: McpServer, options: McpOptions, env:
       ...extra,
     };
     try {
-      const code = await executeRequest(request, { io, createClient: createHttpClient, selectSpec, now: () => new Date(), key });
+      const code = await executeCall(apiCall, request, { io, createClient: createHttpClient, selectSpec, now: () => new Date(), key });
       return { code, out: out.text(), err: err.text(), error: null };
     } catch (error) {
       const message = error instanceof ToolkitError ? [error.message, ...error.hints].join('\n') : error instanceof Error ? error.message : String(error);

@@ -1,0 +1,139 @@
+// The pipeline's third step: whether one judged request may be sent now. A read needs only a usable
+// key; a write is allowed by a matching approval (consumed here, single use), or by the guard run
+// here and now (same checks, prompts and exit codes). The result is data: allowed (with the key and
+// what the audit says of consent), pending (a person must approve it, with the approval's id), or
+// refused (the verdict, and the failure it stands for). Front-ends decide what to print.
+import { ApprovalInvalidError, ApprovalPendingError, DeclinedError, EXIT, reported, type ToolkitError } from '../core/errors.js';
+import { writeLine, type IO } from '../core/io.js';
+import { defaultStateDir } from '../core/state-dir.js';
+import { parseRequestTarget } from '../endpoint/match.js';
+import { consumeApproval, listingOf, readApprovalById, type Approval, type ConfirmedBy, type ScopeBypass } from './approvals.js';
+import { findSecretKey, keyError, type SecretKey } from './key.js';
+import { apiOrigin, confirmedByOf, runGuard, specDigest, verdictError, type GuardRequest, type GuardSpec, type RunGuardOptions, type Verdict } from './policy.js';
+import { isWriteMethod } from './scopes.js';
+
+export interface AuthorizeOptions extends RunGuardOptions {
+  /** Use this approval id (`apv_…`), e.g. from the guard's verdict on stdin. */
+  approvalId?: string;
+}
+
+export interface Authorization {
+  /** True when the request may be sent. */
+  allowed: boolean;
+  exitCode: number;
+  key: SecretKey;
+  /** The approval consumed, when the request came pre-approved. */
+  approval: Approval | null;
+  /** Why no approval was used (none, expired, edited, mismatched), when the guard ran inline. */
+  approvalProblem: string | null;
+  /** The inline guard's verdict; null when an approval was consumed or the request is a read. */
+  verdict: Verdict | null;
+}
+
+/**
+ * What the executor calls before sending. A read needs only a usable key. A write is allowed by a
+ * matching approval (consumed here, single use), or else by running the guard inline with the same
+ * checks, prompts and exit codes (no approval file is issued for it).
+ */
+export async function authorizeWrite(request: GuardRequest, spec: GuardSpec, io: IO, options: AuthorizeOptions = {}): Promise<Authorization> {
+  const key = options.key ?? findSecretKey(io.env, io.cwd);
+  const method = request.method.trim().toUpperCase();
+  if (!isWriteMethod(method)) {
+    if (!key.info.wellFormed) throw keyError(key.info);
+    return { allowed: true, exitCode: EXIT.ok, key, approval: null, approvalProblem: null, verdict: null };
+  }
+  let approvalProblem: string | null = null;
+  if (key.info.fingerprint) {
+    let target;
+    try {
+      target = parseRequestTarget(request.path);
+    } catch {
+      target = null;
+    }
+    if (target) {
+      const consumed = consumeApproval(
+        options.stateDir ?? defaultStateDir(io.env, io.cwd),
+        {
+          method,
+          path: target.path,
+          query: [...target.query, ...request.query],
+          body: request.body,
+          version: spec.version,
+          specDigest: specDigest(spec),
+          origin: apiOrigin(io.env),
+          keyFingerprint: key.info.fingerprint,
+        },
+        { ...(options.approvalId ? { id: options.approvalId } : {}), ...(options.now ? { now: options.now } : {}) },
+      );
+      if (consumed.ok) return { allowed: true, exitCode: EXIT.ok, key, approval: consumed.approval, approvalProblem: null, verdict: null };
+      // A pending one is the guard's to report again (with how to approve it).
+      if (consumed.reason !== 'pending' && (consumed.reason !== 'none' || options.approvalId)) approvalProblem = consumed.message;
+    }
+  }
+  if (approvalProblem && options.explain !== false) io.stderr.write(`${approvalProblem}; running the guard now.\n`);
+  const outcome = await runGuard(request, spec, io, { ...options, key, issueApproval: false });
+  return { allowed: outcome.verdict.allowed, exitCode: outcome.exitCode, key, approval: null, approvalProblem, verdict: outcome.verdict };
+}
+/** What the audit says of a write's consent. */
+export interface ConsentRecord {
+  confirmedBy: ConfirmedBy;
+  consentMode: 'flag' | 'person';
+  scopeBypass: ScopeBypass | null;
+}
+
+export type AuthorizeOutcome =
+  | { kind: 'allowed'; key: SecretKey; approval: Approval | null; consent: ConsentRecord }
+  | { kind: 'pending'; key: SecretKey; verdict: Verdict; failure: ApprovalPendingError }
+  | { kind: 'refused'; key: SecretKey; verdict: Verdict | null; failure: ToolkitError };
+
+export interface AuthorizeRequestOptions extends AuthorizeOptions {
+  /** --wait-approval: how long to wait for a person's decision on a pending approval; null: not at all. */
+  waitApprovalMs?: number | null;
+}
+
+/**
+ * Whether `request` may be sent now, as data. With `waitApprovalMs`, a request that needs a person
+ * waits for their `bapi-guard approve` (or deny) before the answer is given.
+ */
+export async function authorizeRequest(request: GuardRequest, spec: GuardSpec, io: IO, options: AuthorizeRequestOptions = {}): Promise<AuthorizeOutcome> {
+  let authorization = await authorizeWrite(request, spec, io, options);
+  const pending = authorization.verdict?.approval?.status === 'pending' ? authorization.verdict.approval : null;
+  if (!authorization.allowed && pending && options.waitApprovalMs !== undefined && options.waitApprovalMs !== null) {
+    const decision = await waitForDecision(options.stateDir ?? defaultStateDir(io.env, io.cwd), pending.id, options.waitApprovalMs, io);
+    const command = pending.approveCommand ?? `bapi-guard approve ${pending.id}`;
+    const key = authorization.key;
+    if (decision === 'timeout') return { kind: 'pending', key, verdict: authorization.verdict as Verdict, failure: new ApprovalPendingError(`no decision on ${pending.id} within the wait; nothing was sent`, pending.id, command) };
+    if (decision === 'denied') return { kind: 'refused', key, verdict: authorization.verdict, failure: new DeclinedError(`approval ${pending.id} was denied; nothing was sent`) };
+    if (decision !== 'granted') return { kind: 'refused', key, verdict: authorization.verdict, failure: new ApprovalInvalidError(`approval ${pending.id} was ${decision}; nothing was sent`) };
+    authorization = await authorizeWrite(request, spec, io, { ...options, approvalId: pending.id });
+  }
+  const { key, approval, verdict } = authorization;
+  if (authorization.allowed) {
+    const consent: ConsentRecord = approval
+      ? { confirmedBy: approval.confirmedBy ?? 'not-needed', consentMode: approval.consentMode ?? 'flag', scopeBypass: approval.scopeBypass ?? null }
+      : verdict
+        ? { confirmedBy: confirmedByOf(verdict), consentMode: verdict.consent.mode, scopeBypass: verdict.scopes?.bypassBy ?? null }
+        : { confirmedBy: 'not-needed', consentMode: 'flag', scopeBypass: null };
+    return { kind: 'allowed', key, approval, consent };
+  }
+  const failure = verdictError(verdict as Verdict) as ToolkitError;
+  // The guard's report on stderr said why: a front-end prints the failure no second time.
+  if (options.explain !== false) reported(failure);
+  if (failure instanceof ApprovalPendingError) return { kind: 'pending', key, verdict: verdict as Verdict, failure };
+  return { kind: 'refused', key, verdict, failure };
+}
+
+/** Waits for a person's decision on a pending approval: polls its file, with one line on stderr. */
+export async function waitForDecision(stateDir: string, id: string, waitMs: number, io: IO): Promise<'granted' | 'denied' | 'expired' | 'timeout'> {
+  const started = Date.now();
+  writeLine(io.stderr, `bapi-curl: waiting for a person to approve ${id}; in their own terminal: bapi-guard approve ${id}`);
+  for (;;) {
+    const found = readApprovalById(stateDir, id);
+    if (!found || found.tampered) return 'expired';
+    const status = listingOf(found.approval).status;
+    if (status === 'granted') return 'granted';
+    if (status === 'denied' || status === 'expired' || status === 'used') return status === 'used' ? 'expired' : status;
+    if (Date.now() - started >= waitMs) return 'timeout';
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
