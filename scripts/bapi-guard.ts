@@ -6,7 +6,7 @@ import { UsageError } from '../lib/core/errors.js';
 import { readStdin, writeLine, type IO } from '../lib/core/io.js';
 import { defaultStateDir } from '../lib/core/state-dir.js';
 import { approvalTtl } from '../lib/guard/approvals.js';
-import { guardSpecOf, runGuard, type GuardSpec } from '../lib/guard/policy.js';
+import { guardSpecOf, runGuard, type GuardSpec } from '../lib/guard/run-guard.js';
 import { readGuardRequest, type GuardArguments } from '../lib/guard/request.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom } from '../lib/spec/select.js';
 

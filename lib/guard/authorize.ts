@@ -9,7 +9,8 @@ import { defaultStateDir } from '../core/state-dir.js';
 import { parseRequestTarget } from '../endpoint/match.js';
 import { consumeApproval, listingOf, readApprovalById, type Approval, type ConfirmedBy, type ScopeBypass } from './approvals.js';
 import { findSecretKey, keyError, type SecretKey } from './key.js';
-import { apiOrigin, confirmedByOf, runGuard, specDigest, verdictError, type GuardRequest, type GuardSpec, type RunGuardOptions, type Verdict } from './policy.js';
+import { verdictError, type GuardRequest, type Verdict } from './policy.js';
+import { apiOrigin, confirmedByOf, runGuard, specDigest, type GuardSpec, type RunGuardOptions } from './run-guard.js';
 import { isWriteMethod } from './scopes.js';
 
 export interface AuthorizeOptions extends RunGuardOptions {

@@ -8,7 +8,8 @@ import { canPrompt, isConfirmed, terminalPrompter, type Prompter } from './confi
 import { consentFor, type Consent } from './consent.js';
 import { destructionFor } from './destruction.js';
 import { findSecretKey, redactSecret, type SecretKey } from './key.js';
-import { apiOrigin, confirmedByOf, evaluate, specContext, specDigest, type GuardSpec, type Verdict } from './policy.js';
+import { evaluate, type Verdict } from './policy.js';
+import { apiOrigin, confirmedByOf, specContext, specDigest, type GuardSpec } from './run-guard.js';
 import { isWriteMethod } from './scopes.js';
 import { crypto } from '../core/builtins.js';
 import { EXIT, ToolkitError, UsageError } from '../core/errors.js';

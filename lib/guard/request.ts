@@ -10,7 +10,8 @@ import { bodyFieldTypes, parseJsonBody, type FieldType } from '../request/body.j
 import { formBinding, loadForm } from '../request/form.js';
 import { endpointKey } from '../spec/index.js';
 import type { SpecOptions } from '../spec/select.js';
-import type { GuardRequest, GuardSpec } from './policy.js';
+import type { GuardRequest } from './policy.js';
+import type { GuardSpec } from './run-guard.js';
 
 /** What of bapi-guard's arguments describes the request. */
 export interface GuardArguments {

@@ -14,7 +14,7 @@ import { authorizeBatch, batchDigest, evaluateBatch, parseBatch, readBatchInput,
 import { waitForDecision, type ConsentRecord } from '../guard/authorize.js';
 import { consentFor } from '../guard/consent.js';
 import { findSecretKey, keyError, redactSecret, type SecretKey } from '../guard/key.js';
-import { apiOrigin, confirmedByOf, guardSpecOf, specDigest, type GuardSpec } from '../guard/policy.js';
+import { apiOrigin, confirmedByOf, guardSpecOf, specDigest, type GuardSpec } from '../guard/run-guard.js';
 import { prepareRequest } from '../request/prepare.js';
 import { buildRequestUrl, resolveBaseUrl, resolveRequestTarget } from '../request/url.js';
 import type { EndpointSummary } from '../spec/index.js';

@@ -11,7 +11,8 @@ import { isObject } from '../core/values.js';
 import { EndpointNotFoundError, findEndpoint, hasGet, matchEndpoint } from '../endpoint/match.js';
 import type { ConsentRecord } from '../guard/authorize.js';
 import { findSecretKey, keyError, redactingStream, type SecretKey } from '../guard/key.js';
-import type { GuardRequest, GuardSpec } from '../guard/policy.js';
+import type { GuardRequest } from '../guard/policy.js';
+import type { GuardSpec } from '../guard/run-guard.js';
 import { isWriteMethod } from '../guard/scopes.js';
 import { callFromArgs, callFromJson, type ApiCall } from '../request/args.js';
 import { bodyFieldTypes } from '../request/body.js';
@@ -199,7 +200,7 @@ async function authorizeWrite(request: NormalizedRequest, judged: GuardRequest, 
   const { io } = deps;
   // Nothing is sent unless what it leaves behind (audit line, backup) can be written.
   usableStateDir(stateDir);
-  const [{ guardSpecOf }, { authorizeRequest }, { consentFor }] = await Promise.all([import('../guard/policy.js'), import('../guard/authorize.js'), import('../guard/consent.js')]);
+  const [{ guardSpecOf }, { authorizeRequest }, { consentFor }] = await Promise.all([import('../guard/run-guard.js'), import('../guard/authorize.js'), import('../guard/consent.js')]);
   const target: GuardSpec = guardSpecOf(spec.selected as SelectedSpec, spec.detail as SpecDetail, options.spec.includePlatform);
   // A metadata replace is judged on what it would lose: read the resource first, as before a DELETE.
   if (options.backup && key.value !== null && replacesMetadata(judged.method, spec.matched, judged.body) && spec.matched && hasGet(spec.endpoints, spec.matched.path)) {
@@ -238,7 +239,7 @@ async function checkRead(judged: GuardRequest, spec: SpecContext, io: IO): Promi
   }
   // Query parameters need the endpoint's detail; a plain GET of a known endpoint costs nothing more.
   if (judged.query.length === 0) return;
-  const { checkRead: check } = await import('../guard/policy.js');
+  const { checkRead: check } = await import('../guard/check-request.js');
   const checked = check(judged, { endpoints: spec.endpoints, detail: spec.detail ?? (await selected.loadDetail()), version: spec.version }, io.env);
   if (checked.endpoint === null) {
     writeLine(io.stderr, `bapi-curl: warning: ${checked.message}${checked.hints.length > 0 ? ` (${checked.hints.join(' ')})` : ''}`);
@@ -273,7 +274,7 @@ async function dryRun(call: ApiCall, request: NormalizedRequest, judged: GuardRe
     return EXIT.ok;
   }
   // What the guard would say, with no prompt, no approval and nothing pending.
-  const { guardSpecOf, runGuard } = await import('../guard/policy.js');
+  const { guardSpecOf, runGuard } = await import('../guard/run-guard.js');
   const target = guardSpecOf(spec.selected as SelectedSpec, spec.detail as SpecDetail, options.spec.includePlatform);
   const outcome = await runGuard(judged, target, io, { admin: options.admin, yes: options.yes, key: deps.key ?? findSecretKey(io.env, io.cwd), prompter: null, issueApproval: false, issuePending: false, label: 'bapi-curl --dry-run (guard)' });
   writeLine(io.stderr, `bapi-curl: dry run: nothing was sent and nothing approved; the guard ${outcome.verdict.allowed ? 'would allow it' : `would refuse it (exit ${outcome.exitCode})`}.`);

@@ -1,0 +1,206 @@
+// The guard with its I/O: the spec a request is judged against (and where it came from), the key,
+// a prompt at a terminal, a pending approval for a person, and the approval for an allowed write.
+import { EXIT } from '../core/errors.js';
+import { colorsFor, type IO } from '../core/io.js';
+import { defaultStateDir } from '../core/state-dir.js';
+import { resolveBaseUrl } from '../request/url.js';
+import { visibleEndpoints, type EndpointSummary, type SpecDetail } from '../spec/index.js';
+import { provenanceOf } from '../spec/published.js';
+import type { SelectedSpec } from '../spec/select.js';
+import { approvalTtl, createApproval, findOpenApproval, pendingTtl, type Approval, type ApprovalRequest, type ConfirmedBy } from './approvals.js';
+import { canPrompt, terminalPrompter, type Prompter } from './confirm.js';
+import { consentFor, type Consent } from './consent.js';
+import { findSecretKey, redactSecret, type SecretKey } from './key.js';
+import { applyConfirmation, evaluate, withCode, type GuardContext, type GuardRequest, type Verdict } from './policy.js';
+import { renderOutcome, renderVerdict } from './render.js';
+
+/** The spec a request is checked against: the selected version's visible endpoints and detail. */
+export interface GuardSpec {
+  endpoints: EndpointSummary[];
+  detail: SpecDetail;
+  version: string;
+  /** A --spec file or stdin rather than the store: marked in the verdict, and bound by its digest like any spec. */
+  fromFile?: boolean;
+  /** Clerk published this spec (its sha is known, or it came from the official repository): else it is unverified. */
+  published?: boolean;
+  /** Where it came from and why it is (not) published, in words. */
+  provenance?: string;
+}
+
+/** The spec a request is judged against, from the selected one: its visible endpoints and where it came from. */
+export function guardSpecOf(selected: SelectedSpec, detail: SpecDetail, includePlatform: boolean): GuardSpec {
+  const provenance = provenanceOf(selected.sha, selected.store?.source ?? null);
+  return { endpoints: visibleEndpoints(selected.summary, includePlatform), detail, version: selected.version, fromFile: selected.store === null, published: provenance.published, provenance: provenance.reason };
+}
+
+/** The parts of the evaluation context that come from the spec. */
+export function specContext(spec: GuardSpec): Pick<GuardContext, 'endpoints' | 'detail' | 'version' | 'specFromFile' | 'specPublished' | 'specProvenance'> {
+  return { endpoints: spec.endpoints, detail: spec.detail, version: spec.version, specFromFile: spec.fromFile === true, specPublished: spec.published === true, ...(spec.provenance === undefined ? {} : { specProvenance: spec.provenance }) };
+}
+
+/** The spec document's digest (its blob sha), which an approval binds besides the version label. */
+export function specDigest(spec: GuardSpec): string {
+  return `${spec.fromFile === true ? 'file' : 'store'}:${spec.detail.sha}`;
+}
+
+/** The API origin a write goes to, which an approval binds; an invalid CLERK_API_URL is the executor's to report. */
+export function apiOrigin(env: Record<string, string | undefined>): string {
+  try {
+    return resolveBaseUrl(env.CLERK_API_URL).origin;
+  } catch {
+    return 'invalid';
+  }
+}
+
+export interface RunGuardOptions {
+  admin?: boolean;
+  yes?: boolean;
+  /** Issue an approval file for an allowed write (the executor running the guard inline passes false). */
+  issueApproval?: boolean;
+  /** Approval lifetime in seconds; default: CLERK_BAPI_APPROVAL_TTL, else 5 minutes. */
+  ttlSeconds?: number;
+  stateDir?: string;
+  /** Overrides the terminal prompt (tests); null forbids prompting. */
+  prompter?: Prompter | null;
+  /** Print the human explanation on stderr (default true). */
+  explain?: boolean;
+  now?: Date;
+  /** An already found key (the executor's); otherwise it is looked up from io.env and io.cwd. */
+  key?: SecretKey;
+  /** Who reports: heads the explanation (default `bapi-guard`; the executor running it inline says so). */
+  label?: string;
+  /** Who may consent; default from the environment and the state directory's policy. */
+  consent?: Consent;
+  /** Record a pending approval when only a person can allow the request (default true). */
+  issuePending?: boolean;
+}
+
+export interface GuardOutcome {
+  verdict: Verdict;
+  /** The key found (its value only for the Authorization header). */
+  key: SecretKey;
+  /** The full approval when one was issued. */
+  approval: Approval | null;
+  exitCode: number;
+}
+
+export function approvalRequestFor(verdict: Verdict, spec: GuardSpec, env: Record<string, string | undefined>, keyFingerprint: string): ApprovalRequest {
+  return {
+    method: verdict.request.method,
+    path: verdict.request.path,
+    query: verdict.request.query,
+    body: verdict.request.body === null ? undefined : verdict.request.body,
+    version: verdict.version,
+    specDigest: specDigest(spec),
+    origin: apiOrigin(env),
+    keyFingerprint,
+  };
+}
+
+/**
+ * Runs the guard with its I/O: finds the key, evaluates, asks at a terminal when confirmation is
+ * needed, issues the approval for an allowed write, and explains it all on stderr.
+ */
+export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, options: RunGuardOptions = {}): Promise<GuardOutcome> {
+  const key = options.key ?? findSecretKey(io.env, io.cwd);
+  const stateDir = options.stateDir ?? defaultStateDir(io.env, io.cwd);
+  const consent = options.consent ?? consentFor(io.env, stateDir);
+  const prompter = options.prompter === undefined ? (canPrompt(io) ? terminalPrompter(io) : null) : options.prompter;
+  const explain = options.explain ?? true;
+  let verdict = evaluate(request, {
+    ...specContext(spec),
+    env: io.env,
+    keyInfo: key.info,
+    admin: options.admin ?? false,
+    yes: options.yes ?? false,
+    interactive: prompter !== null,
+    consent,
+  });
+  const colors = colorsFor(io.stderr, io.env);
+  const shown = (v: Verdict) => redactSecret(v, key.value, key.info.masked ?? '[REDACTED]');
+  let approval: Approval | null = null;
+  const now = options.now ?? new Date();
+  const binding = () => approvalRequestFor(verdict, spec, io.env, key.info.fingerprint as string);
+  if (verdict.confirmation.person && key.info.fingerprint) {
+    // A person already approved this exact request, or was already asked: no second approval.
+    const open = findOpenApproval(stateDir, binding(), now);
+    if (open?.status === 'granted') {
+      verdict = grantedByPerson(verdict, open);
+      approval = open;
+    } else if (options.issuePending ?? true) {
+      approval = open ?? createApproval(stateDir, binding(), {
+        status: 'pending',
+        ttlSeconds: pendingTtl(io.env),
+        now,
+        endpoint: verdict.endpoint ? `${verdict.endpoint.method} ${verdict.endpoint.path}` : null,
+        destructive: verdict.destructive,
+        scopeBypass: verdict.scopes?.personNeeded ? 'approve-command' : null,
+        consentMode: 'person',
+        destroys: verdict.destroys,
+        report: renderVerdict(shown(verdict), colorsFor({ isTTY: false, write: () => true }, {}), { outcome: false, label: 'bapi-guard' }),
+        expected: verdict.confirmation.expected ?? 'yes',
+      });
+      const approveCommand = `bapi-guard approve ${approval.id}`;
+      verdict = {
+        ...verdict,
+        approval: { id: approval.id, status: 'pending', expiresAt: approval.expiresAt, approveCommand },
+        hints: [`To approve, run in your own terminal: ${approveCommand}`, 'Then run the same command again: it is sent once the person has approved.'],
+      };
+    }
+  }
+  if (verdict.confirmation.pending && prompter) {
+    if (explain) io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: false, label: options.label }));
+    const expected = verdict.confirmation.expected ?? 'yes';
+    const question = expected === 'yes' ? `Proceed? Type yes to confirm: ` : `Type ${colors.bold(expected)} to confirm: `;
+    verdict = applyConfirmation(verdict, await prompter(question));
+    if (explain) io.stderr.write(renderOutcome(shown(verdict), colors));
+  } else if (explain) {
+    io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: true, label: options.label }));
+  }
+  if (verdict.allowed && verdict.write && approval === null && (options.issueApproval ?? true) && key.info.fingerprint) {
+    const ttlSeconds = options.ttlSeconds ?? approvalTtl(undefined, io.env);
+    approval = createApproval(stateDir, binding(), {
+      ttlSeconds,
+      now,
+      endpoint: verdict.endpoint ? `${verdict.endpoint.method} ${verdict.endpoint.path}` : null,
+      destructive: verdict.destructive,
+      confirmedBy: confirmedByOf(verdict),
+      scopeBypass: verdict.scopes?.bypassBy ?? null,
+      consentMode: consent.mode,
+      destroys: verdict.destroys,
+    });
+    verdict = { ...verdict, approval: { id: approval.id, status: 'granted', expiresAt: approval.expiresAt } };
+    if (explain) io.stderr.write(`Approval ${approval.id} for this exact request, valid until ${approval.expiresAt}, single use.\n`);
+  }
+  // The approval is bound to the body as given; what is shown or returned never holds the key.
+  return { verdict: shown(withCode(verdict)), key, approval, exitCode: verdict.exitCode };
+}
+
+/** How the verdict's confirmation (one request's or a batch's) was given, in the audit's words. */
+export function confirmedByOf(verdict: { confirmation: { by: Verdict['confirmation']['by'] } }): ConfirmedBy {
+  if (verdict.confirmation.by === 'yes-flag') return 'yes-flag';
+  if (verdict.confirmation.by === 'prompt') return 'terminal';
+  if (verdict.confirmation.by === 'approve-command') return 'approve-command';
+  return 'not-needed';
+}
+
+/** The verdict once a person's `bapi-guard approve` granted this exact request. */
+function grantedByPerson(verdict: Verdict, approval: Approval): Verdict {
+  const checks = verdict.checks.map((check) => {
+    if (check.id === 'scopes' && !check.ok) return { ...check, ok: true, message: `bypass approved by a person (${approval.id})` };
+    if (check.id === 'confirmation') return { ...check, ok: true, message: `approved by a person with bapi-guard approve (${approval.id})` };
+    return check;
+  });
+  const allowed = checks.every((c) => c.ok);
+  return {
+    ...verdict,
+    checks,
+    allowed,
+    exitCode: allowed ? EXIT.ok : verdict.exitCode,
+    reason: allowed ? null : verdict.reason,
+    hints: allowed ? [] : verdict.hints,
+    scopes: verdict.scopes && verdict.scopes.personNeeded ? { ...verdict.scopes, bypassed: true, bypassBy: 'approve-command' } : verdict.scopes,
+    confirmation: { ...verdict.confirmation, person: false, by: 'approve-command' },
+    approval: { id: approval.id, status: 'granted', expiresAt: approval.expiresAt },
+  };
+}
