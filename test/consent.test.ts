@@ -218,10 +218,10 @@ describe('bad input and faults', { skip: !HAS_SCRIPT && 'needs script(1) for a p
 
   it('of racing approve and deny, exactly one wins', async () => {
     const id = pendingId(await run('bapi-curl', ['DELETE', '/users/user_seed0000010'], AGENT));
-    const module = new URL('../lib/guard/approvals.ts', import.meta.url).href;
-    const script = `import { decideApproval } from ${JSON.stringify(module)};
+    const module = new URL('../lib/guard/approval-files.ts', import.meta.url).href;
+    const script = `import { approvalStore } from ${JSON.stringify(module)};
       await new Promise((r) => setTimeout(r, Number(process.env.START_AT) - Date.now()));
-      const result = decideApproval(process.env.STATE, process.env.ID, process.env.DECISION, { keyFingerprint: process.env.FP });
+      const result = approvalStore(process.env.STATE).decide(process.env.ID, process.env.DECISION, { keyFingerprint: process.env.FP });
       process.stdout.write(result.ok ? 'won' : 'lost');`;
     const { keyFingerprint } = await import('../lib/guard/key.js');
     const startAt = String(Date.now() + 1500);

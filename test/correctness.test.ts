@@ -233,8 +233,8 @@ describe('flags and output as a curl or gh user expects', () => {
   });
 
   it('21. --dry-run shows what the guard would decide, and approves nothing', async () => {
-    const { listApprovals } = await import('../lib/guard/approvals.js');
-    const approvalsBefore = listApprovals(stateDir).length;
+    const { approvalStore } = await import('../lib/guard/approval-files.js');
+    const approvalsBefore = approvalStore(stateDir).list().length;
     const { result, requests } = await sent(() => run('bapi-curl', ['DELETE', '/users/user_seed0000002', '--dry-run']));
     assert.equal(result.exitCode, 0, result.stderr);
     assert.match(result.stderr, /IRREVERSIBLE/);
@@ -242,7 +242,7 @@ describe('flags and output as a curl or gh user expects', () => {
     assert.deepEqual(requests, []);
     const allowed = await run('bapi-curl', ['PATCH', '/users/user_seed0000002/metadata', '-d', '{"public_metadata":{"a":1}}', '--dry-run'], { extra: { CLERK_BAPI_SCOPES: 'write' } });
     assert.match(allowed.stderr, /the guard would allow it/);
-    assert.equal(listApprovals(stateDir).length, approvalsBefore, 'no approval was issued');
+    assert.equal(approvalStore(stateDir).list().length, approvalsBefore, 'no approval was issued');
   });
 
   it('22. in a pipe the body ends with a newline; on a terminal JSON is coloured', async () => {

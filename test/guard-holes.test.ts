@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { createApproval } from '../lib/guard/approvals.js';
+import { approvalStore } from '../lib/guard/approval-files.js';
 import { keyFingerprint } from '../lib/guard/key.js';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
 import { noStackTrace } from './helpers/cli-assert.js';
@@ -349,9 +349,8 @@ describe('11. approvals', () => {
     const detail = await run('bapi-guard', ['DELETE', '/users/user_seed0000023', '--yes', '--json'], { CLERK_BAPI_SCOPES: 'write,delete', CLERK_BAPI_STATE_DIR: join(stateDir, 'scratch') });
     const verdict = JSON.parse(detail.stdout);
     // The same binding the guard made, sealed with this state directory's secret (as a forger who can read it would).
-    const scratch = JSON.parse(readFileSync(join(stateDir, 'scratch', 'approvals', `${verdict.approval.id}.json`), 'utf8'));
-    createApproval(
-      stateDir,
+    const scratch = approvalStore(join(stateDir, 'scratch')).get(verdict.approval.id)!.approval;
+    approvalStore(stateDir).create(
       { method: 'DELETE', path: '/users/user_seed0000023', query: [], body: undefined, version: verdict.version, specDigest: scratch.specDigest, origin: scratch.origin, keyFingerprint: keyFingerprint(KEY) },
       { ttlSeconds: 10 * 365 * 86400, now: new Date(Date.now() - 2 * 3600_000) },
     );
@@ -539,7 +538,7 @@ describe('round 2, 2. nothing a request holds can drive the approval screen', ()
   });
 
   it('a pending approval stores its report escaped, whatever reached it', () => {
-    const approval = createApproval(stateDir, { method: 'DELETE', path: '/users/u1', query: [], body: undefined, version: 'v', specDigest: 's', origin: 'o', keyFingerprint: keyFingerprint(KEY) }, { status: 'pending', report: `PATCH user_1${hostile}\u001b[8mIRREVERSIBLE\u202e` });
+    const approval = approvalStore(stateDir).create({ method: 'DELETE', path: '/users/u1', query: [], body: undefined, version: 'v', specDigest: 's', origin: 'o', keyFingerprint: keyFingerprint(KEY) }, { status: 'pending', report: `PATCH user_1${hostile}\u001b[8mIRREVERSIBLE\u202e` });
     assert.doesNotMatch(approval.report, /[\u001b\u202e]/);
     assert.match(approval.report, /\\x1b\[2J/);
   });

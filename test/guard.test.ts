@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { consumeApproval } from '../lib/guard/approvals.js';
+import { approvalStore } from '../lib/guard/approval-files.js';
 import type { IO } from '../lib/core/io.js';
 import { authorizeWrite } from '../lib/guard/authorize.js';
 import { evaluate, SCOPE_REFUSAL, verdictError, type GuardRequest, type Verdict } from '../lib/guard/policy.js';
@@ -324,7 +324,7 @@ describe('guard: runGuard and authorizeWrite (I/O around the decision)', () => {
     assert.equal(outcome.verdict.key.fingerprint, keyFingerprint(TEST_KEY));
     assertNoKey(io.err.join('') + JSON.stringify(outcome.verdict), 'output');
     // The approval is bound to this key: another key cannot use it.
-    const other = consumeApproval(state, {
+    const other = approvalStore(state).claim({
       method: 'PATCH', path: '/users/user_1', query: [], body: { first_name: 'Ada' }, version: VERSION, specDigest: `store:${spec.detail.sha}`, origin: 'https://api.clerk.com', keyFingerprint: keyFingerprint(LIVE_KEY),
     });
     assert.equal(other.ok, false);

@@ -7,7 +7,8 @@ import { ApprovalInvalidError, ApprovalPendingError, DeclinedError, EXIT, report
 import { writeLine, type IO } from '../core/io.js';
 import { defaultStateDir } from '../core/state-dir.js';
 import { parseRequestTarget } from '../endpoint/match.js';
-import { consumeApproval, listingOf, readApprovalById, type Approval, type ConfirmedBy, type ScopeBypass } from './approvals.js';
+import { approvalStore } from './approval-files.js';
+import type { Approval, ConfirmedBy, ScopeBypass } from './approvals.js';
 import { findSecretKey, keyError, type SecretKey } from './key.js';
 import { verdictError, type GuardRequest, type Verdict } from './policy.js';
 import { apiOrigin, confirmedByOf, runGuard, specDigest, type GuardSpec, type RunGuardOptions } from './run-guard.js';
@@ -52,8 +53,7 @@ export async function authorizeWrite(request: GuardRequest, spec: GuardSpec, io:
       target = null;
     }
     if (target) {
-      const consumed = consumeApproval(
-        options.stateDir ?? defaultStateDir(io.env, io.cwd),
+      const consumed = approvalStore(options.stateDir ?? defaultStateDir(io.env, io.cwd)).claim(
         {
           method,
           path: target.path,
@@ -124,17 +124,8 @@ export async function authorizeRequest(request: GuardRequest, spec: GuardSpec, i
   return { kind: 'refused', key, verdict, failure };
 }
 
-/** Waits for a person's decision on a pending approval: polls its file, with one line on stderr. */
+/** Waits for a person's decision on a pending approval, with one line on stderr saying where they decide. */
 export async function waitForDecision(stateDir: string, id: string, waitMs: number, io: IO): Promise<'granted' | 'denied' | 'expired' | 'timeout'> {
-  const started = Date.now();
   writeLine(io.stderr, `bapi-curl: waiting for a person to approve ${id}; in their own terminal: bapi-guard approve ${id}`);
-  for (;;) {
-    const found = readApprovalById(stateDir, id);
-    if (!found || found.tampered) return 'expired';
-    const status = listingOf(found.approval).status;
-    if (status === 'granted') return 'granted';
-    if (status === 'denied' || status === 'expired' || status === 'used') return status === 'used' ? 'expired' : status;
-    if (Date.now() - started >= waitMs) return 'timeout';
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  return approvalStore(stateDir).watch(id, waitMs);
 }

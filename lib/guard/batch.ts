@@ -3,7 +3,9 @@
 // Every line passes every check of the single-request guard; a line that fails refuses the whole
 // batch. Consent is asked once, under the same consent rules, and one approval is bound to a digest
 // of the exact lines (their method, path, query and body), so a changed file is another batch.
-import { bodyHash, canonicalJson, canonicalPath, canonicalQuery, consumeApproval, createApproval, findOpenApproval, listApprovals, pendingTtl, approvalTtl, type Approval, type ApprovalRequest } from './approvals.js';
+import { bodyHash, canonicalJson, canonicalPath, canonicalQuery } from './approval-digest.js';
+import { approvalStore } from './approval-files.js';
+import { approvalTtl, pendingTtl, type Approval, type ApprovalRequest } from './approvals.js';
 import { canPrompt, isConfirmed, terminalPrompter, type Prompter } from './confirm.js';
 import { consentFor, type Consent } from './consent.js';
 import { destructionFor } from './destruction.js';
@@ -364,12 +366,12 @@ export async function runBatchGuard(lines: BatchLine[], parseProblems: BatchProb
   const terminalPerson = prompter !== null && (!person || consent.agent === null);
 
   if (consentOnly && person && fingerprint && !terminalPerson) {
-    const open = findOpenApproval(stateDir, binding(), now);
+    const open = approvalStore(stateDir).findOpen(binding(), now);
     if (open?.status === 'granted') {
       approval = open;
       verdict = { ...verdict, allowed: true, exitCode: EXIT.ok, reason: null, hints: [], confirmation: { ...verdict.confirmation, by: 'approve-command', person: false }, approval: { id: open.id, status: 'granted', expiresAt: open.expiresAt } };
     } else if (options.issuePending ?? true) {
-      approval = open ?? createApproval(stateDir, binding(), {
+      approval = open ?? approvalStore(stateDir).create(binding(), {
         status: 'pending',
         ttlSeconds: pendingTtl(io.env),
         now,
@@ -398,7 +400,7 @@ export async function runBatchGuard(lines: BatchLine[], parseProblems: BatchProb
   }
   if (explain) io.stderr.write(renderBatchOutcome(shown(verdict), colors));
   if (verdict.allowed && approval === null && (options.issueApproval ?? true) && fingerprint && verdict.batch.writes > 0) {
-    approval = createApproval(stateDir, binding(), {
+    approval = approvalStore(stateDir).create(binding(), {
       ttlSeconds: options.ttlSeconds ?? approvalTtl(undefined, io.env),
       now,
       endpoint: endpointLabel(),
@@ -434,11 +436,11 @@ export async function authorizeBatch(lines: BatchLine[], spec: GuardSpec, io: IO
   const writes = lines.some((l) => isWriteMethod(l.method));
   if (writes && key.info.fingerprint) {
     const binding = batchApprovalRequest(batchDigest(lines), lines.length, spec, io.env, key.info.fingerprint);
-    const consumed = consumeApproval(stateDir, binding, options.now ? { now: options.now } : {});
+    const consumed = approvalStore(stateDir).claim(binding, options.now ? { now: options.now } : {});
     // The approval binds the lines and the spec's digest: what was judged is what is sent.
     if (consumed.ok) return { allowed: true, exitCode: EXIT.ok, key, approval: consumed.approval, verdict: null };
     if (consumed.reason === 'none' && options.explain !== false) {
-      const other = listApprovals(stateDir).filter((a) => a.method === 'BATCH' && (a.status === 'granted' || a.status === 'pending'));
+      const other = approvalStore(stateDir).list().filter((a) => a.method === 'BATCH' && (a.status === 'granted' || a.status === 'pending'));
       if (other.length > 0) io.stderr.write(`${options.label ?? 'bapi-curl'}: ${other.length === 1 ? `approval ${other[0]!.id} is` : `${other.length} approvals are`} for another batch: these lines are not the ones approved (the file changed since?); running the guard now.\n`);
     } else if (consumed.reason !== 'none' && consumed.reason !== 'pending' && options.explain !== false) {
       io.stderr.write(`${consumed.message}; running the guard now.\n`);
@@ -447,7 +449,7 @@ export async function authorizeBatch(lines: BatchLine[], spec: GuardSpec, io: IO
   const outcome = await runBatchGuard(lines, [], spec, io, { ...options, key, stateDir, issueApproval: false });
   if (outcome.approval?.status === 'granted' && outcome.verdict.allowed) {
     // A person's grant found by the guard is consumed like any approval.
-    const consumed = consumeApproval(stateDir, batchApprovalRequest(outcome.verdict.batch.digest, lines.length, spec, io.env, key.info.fingerprint as string), { id: outcome.approval.id });
+    const consumed = approvalStore(stateDir).claim(batchApprovalRequest(outcome.verdict.batch.digest, lines.length, spec, io.env, key.info.fingerprint as string), { id: outcome.approval.id });
     if (!consumed.ok) throw new ToolkitError(consumed.message);
     return { allowed: true, exitCode: EXIT.ok, key, approval: consumed.approval, verdict: outcome.verdict };
   }

@@ -3,6 +3,7 @@
 // description, so a new DELETE is never waved through as harmless.
 import { readFileSync } from 'node:fs';
 import { packageDataPath } from '../core/package-data.js';
+import { isObject } from '../core/values.js';
 import { matchEndpoint } from '../endpoint/match.js';
 import { endpointKey, type EndpointSummary } from '../spec/index.js';
 
@@ -161,5 +162,31 @@ export function destructionByPath(method: string, concretePath: string, trustedT
     reversible: [],
     note: 'The path names a destructive action that the curated list in specs/destroys.json does not know; read the endpoint\'s documentation before confirming.',
     source: 'derived',
+  };
+}
+
+/** The keys of `before` that `after` does not have, as dotted paths (a replaced object loses them). */
+export function lostKeys(before: unknown, after: unknown, prefix = '', out: string[] = []): string[] {
+  if (!isObject(before)) return out;
+  for (const [key, value] of Object.entries(before)) {
+    const path = prefix === '' ? key : `${prefix}.${key}`;
+    if (!isObject(after) || !Object.hasOwn(after, key)) out.push(path);
+    else if (isObject(value)) lostKeys(value, after[key], path, out);
+  }
+  return out;
+}
+
+/** Both judgements of what a request destroys, as one: destructive when either says so, every item once. */
+export function combineDestruction(a: Destruction, b: Destruction): Destruction {
+  if (!b.destructive) return a;
+  if (!a.destructive) return b;
+  const unique = (items: string[]) => [...new Set(items)];
+  const source = a.source === 'curated' || b.source === 'curated' ? 'curated' : 'derived';
+  return {
+    destructive: true,
+    destroys: unique([...a.destroys, ...b.destroys]),
+    reversible: unique([...a.reversible, ...b.reversible]),
+    note: a.source === 'curated' ? a.note : b.note ?? a.note,
+    source,
   };
 }

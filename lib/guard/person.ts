@@ -3,7 +3,8 @@
 // stdin), `deny ID`, `approvals` (the list), and `policy` (person mode for this state directory).
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { decideApproval, ID_PATTERN, listApprovals, listingOf, readApprovalById, type ApprovalListing } from './approvals.js';
+import { approvalStore } from './approval-files.js';
+import { ID_PATTERN, listingOf, type ApprovalListing } from './approvals.js';
 import { escapeForTerminal, type IO } from '../core/io.js';
 import { isConfirmed } from './confirm.js';
 import { agentMarker, consentFor, POLICY_FILE, type ConsentMode } from './consent.js';
@@ -85,7 +86,7 @@ export async function decide(rawId: string | undefined, decision: 'grant' | 'den
   const command = decision === 'grant' ? 'approve' : 'deny';
   const id = checkId(rawId, command);
   const now = deps.now?.() ?? new Date();
-  const found = readApprovalById(deps.stateDir, id);
+  const found = approvalStore(deps.stateDir).get(id);
   if (!found) throw new ApprovalInvalidError(`there is no approval ${id} in ${deps.stateDir} (never issued, or cleaned up)`);
   if (found.tampered) throw new ApprovalInvalidError(`approval ${id} was modified after the guard issued it; it is refused`);
   const { approval } = found;
@@ -107,7 +108,7 @@ export async function decide(rawId: string | undefined, decision: 'grant' | 'den
       terminal.write(question);
       const answer = terminal.readLine();
       if (!isConfirmed(answer, approval.expected)) throw new DeclinedError(`not approved: the answer was not ${JSON.stringify(approval.expected)}; ${id} is still pending`);
-      const result = decideApproval(deps.stateDir, id, 'grant', { keyFingerprint: key.info.fingerprint, now, ttlSeconds: deps.ttlSeconds });
+      const result = approvalStore(deps.stateDir).decide(id, 'grant', { keyFingerprint: key.info.fingerprint, now, ttlSeconds: deps.ttlSeconds });
       if (!result.ok) throw result.reason === 'key' ? new KeyInvalidError(result.message) : new ApprovalInvalidError(result.message);
       deps.io.stderr.write(`Approved ${id}: the same command can now send this request once, until ${result.approval.expiresAt}.\n`);
       return EXIT.ok;
@@ -115,7 +116,7 @@ export async function decide(rawId: string | undefined, decision: 'grant' | 'den
       terminal.close();
     }
   }
-  const result = decideApproval(deps.stateDir, id, 'deny', { keyFingerprint: null, now });
+  const result = approvalStore(deps.stateDir).decide(id, 'deny', { keyFingerprint: null, now });
   if (!result.ok) throw new ApprovalInvalidError(result.message);
   deps.io.stderr.write(`Denied ${id}: it will not be sent.\n`);
   return EXIT.ok;
@@ -123,7 +124,7 @@ export async function decide(rawId: string | undefined, decision: 'grant' | 'den
 
 /** `bapi-guard approvals [--json]`: every approval with its state and a one-line summary. */
 export function list(json: boolean, deps: PersonDeps): number {
-  const approvals = listApprovals(deps.stateDir, deps.now?.() ?? new Date());
+  const approvals = approvalStore(deps.stateDir).list(deps.now?.() ?? new Date());
   if (json) {
     deps.io.stdout.write(`${JSON.stringify(approvals, null, 2)}\n`);
     return EXIT.ok;

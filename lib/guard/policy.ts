@@ -8,7 +8,7 @@
 import { type ScopeBypass } from './approvals.js';
 import { type Consent } from './consent.js';
 import { isConfirmed } from './confirm.js';
-import { destructionByPath, destructionFor, type Destruction } from './destruction.js';
+import { combineDestruction, destructionByPath, destructionFor, lostKeys, type Destruction } from './destruction.js';
 import { type EndpointMatch } from '../endpoint/match.js';
 import { ApprovalPendingError, ConfirmationError, DeclinedError, EXIT, KeyInvalidError, NotFoundError, RequestInvalidError, ScopeDeniedError, ToolkitError } from '../core/errors.js';
 import { adviseMetadata, type MetadataAdvice } from './metadata.js';
@@ -21,7 +21,6 @@ import { checkRequest, type RequestCheck } from './check-request.js';
 
 // The executor's whole interface lives here: evaluate/runGuard/authorizeWrite, and the approvals.
 export { keyError, redactSecret } from './key.js';
-export { consumeApproval, createApproval, type Approval, type ApprovalRequest, type ConsumeResult } from './approvals.js';
 
 export const SCOPE_REFUSAL = 'This is a write operation and your current scopes may not allow it. Rerun with --admin to bypass?';
 
@@ -36,16 +35,6 @@ export interface GuardRequest {
   current?: unknown;
 }
 
-/** The keys of `before` that `after` does not have, as dotted paths (a replaced object loses them). */
-export function lostKeys(before: unknown, after: unknown, prefix = '', out: string[] = []): string[] {
-  if (!isObject(before)) return out;
-  for (const [key, value] of Object.entries(before)) {
-    const path = prefix === '' ? key : `${prefix}.${key}`;
-    if (!isObject(after) || !Object.hasOwn(after, key)) out.push(path);
-    else if (isObject(value)) lostKeys(value, after[key], path, out);
-  }
-  return out;
-}
 
 export type CheckId = 'key' | 'request' | 'scopes' | 'destruction' | 'metadata' | 'confirmation';
 
@@ -346,20 +335,6 @@ function judgeConfirmation({ method, write, checked, context, consent, published
   return confirmation;
 }
 
-/** Both judgements of what a request destroys, as one: destructive when either says so, every item once. */
-function combineDestruction(a: Destruction, b: Destruction): Destruction {
-  if (!b.destructive) return a;
-  if (!a.destructive) return b;
-  const unique = (items: string[]) => [...new Set(items)];
-  const source = a.source === 'curated' || b.source === 'curated' ? 'curated' : 'derived';
-  return {
-    destructive: true,
-    destroys: unique([...a.destroys, ...b.destroys]),
-    reversible: unique([...a.reversible, ...b.reversible]),
-    note: a.source === 'curated' ? a.note : b.note ?? a.note,
-    source,
-  };
-}
 
 /** The verdict after a person answered the prompt: allowed when they typed the expected answer. */
 export function applyConfirmation(verdict: Verdict, answer: string | null): Verdict {

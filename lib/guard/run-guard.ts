@@ -7,7 +7,8 @@ import { resolveBaseUrl } from '../request/url.js';
 import { visibleEndpoints, type EndpointSummary, type SpecDetail } from '../spec/index.js';
 import { provenanceOf } from '../spec/published.js';
 import type { SelectedSpec } from '../spec/select.js';
-import { approvalTtl, createApproval, findOpenApproval, pendingTtl, type Approval, type ApprovalRequest, type ConfirmedBy } from './approvals.js';
+import { approvalStore } from './approval-files.js';
+import { approvalTtl, pendingTtl, type Approval, type ApprovalRequest, type ConfirmedBy } from './approvals.js';
 import { canPrompt, terminalPrompter, type Prompter } from './confirm.js';
 import { consentFor, type Consent } from './consent.js';
 import { findSecretKey, redactSecret, type SecretKey } from './key.js';
@@ -123,12 +124,12 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
   const binding = () => approvalRequestFor(verdict, spec, io.env, key.info.fingerprint as string);
   if (verdict.confirmation.person && key.info.fingerprint) {
     // A person already approved this exact request, or was already asked: no second approval.
-    const open = findOpenApproval(stateDir, binding(), now);
+    const open = approvalStore(stateDir).findOpen(binding(), now);
     if (open?.status === 'granted') {
       verdict = grantedByPerson(verdict, open);
       approval = open;
     } else if (options.issuePending ?? true) {
-      approval = open ?? createApproval(stateDir, binding(), {
+      approval = open ?? approvalStore(stateDir).create(binding(), {
         status: 'pending',
         ttlSeconds: pendingTtl(io.env),
         now,
@@ -159,7 +160,7 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
   }
   if (verdict.allowed && verdict.write && approval === null && (options.issueApproval ?? true) && key.info.fingerprint) {
     const ttlSeconds = options.ttlSeconds ?? approvalTtl(undefined, io.env);
-    approval = createApproval(stateDir, binding(), {
+    approval = approvalStore(stateDir).create(binding(), {
       ttlSeconds,
       now,
       endpoint: verdict.endpoint ? `${verdict.endpoint.method} ${verdict.endpoint.path}` : null,

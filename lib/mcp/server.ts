@@ -9,7 +9,7 @@ import { defaultStateDir } from '../core/state-dir.js';
 import { ApprovalPendingError, errorDocument, ToolkitError } from '../core/errors.js';
 import { describeEndpoint } from '../endpoint/answer.js';
 import { filterEndpoints, findTag, parseEndpointArgs } from '../endpoint/match.js';
-import { createApproval } from '../guard/approvals.js';
+import { approvalStore } from '../guard/approval-files.js';
 import { findSecretKey, redactSecret, type SecretKey } from '../guard/key.js';
 import { type GuardRequest } from '../guard/policy.js';
 import { approvalRequestFor, guardSpecOf, runGuard, type GuardSpec } from '../guard/run-guard.js';
@@ -252,7 +252,7 @@ export async function registerTools(server: McpServer, options: McpOptions, env:
             return failure(new Error(answer.action === 'accept' ? `not confirmed: the answer was not ${expected}; nothing was sent` : `the person ${answer.action === 'decline' ? 'declined' : 'cancelled'}; nothing was sent`), key);
           }
           // The person's answer, through the host, is the consent: one approval for exactly this request.
-          createApproval(stateDir, approvalRequestFor(verdict, target, env, key.info.fingerprint), {
+          approvalStore(stateDir).create(approvalRequestFor(verdict, target, env, key.info.fingerprint), {
             endpoint: verdict.endpoint ? `${verdict.endpoint.method} ${verdict.endpoint.path}` : null,
             destructive: verdict.destructive,
             confirmedBy: 'elicitation',
