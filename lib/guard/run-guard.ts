@@ -8,7 +8,7 @@ import { visibleEndpoints, type EndpointSummary, type SpecDetail } from '../spec
 import { provenanceOf } from '../spec/published.js';
 import type { SelectedSpec } from '../spec/select.js';
 import { approvalStore } from './approval-files.js';
-import { approvalTtl, pendingTtl, type Approval, type ApprovalRequest, type ConfirmedBy } from './approvals.js';
+import { approvalTtl, pendingTtl, type Approval, type ApprovalRequest, type ConfirmedBy, type CreateApprovalOptions } from './approvals.js';
 import { canPrompt, terminalPrompter, type Prompter } from './confirm.js';
 import { consentFor, type Consent } from './consent.js';
 import { findSecretKey, redactSecret, type SecretKey } from './key.js';
@@ -129,24 +129,16 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
       verdict = grantedByPerson(verdict, open);
       approval = open;
     } else if (options.issuePending ?? true) {
-      approval = open ?? approvalStore(stateDir).create(binding(), {
-        status: 'pending',
-        ttlSeconds: pendingTtl(io.env),
-        now,
+      const pending = askPerson(stateDir, binding(), open, io.env, now, {
         endpoint: verdict.endpoint ? `${verdict.endpoint.method} ${verdict.endpoint.path}` : null,
         destructive: verdict.destructive,
         scopeBypass: verdict.scopes?.personNeeded ? 'approve-command' : null,
-        consentMode: 'person',
         destroys: verdict.destroys,
         report: renderVerdict(shown(verdict), colorsFor({ isTTY: false, write: () => true }, {}), { outcome: false, label: 'bapi-guard' }),
         expected: verdict.confirmation.expected ?? 'yes',
       });
-      const approveCommand = `bapi-guard approve ${approval.id}`;
-      verdict = {
-        ...verdict,
-        approval: { id: approval.id, status: 'pending', expiresAt: approval.expiresAt, approveCommand },
-        hints: [`To approve, run in your own terminal: ${approveCommand}`, 'Then run the same command again: it is sent once the person has approved.'],
-      };
+      approval = pending.approval;
+      verdict = { ...verdict, approval: pending.listed, hints: pending.hints('it is sent') };
     }
   }
   if (verdict.confirmation.pending && prompter) {
@@ -175,6 +167,28 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
   }
   // The approval is bound to the body as given; what is shown or returned never holds the key.
   return { verdict: shown(withCode(verdict)), key, approval, exitCode: verdict.exitCode };
+}
+
+/**
+ * A pending approval for a person to grant with `bapi-guard approve` (the one already open for this
+ * exact request, or a new one), with what to tell the agent: where the person approves, and that
+ * the same command then goes through.
+ */
+export function askPerson(
+  stateDir: string,
+  binding: ApprovalRequest,
+  open: Approval | null,
+  env: Record<string, string | undefined>,
+  now: Date,
+  details: Pick<CreateApprovalOptions, 'endpoint' | 'destructive' | 'scopeBypass' | 'destroys' | 'report' | 'expected'>,
+): { approval: Approval; listed: NonNullable<Verdict['approval']>; hints: (sent: string) => string[] } {
+  const approval = open ?? approvalStore(stateDir).create(binding, { ...details, status: 'pending', ttlSeconds: pendingTtl(env), now, consentMode: 'person' });
+  const approveCommand = `bapi-guard approve ${approval.id}`;
+  return {
+    approval,
+    listed: { id: approval.id, status: 'pending', expiresAt: approval.expiresAt, approveCommand },
+    hints: (sent) => [`To approve, run in your own terminal: ${approveCommand}`, `Then run the same command again: ${sent} once the person has approved.`],
+  };
 }
 
 /** How the verdict's confirmation (one request's or a batch's) was given, in the audit's words. */
