@@ -19,7 +19,7 @@ import { executeCall, redactedIO, type CallOptions } from '../http/execute.js';
 import { queryPairs, type ApiCall } from '../request/args.js';
 import { checkBodyValue } from '../request/body.js';
 import { tagCounts, visibleEndpoints } from '../spec/index.js';
-import { selectSpec, type SpecOptions } from '../spec/select.js';
+import { selectSpec, type SelectedSpec, type SpecOptions } from '../spec/select.js';
 
 export interface McpOptions {
   readOnly: boolean;
@@ -72,16 +72,43 @@ function pruneSchema(schema: unknown, depth: number): unknown {
   return out;
 }
 
+/** What every tool handler shares: the server, its options, the environment, the key and the state directory. */
+interface ToolContext {
+  server: McpServer;
+  z: typeof import('zod').z;
+  options: McpOptions;
+  env: IO['env'];
+  cwd: string;
+  key: SecretKey;
+  stateDir: string;
+  limit: number;
+  spec: (err: OutStream) => Promise<SelectedSpec>;
+}
+
 /** Registers the tools and resources on `server`. */
 export async function registerTools(server: McpServer, options: McpOptions, env: IO['env'], cwd: string): Promise<void> {
   const { z } = await import('zod');
-  const limit = options.maxResultChars ?? DEFAULT_MAX_RESULT;
   // An MCP server is driven by an agent: consent is a person's, whatever the environment says.
-  env = { ...env, CLERK_BAPI_AGENT: 'bapi-mcp' };
-  const key = findSecretKey(env, cwd);
-  const stateDir = defaultStateDir(env, cwd);
-  const spec = async (err: OutStream) => selectSpec(options.spec, quietIO(env, cwd, capture().stream, err));
+  const agentEnv = { ...env, CLERK_BAPI_AGENT: 'bapi-mcp' };
+  const context: ToolContext = {
+    server,
+    z,
+    options,
+    env: agentEnv,
+    cwd,
+    key: findSecretKey(agentEnv, cwd),
+    stateDir: defaultStateDir(agentEnv, cwd),
+    limit: options.maxResultChars ?? DEFAULT_MAX_RESULT,
+    spec: async (err: OutStream) => selectSpec(options.spec, quietIO(agentEnv, cwd, capture().stream, err)),
+  };
+  registerExploreTools(context);
+  registerCallTool(context);
+  registerCheckTool(context);
+  if (!options.readOnly) registerWriteTool(context);
+}
 
+/** The spec versions resource, search_endpoints and describe_endpoint: the spec, nothing sent. */
+function registerExploreTools({ server, z, options, env, cwd, key, limit, spec }: ToolContext): void {
   server.registerResource('spec-versions', 'clerk-bapi://spec/versions', { description: 'Spec versions, the latest, the selected one, and its tags with endpoint counts', mimeType: 'application/json' }, async (uri) => {
     const selected = await spec(capture().stream);
     const document = { versions: selected.versions, latest: selected.latest, selected: selected.version, tags: tagCounts(selected.summary, options.spec.includePlatform) };
@@ -132,35 +159,40 @@ export async function registerTools(server: McpServer, options: McpOptions, env:
     },
   );
 
-  // One request through the executor: what it printed, and its failure as data (never read back from stderr).
-  const execute = async (call: { method: string; path: string; query?: unknown; body?: unknown }, extra: Partial<CallOptions>): Promise<{ code: number; out: string; err: string; error: unknown }> => {
-    const out = capture();
-    const err = capture();
-    const io = redactedIO(quietIO(env, cwd, out.stream, err.stream), key);
-    // The tool's own request, straight into the pipeline: no command-line flags are rebuilt.
-    const apiCall: ApiCall = { method: call.method, path: call.path, query: queryPairs(call.query ?? null), body: call.body, form: null, headers: {} };
-    const request: CallOptions = {
-      include: false,
-      dryRun: false,
-      paginate: false,
-      slurp: false,
-      timeoutMs: 30_000,
-      admin: false,
-      yes: false,
-      backup: true,
-      waitApprovalMs: null,
-      spec: options.spec,
-      ...extra,
-    };
-    try {
-      const code = await executeCall(apiCall, request, { io, createClient: createHttpClient, selectSpec, now: () => new Date(), key });
-      return { code, out: out.text(), err: err.text(), error: null };
-    } catch (error) {
-      const message = error instanceof ToolkitError ? [error.message, ...error.hints].join('\n') : error instanceof Error ? error.message : String(error);
-      return { code: error instanceof ToolkitError ? error.exitCode : 1, out: out.text(), err: `${err.text()}${redactSecret(message, key.value, key.info.masked ?? '[REDACTED]')}`, error };
-    }
-  };
+}
 
+/** One request through the executor: what it printed, and its failure as data (never read back from stderr). */
+async function execute({ options, env, cwd, key }: ToolContext, call: { method: string; path: string; query?: unknown; body?: unknown }, extra: Partial<CallOptions>): Promise<{ code: number; out: string; err: string; error: unknown }> {
+  const out = capture();
+  const err = capture();
+  const io = redactedIO(quietIO(env, cwd, out.stream, err.stream), key);
+  // The tool's own request, straight into the pipeline: no command-line flags are rebuilt.
+  const apiCall: ApiCall = { method: call.method, path: call.path, query: queryPairs(call.query ?? null), body: call.body, form: null, headers: {} };
+  const request: CallOptions = {
+    include: false,
+    dryRun: false,
+    paginate: false,
+    slurp: false,
+    timeoutMs: 30_000,
+    admin: false,
+    yes: false,
+    backup: true,
+    waitApprovalMs: null,
+    spec: options.spec,
+    ...extra,
+  };
+  try {
+    const code = await executeCall(apiCall, request, { io, createClient: createHttpClient, selectSpec, now: () => new Date(), key });
+    return { code, out: out.text(), err: err.text(), error: null };
+  } catch (error) {
+    const message = error instanceof ToolkitError ? [error.message, ...error.hints].join('\n') : error instanceof Error ? error.message : String(error);
+    return { code: error instanceof ToolkitError ? error.exitCode : 1, out: out.text(), err: `${err.text()}${redactSecret(message, key.value, key.info.masked ?? '[REDACTED]')}`, error };
+  }
+}
+
+/** call_api: a GET, with pagination up to max_items and a jq filter. */
+function registerCallTool(context: ToolContext): void {
+  const { server, z, key, limit } = context;
   server.registerTool(
     'call_api',
     {
@@ -177,62 +209,73 @@ export async function registerTools(server: McpServer, options: McpOptions, env:
     async (args, extra) => {
       if (extra.signal.aborted) return failure(new Error('cancelled before it was sent'), key);
       const paginate = args.paginate === true;
-      const done = await execute({ method: 'GET', path: args.path, query: args.query }, { paginate, ...(paginate ? { maxItems: args.max_items ?? 100 } : {}), ...(args.jq ? { jq: args.jq } : {}) });
+      const done = await execute(context, { method: 'GET', path: args.path, query: args.query }, { paginate, ...(paginate ? { maxItems: args.max_items ?? 100 } : {}), ...(args.jq ? { jq: args.jq } : {}) });
       // An HTTP error: Clerk's summary, then the body it sent (both already free of the key).
       if (done.code !== 0) return failure(done.error ?? new Error(`exit ${done.code}`), key, [done.err.trim(), done.out.slice(0, limit)].filter(Boolean).join('\n'));
       return result(done.out, limit, paginate ? 'lower max_items, or filter with jq' : 'ask for fewer items (limit), or filter with jq');
     },
   );
 
-  const guardSpec = async (): Promise<GuardSpec> => {
-    const selected = await spec(capture().stream);
-    return guardSpecOf(selected, await selected.loadDetail(), options.spec.includePlatform);
-  };
-  const writeInput = {
+}
+
+async function guardSpec({ options, spec }: ToolContext): Promise<GuardSpec> {
+  const selected = await spec(capture().stream);
+  return guardSpecOf(selected, await selected.loadDetail(), options.spec.includePlatform);
+}
+
+function writeInput(z: ToolContext['z']) {
+  return {
     method: z.enum(['POST', 'PUT', 'PATCH', 'DELETE']),
     path: z.string().min(1),
     query: z.record(z.union([z.string(), z.number(), z.boolean(), z.array(z.string())])).optional(),
     body: z.unknown().optional(),
   };
-  // A tool call's body meets the CLI's limits (depth, finite numbers) before anything walks it.
-  const judged = (args: { method: string; path: string; query?: unknown; body?: unknown }): GuardRequest => {
-    if (args.body !== undefined) checkBodyValue(args.body, 'body');
-    return { method: args.method, path: args.path, query: queryPairs(args.query ?? null), body: args.body };
-  };
+}
 
+/** A tool call's request for the guard; its body meets the CLI's limits (depth, finite numbers) before anything walks it. */
+function judged(args: { method: string; path: string; query?: unknown; body?: unknown }): GuardRequest {
+  if (args.body !== undefined) checkBodyValue(args.body, 'body');
+  return { method: args.method, path: args.path, query: queryPairs(args.query ?? null), body: args.body };
+}
+
+/** check_request: the guard's verdict; nothing sent, nothing approved. */
+function registerCheckTool(context: ToolContext): void {
+  const { server, z, env, cwd, key, stateDir, limit } = context;
   server.registerTool(
     'check_request',
     {
       description: "The guard's verdict on a request, with nothing sent and nothing approved: key, request against the spec (problems at their JSON paths), scopes, what it destroys (IRREVERSIBLE) and what it only takes away until undone, metadata advice, and whether a person must confirm.",
-      inputSchema: { ...writeInput, method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) },
+      inputSchema: { ...writeInput(z), method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async (args) => {
       try {
         const err = capture();
-        const outcome = await runGuard(judged(args), await guardSpec(), quietIO(env, cwd, capture().stream, err.stream), { key, prompter: null, issueApproval: false, issuePending: false, explain: false, stateDir });
+        const outcome = await runGuard(judged(args), await guardSpec(context), quietIO(env, cwd, capture().stream, err.stream), { key, prompter: null, issueApproval: false, issuePending: false, explain: false, stateDir });
         return result(JSON.stringify(outcome.verdict, null, 2), limit, 'see problems and checks');
       } catch (error) {
         return failure(error, key);
       }
     },
   );
+}
 
-  if (options.readOnly) return;
-
+/** write_api: a write behind the guard, confirmed by the person (elicitation, or a pending approval). */
+function registerWriteTool(context: ToolContext): void {
+  const { server, env, cwd, key, stateDir, limit } = context;
   server.registerTool(
     'write_api',
     {
       description:
         "A write (POST, PUT, PATCH, DELETE) behind the guard. A write that needs consent (it destroys data, uses a live key, or is outside CLERK_BAPI_SCOPES) is confirmed by the person: the host asks them (they see what it destroys and type the resource id), or, when the host cannot ask, the result names a 'bapi-guard approve apr_…' command for the person to run in their own terminal; call again with the same request afterwards. Nothing in the arguments can confirm it.",
-      inputSchema: writeInput,
+      inputSchema: writeInput(context.z),
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     },
     async (args, extra) => {
       try {
         const request = judged(args);
         const guardIo = quietIO(env, cwd, capture().stream, capture().stream);
-        const target = await guardSpec();
+        const target = await guardSpec(context);
         // The verdict as the person will read it, with nothing issued yet.
         const verdict = (await runGuard(request, target, guardIo, { key, prompter: null, issueApproval: false, issuePending: false, explain: false, stateDir })).verdict;
         const needsPerson = !verdict.allowed && verdict.confirmation.person;
@@ -263,7 +306,7 @@ export async function registerTools(server: McpServer, options: McpOptions, env:
         }
         if (extra.signal.aborted) return failure(new Error('cancelled; nothing was sent'), key);
         // The executor consumes the approval (or, without one, records a pending approval for the person).
-        const done = await execute(args, { waitApprovalMs: null });
+        const done = await execute(context, args, { waitApprovalMs: null });
         if (done.code === 0) return result(done.out, limit, 'the write was applied; read it back with call_api for the parts you need');
         if (done.error instanceof ApprovalPendingError) {
           const pending = done.error;
