@@ -1,7 +1,7 @@
 // A validator for the OpenAPI 3.0 schema dialect Clerk's specs use: `$ref` into components, types,
 // `nullable`, required, enums, additionalProperties, allOf/oneOf/anyOf, bounds, and formats checked
 // loosely. Each problem is reported at its JSON path (`$.email_address[0]`).
-import { isObject } from '../core/values.js';
+import { isObject, type Obj } from '../core/values.js';
 
 export interface SchemaProblem {
   path: string;
@@ -142,6 +142,28 @@ function validate(value: unknown, schema: unknown, path: string, state: State, p
   if (value === null && (schema.nullable === true || (Array.isArray(schema.type) && schema.type.includes('null')))) return;
   if (value === null && Array.isArray(schema.enum) && schema.enum.includes(null)) return;
 
+  validateComposition(value, schema, path, state, problems);
+
+  const types = Array.isArray(schema.type) ? schema.type.filter((t): t is string => typeof t === 'string') : typeof schema.type === 'string' ? [schema.type] : [];
+  if (types.length > 0 && !types.some((type) => matchesType(value, type))) {
+    const expected = types.join(' or ');
+    problems.push({ path, message: `expected ${expected}${schema.nullable === true ? ' or null' : ''}, got ${typeOf(value)}` });
+    return;
+  }
+
+  if (Array.isArray(schema.enum) && !schema.enum.some((allowed) => JSON.stringify(allowed) === JSON.stringify(value))) {
+    problems.push({ path, message: `must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(', ')}; got ${short(value)}` });
+  }
+
+  if (typeof value === 'string') validateString(value, schema, path, problems);
+  if (typeof value === 'number') validateNumber(value, schema, path, problems);
+  if (Array.isArray(value)) validateArray(value, schema, path, nested, problems);
+  if (isObject(value)) validateObject(value, schema, path, state, nested, problems);
+}
+
+
+/** allOf (with its branches' properties known to each other), oneOf/anyOf (read as anyOf, a discriminator honoured) and not. */
+function validateComposition(value: unknown, schema: Obj, path: string, state: State, problems: SchemaProblem[]): void {
   if (Array.isArray(schema.allOf)) {
     const known = new Set(state.siblingProperties);
     for (const branch of schema.allOf) for (const name of propertyNames(branch, state.components)) known.add(name);
@@ -179,87 +201,76 @@ function validate(value: unknown, schema: unknown, path: string, state: State, p
     validate(value, schema.not, path, state, found);
     if (found.length === 0) problems.push({ path, message: 'matches a schema it must not match (not)' });
   }
+}
 
-  const types = Array.isArray(schema.type) ? schema.type.filter((t): t is string => typeof t === 'string') : typeof schema.type === 'string' ? [schema.type] : [];
-  if (types.length > 0 && !types.some((type) => matchesType(value, type))) {
-    const expected = types.join(' or ');
-    problems.push({ path, message: `expected ${expected}${schema.nullable === true ? ' or null' : ''}, got ${typeOf(value)}` });
-    return;
+function validateString(value: string, schema: Obj, path: string, problems: SchemaProblem[]): void {
+  if (typeof schema.minLength === 'number' && value.length < schema.minLength) problems.push({ path, message: `must be at least ${schema.minLength} characters long` });
+  if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) problems.push({ path, message: `must be at most ${schema.maxLength} characters long` });
+  if (typeof schema.pattern === 'string') {
+    let pattern: RegExp | null = null;
+    try {
+      pattern = new RegExp(schema.pattern, 'u');
+    } catch {
+      pattern = null;
+    }
+    if (pattern && !pattern.test(value)) problems.push({ path, message: `must match the pattern ${schema.pattern}` });
   }
+  const check = typeof schema.format === 'string' ? FORMAT_CHECKS[schema.format] : undefined;
+  if (check && !check(value)) problems.push({ path, message: `is not a valid ${String(schema.format)}: ${short(value)}` });
+}
 
-  if (Array.isArray(schema.enum) && !schema.enum.some((allowed) => JSON.stringify(allowed) === JSON.stringify(value))) {
-    problems.push({ path, message: `must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(', ')}; got ${short(value)}` });
+function validateNumber(value: number, schema: Obj, path: string, problems: SchemaProblem[]): void {
+  const exclusiveMin = schema.exclusiveMinimum;
+  const exclusiveMax = schema.exclusiveMaximum;
+  if (typeof schema.minimum === 'number') {
+    if (exclusiveMin === true ? value <= schema.minimum : value < schema.minimum) problems.push({ path, message: `must be ${exclusiveMin === true ? 'greater than' : 'at least'} ${schema.minimum}` });
   }
+  if (typeof schema.maximum === 'number') {
+    if (exclusiveMax === true ? value >= schema.maximum : value > schema.maximum) problems.push({ path, message: `must be ${exclusiveMax === true ? 'less than' : 'at most'} ${schema.maximum}`, keyword: 'maximum' });
+  }
+  if (typeof exclusiveMin === 'number' && value <= exclusiveMin) problems.push({ path, message: `must be greater than ${exclusiveMin}` });
+  if (typeof exclusiveMax === 'number' && value >= exclusiveMax) problems.push({ path, message: `must be less than ${exclusiveMax}`, keyword: 'maximum' });
+  if (schema.format === 'int32' && (value < -(2 ** 31) || value > 2 ** 31 - 1)) problems.push({ path, message: 'is out of the int32 range' });
+}
 
-  if (typeof value === 'string') {
-    if (typeof schema.minLength === 'number' && value.length < schema.minLength) problems.push({ path, message: `must be at least ${schema.minLength} characters long` });
-    if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) problems.push({ path, message: `must be at most ${schema.maxLength} characters long` });
-    if (typeof schema.pattern === 'string') {
-      let pattern: RegExp | null = null;
-      try {
-        pattern = new RegExp(schema.pattern, 'u');
-      } catch {
-        pattern = null;
-      }
-      if (pattern && !pattern.test(value)) problems.push({ path, message: `must match the pattern ${schema.pattern}` });
-    }
-    const check = typeof schema.format === 'string' ? FORMAT_CHECKS[schema.format] : undefined;
-    if (check && !check(value)) problems.push({ path, message: `is not a valid ${String(schema.format)}: ${short(value)}` });
+function validateArray(value: unknown[], schema: Obj, path: string, nested: State, problems: SchemaProblem[]): void {
+  if (typeof schema.minItems === 'number' && value.length < schema.minItems) problems.push({ path, message: `must have at least ${schema.minItems} item${schema.minItems === 1 ? '' : 's'}` });
+  if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) problems.push({ path, message: `must have at most ${schema.maxItems} items; got ${value.length}` });
+  if (schema.uniqueItems === true) {
+    const seen = new Set<string>();
+    value.forEach((item, i) => {
+      const key = JSON.stringify(item);
+      if (seen.has(key)) problems.push({ path: childPath(path, i), message: 'duplicates an earlier item (uniqueItems)' });
+      seen.add(key);
+    });
   }
+  if (schema.items !== undefined) value.forEach((item, i) => validate(item, schema.items, childPath(path, i), nested, problems));
+}
 
-  if (typeof value === 'number') {
-    const exclusiveMin = schema.exclusiveMinimum;
-    const exclusiveMax = schema.exclusiveMaximum;
-    if (typeof schema.minimum === 'number') {
-      if (exclusiveMin === true ? value <= schema.minimum : value < schema.minimum) problems.push({ path, message: `must be ${exclusiveMin === true ? 'greater than' : 'at least'} ${schema.minimum}` });
+function validateObject(value: Obj, schema: Obj, path: string, state: State, nested: State, problems: SchemaProblem[]): void {
+  const properties = isObject(schema.properties) ? schema.properties : {};
+  if (Array.isArray(schema.required)) {
+    for (const name of schema.required) {
+      if (typeof name !== 'string' || Object.hasOwn(value, name)) continue;
+      const property = properties[name];
+      if (isObject(property) && property.readOnly === true) continue;
+      problems.push({ path: childPath(path, name), message: 'is required' });
     }
-    if (typeof schema.maximum === 'number') {
-      if (exclusiveMax === true ? value >= schema.maximum : value > schema.maximum) problems.push({ path, message: `must be ${exclusiveMax === true ? 'less than' : 'at most'} ${schema.maximum}`, keyword: 'maximum' });
-    }
-    if (typeof exclusiveMin === 'number' && value <= exclusiveMin) problems.push({ path, message: `must be greater than ${exclusiveMin}` });
-    if (typeof exclusiveMax === 'number' && value >= exclusiveMax) problems.push({ path, message: `must be less than ${exclusiveMax}`, keyword: 'maximum' });
-    if (schema.format === 'int32' && (value < -(2 ** 31) || value > 2 ** 31 - 1)) problems.push({ path, message: 'is out of the int32 range' });
   }
-
-  if (Array.isArray(value)) {
-    if (typeof schema.minItems === 'number' && value.length < schema.minItems) problems.push({ path, message: `must have at least ${schema.minItems} item${schema.minItems === 1 ? '' : 's'}` });
-    if (typeof schema.maxItems === 'number' && value.length > schema.maxItems) problems.push({ path, message: `must have at most ${schema.maxItems} items; got ${value.length}` });
-    if (schema.uniqueItems === true) {
-      const seen = new Set<string>();
-      value.forEach((item, i) => {
-        const key = JSON.stringify(item);
-        if (seen.has(key)) problems.push({ path: childPath(path, i), message: 'duplicates an earlier item (uniqueItems)' });
-        seen.add(key);
-      });
+  for (const [name, item] of Object.entries(value)) {
+    if (Object.hasOwn(properties, name)) {
+      validate(item, properties[name], childPath(path, name), nested, problems);
+    } else if (schema.additionalProperties === false) {
+      if (state.siblingProperties.has(name)) continue;
+      const known = Object.keys(properties);
+      const hint = known.length > 0 ? ` (known: ${known.slice(0, 12).join(', ')}${known.length > 12 ? ', …' : ''})` : '';
+      problems.push({ path: childPath(path, name), message: `is not an allowed property${hint}`, keyword: 'additionalProperties' });
+    } else if (isObject(schema.additionalProperties)) {
+      validate(item, schema.additionalProperties, childPath(path, name), nested, problems);
     }
-    if (schema.items !== undefined) value.forEach((item, i) => validate(item, schema.items, childPath(path, i), nested, problems));
   }
-
-  if (isObject(value)) {
-    const properties = isObject(schema.properties) ? schema.properties : {};
-    if (Array.isArray(schema.required)) {
-      for (const name of schema.required) {
-        if (typeof name !== 'string' || Object.hasOwn(value, name)) continue;
-        const property = properties[name];
-        if (isObject(property) && property.readOnly === true) continue;
-        problems.push({ path: childPath(path, name), message: 'is required' });
-      }
-    }
-    for (const [name, item] of Object.entries(value)) {
-      if (Object.hasOwn(properties, name)) {
-        validate(item, properties[name], childPath(path, name), nested, problems);
-      } else if (schema.additionalProperties === false) {
-        if (state.siblingProperties.has(name)) continue;
-        const known = Object.keys(properties);
-        const hint = known.length > 0 ? ` (known: ${known.slice(0, 12).join(', ')}${known.length > 12 ? ', …' : ''})` : '';
-        problems.push({ path: childPath(path, name), message: `is not an allowed property${hint}`, keyword: 'additionalProperties' });
-      } else if (isObject(schema.additionalProperties)) {
-        validate(item, schema.additionalProperties, childPath(path, name), nested, problems);
-      }
-    }
-    if (typeof schema.minProperties === 'number' && Object.keys(value).length < schema.minProperties) problems.push({ path, message: `must have at least ${schema.minProperties} properties` });
-    if (typeof schema.maxProperties === 'number' && Object.keys(value).length > schema.maxProperties) problems.push({ path, message: `must have at most ${schema.maxProperties} properties` });
-  }
+  if (typeof schema.minProperties === 'number' && Object.keys(value).length < schema.minProperties) problems.push({ path, message: `must have at least ${schema.minProperties} properties` });
+  if (typeof schema.maxProperties === 'number' && Object.keys(value).length > schema.maxProperties) problems.push({ path, message: `must have at most ${schema.maxProperties} properties` });
 }
 
 /** Problems of `value` against an OpenAPI 3.0 `schema`; an empty array when it is valid. Pure. */
