@@ -6,10 +6,10 @@
 // passed in (tests: its MockAgent): measured here, importing undici and making its first request
 // costs ~0.2 s of CPU (its module graph and its WebAssembly HTTP parser), four times node's own
 // start-up, where node:http costs ~0.01 s; for a command run once per call that is the whole budget.
-import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { RedirectRefusedError, ResponseTooLargeError, UnavailableError } from '../core/errors.js';
 import { isTrustedOrigin } from '../request/url.js';
+import { nodeWire, undiciWire, type Wire } from './wire.js';
 
 /** JSON text, or an encoded multipart body (with its content-type among the headers). */
 export type RequestBody = string | Buffer | null;
@@ -125,136 +125,66 @@ export interface HttpClient {
 
 export const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
-function tooLarge(url: URL, limit: number): Error {
-  return Object.assign(new Error(`the answer from ${url.host} is larger than ${Math.round(limit / 1024 / 1024)} MB; not read`), { code: 'E_TOO_LARGE' });
-}
-
 const MAX_REDIRECTS = 5;
 
-interface WireAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
+/** A failure that may be retried: it never left, or it is idempotent, and it is not a permanent one. */
+function networkRetryable(code: string, idempotent: boolean): boolean {
+  // An answer over the size limit would be as large again.
+  return code !== 'E_TOO_LARGE' && !PERMANENT.has(code) && (NOT_SENT.has(code) || idempotent);
 }
 
-type Wire = (method: string, url: URL, headers: Record<string, string>, body: RequestBody, signal: AbortSignal, limit: number) => Promise<WireAnswer>;
-
-function flattenHeaders(raw: Record<string, string | string[] | undefined>): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (value !== undefined) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+/** The error for an attempt that got no answer: too large, or unreachable (saying whether a write may have arrived). */
+function networkFailure(result: { error: unknown; code: string; timedOut: boolean }, at: { method: string; url: URL; origin: string; idempotent: boolean; timeoutMs: number }): Error {
+  if (result.code === 'E_TOO_LARGE') {
+    return new ResponseTooLargeError((result.error as Error).message, { hints: ['Set CLERK_BAPI_MAX_RESPONSE_MB to read larger answers, or ask for less (a smaller limit, --paginate).'] });
   }
-  return flat;
+  const hints: string[] = [];
+  if (!NOT_SENT.has(result.code) && !at.idempotent) hints.push(`A ${at.method} is never retried automatically: the server may have applied it. Check before sending it again.`);
+  if (result.code === 'ECONNREFUSED' || result.code === 'ENOTFOUND') hints.push(`Check CLERK_API_URL and your network (now: ${at.origin}).`);
+  return new UnavailableError(describeNetworkError(result.code, at.url, at.timeoutMs, result.timedOut), { hints, cause: result.error });
 }
 
-/** node:http(s) with one keep-alive agent per protocol. */
-function nodeWire(): { wire: Wire; close(): void } {
-  const agents = new Map<string, HttpAgent>();
-  const wire: Wire = async (method, url, headers, body, signal, limit) => {
-    const lib = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
-    let agent = agents.get(url.protocol);
-    if (agent === undefined) {
-      agent = new lib.Agent({ keepAlive: true, maxSockets: 4 });
-      agents.set(url.protocol, agent);
-    }
-    const payload = body === null ? null : typeof body === 'string' ? Buffer.from(body) : body;
-    const outgoing = { ...headers };
-    if (payload !== null) outgoing['content-length'] = String(payload.length);
-    return new Promise<WireAnswer>((resolve, reject) => {
-      const req = lib.request(url, { method, headers: outgoing, agent, signal });
-      req.on('error', reject);
-      req.on('response', (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        const declared = Number(res.headers['content-length']);
-        if (Number.isFinite(declared) && declared > limit) {
-          req.destroy();
-          reject(tooLarge(url, limit));
-          return;
-        }
-        // A declared length is read straight into one buffer: no chunk list, no copy at the end (a
-        // walk of 1 MB pages otherwise holds each page twice while it is being read).
-        const whole = Number.isFinite(declared) && declared > 0 ? Buffer.allocUnsafe(declared) : null;
-        res.on('data', (chunk: Buffer) => {
-          if (whole !== null && size + chunk.length <= whole.length) {
-            chunk.copy(whole, size);
-            size += chunk.length;
-            return;
-          }
-          size += chunk.length;
-          if (size > limit) {
-            req.destroy();
-            reject(tooLarge(url, limit));
-            return;
-          }
-          if (whole !== null && chunks.length === 0) chunks.push(whole.subarray(0, size - chunk.length));
-          chunks.push(chunk);
-        });
-        res.on('error', reject);
-        res.on('aborted', () => reject(Object.assign(new Error('the connection closed before the answer was complete'), { code: 'ECONNRESET' })));
-        res.on('end', () => {
-          if (!res.complete) {
-            reject(Object.assign(new Error('the connection closed before the answer was complete'), { code: 'ECONNRESET' }));
-            return;
-          }
-          const body = chunks.length > 0 ? Buffer.concat(chunks) : whole !== null ? whole.subarray(0, size) : Buffer.alloc(0);
-          resolve({ status: res.statusCode ?? 0, headers: flattenHeaders(res.headers), body });
-        });
-      });
-      req.end(payload ?? undefined);
+/** Where a redirect leads, or why it is not followed (a write's, another scheme's, another host's when only the same is allowed). */
+function redirectTarget(at: { method: string; status: number; location: string; url: URL; origin: string; policy: NonNullable<SendOptions['redirects']>; requested: URL }): { url: URL; dropBody: boolean } {
+  let target: URL;
+  try {
+    target = new URL(at.location, at.url);
+  } catch {
+    throw new RedirectRefusedError(`the API redirected to an invalid location: ${JSON.stringify(at.location)}`);
+  }
+  if (!isTrustedOrigin(target)) {
+    throw new RedirectRefusedError(`the API redirected to ${target.protocol}//${target.host}, which is neither https nor loopback; not followed`);
+  }
+  if (at.policy === 'never') {
+    throw new RedirectRefusedError(`the API answered ${at.method} ${at.requested.pathname} with a ${at.status} redirect to ${target.href}; a write never follows a redirect, so it was not sent again`, {
+      hints: ['Check CLERK_API_URL: Clerk\'s API does not redirect writes.'],
     });
-  };
-  return {
-    wire,
-    close() {
-      for (const agent of agents.values()) agent.destroy();
-    },
-  };
+  }
+  if (at.policy === 'same-origin' && target.origin !== at.origin) {
+    throw new RedirectRefusedError(`the API redirected ${at.method} ${at.requested.pathname} to another host (${target.host}); not followed`);
+  }
+  // 307/308 keep the method and body; 301/302/303 become a GET, which we only do for reads.
+  if (at.status === 307 || at.status === 308) return { url: target, dropBody: false };
+  if (at.method !== 'GET') throw new RedirectRefusedError(`the API answered ${at.method} with a ${at.status} redirect to ${target.href}; not followed for a write`);
+  return { url: target, dropBody: true };
 }
 
-/** undici's request over an injected dispatcher. */
-function undiciWire(dispatcher: Dispatcher, timeoutMs: number): Wire {
-  return async (method, url, headers, body, signal, limit) => {
-    const { request } = await import('undici');
-    const response = await request(url, {
-      method: method as Dispatcher.HttpMethod,
-      headers,
-      body: body ?? undefined,
-      dispatcher,
-      signal,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-    });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body) {
-      size += (chunk as Buffer).length;
-      if (size > limit) {
-        response.body.destroy();
-        throw tooLarge(url, limit);
-      }
-      chunks.push(chunk as Buffer);
-    }
-    return { status: response.statusCode, headers: flattenHeaders(response.headers), body: Buffer.concat(chunks) };
+/** The headers of one attempt: the key only to the origin the user configured (and over https or loopback). */
+function headersFor(config: ClientConfig, request: OutgoingRequest, url: URL, withKey: boolean): Record<string, string> {
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    'user-agent': config.userAgent,
+    ...request.headers,
   };
+  if (config.apiVersion !== null && headers['clerk-api-version'] === undefined) headers['clerk-api-version'] = config.apiVersion;
+  if (withKey && isTrustedOrigin(url)) headers.authorization = `Bearer ${config.key}`;
+  return headers;
 }
 
 export function createHttpClient(config: ClientConfig): HttpClient {
   const sleep = config.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const node = config.dispatcher === undefined ? nodeWire() : null;
   const wire: Wire = node ? node.wire : undiciWire(config.dispatcher as Dispatcher, config.timeoutMs);
-
-  function headersFor(request: OutgoingRequest, url: URL, withKey: boolean): Record<string, string> {
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      'user-agent': config.userAgent,
-      ...request.headers,
-    };
-    if (config.apiVersion !== null && headers['clerk-api-version'] === undefined) headers['clerk-api-version'] = config.apiVersion;
-    // The key goes only to the origin the user configured (and over https or loopback).
-    if (withKey && isTrustedOrigin(url)) headers.authorization = `Bearer ${config.key}`;
-    return headers;
-  }
 
   async function attempt(method: string, url: URL, headers: Record<string, string>, body: RequestBody) {
     const controller = new AbortController();
@@ -286,61 +216,29 @@ export function createHttpClient(config: ClientConfig): HttpClient {
       attempts++;
       const sameOrigin = url.origin === origin;
       const settle = await config.beforeAttempt?.();
-      const result = await attempt(method, url, headersFor(request, url, sameOrigin), body);
+      const result = await attempt(method, url, headersFor(config, request, url, sameOrigin), body);
       if (settle) await settle();
       const idempotent = IDEMPOTENT.has(method);
       const backoff = () => Math.min(config.retryDelayMs * 2 ** retries, 30_000) * (0.75 + Math.random() * 0.5);
       if (!result.ok) {
-        const message = describeNetworkError(result.code, url, config.timeoutMs, result.timedOut);
-        if (result.code === 'E_TOO_LARGE') {
-          throw new ResponseTooLargeError((result.error as Error).message, { hints: ['Set CLERK_BAPI_MAX_RESPONSE_MB to read larger answers, or ask for less (a smaller limit, --paginate).'] });
-        }
-        const neverSent = NOT_SENT.has(result.code);
-        const retryable = !PERMANENT.has(result.code) && (neverSent || idempotent);
-        if (retryable && retries < config.maxRetries) {
+        // Retried when it never left, or when repeating it is harmless; else a clear failure.
+        if (networkRetryable(result.code, idempotent) && retries < config.maxRetries) {
           const delay = backoff();
-          config.onRetry?.(`${message}; retrying in ${(delay / 1000).toFixed(1)}s (${retries + 1}/${config.maxRetries})`);
+          config.onRetry?.(`${describeNetworkError(result.code, url, config.timeoutMs, result.timedOut)}; retrying in ${(delay / 1000).toFixed(1)}s (${retries + 1}/${config.maxRetries})`);
           retries++;
           await sleep(delay);
           continue;
         }
-        const hints: string[] = [];
-        if (!neverSent && !idempotent) {
-          hints.push(`A ${method} is never retried automatically: the server may have applied it. Check before sending it again.`);
-        }
-        if (result.code === 'ECONNREFUSED' || result.code === 'ENOTFOUND') hints.push(`Check CLERK_API_URL and your network (now: ${origin}).`);
-        throw new UnavailableError(message, { hints, cause: result.error });
+        throw networkFailure(result, { method, url, origin, idempotent, timeoutMs: config.timeoutMs });
       }
 
       const { status, headers } = result;
       if (status >= 300 && status < 400 && headers.location !== undefined) {
         if (redirects >= MAX_REDIRECTS) throw new RedirectRefusedError(`too many redirects (last to ${headers.location})`);
-        let target: URL;
-        try {
-          target = new URL(headers.location, url);
-        } catch {
-          throw new RedirectRefusedError(`the API redirected to an invalid location: ${JSON.stringify(headers.location)}`);
-        }
-        if (!isTrustedOrigin(target)) {
-          throw new RedirectRefusedError(`the API redirected to ${target.protocol}//${target.host}, which is neither https nor loopback; not followed`);
-        }
-        if (redirectPolicy === 'never') {
-          throw new RedirectRefusedError(`the API answered ${method} ${request.url.pathname} with a ${status} redirect to ${target.href}; a write never follows a redirect, so it was not sent again`, {
-            hints: ['Check CLERK_API_URL: Clerk\'s API does not redirect writes.'],
-          });
-        }
-        if (redirectPolicy === 'same-origin' && target.origin !== origin) {
-          throw new RedirectRefusedError(`the API redirected ${method} ${request.url.pathname} to another host (${target.host}); not followed`);
-        }
-        // 307/308 keep the method and body; 301/302/303 become a GET, which we only do for reads.
-        if (status !== 307 && status !== 308) {
-          if (!idempotent || method !== 'GET') {
-            throw new RedirectRefusedError(`the API answered ${method} with a ${status} redirect to ${target.href}; not followed for a write`);
-          }
-          body = null;
-        }
+        const next = redirectTarget({ method, status, location: headers.location, url, origin, policy: redirectPolicy, requested: request.url });
+        if (next.dropBody) body = null;
         redirects++;
-        url = target;
+        url = next.url;
         continue;
       }
 
