@@ -82,13 +82,79 @@ export function governor(stateDir: string, fingerprint: string, limit: RateLimit
   const dir = join(stateDir, 'rate');
   const name = fingerprint.replace(/[^A-Za-z0-9]/g, '').slice(-32);
   const file = join(dir, `${name}${options.bucket ? `-${options.bucket.replace(/[^A-Za-z0-9_]+/g, '_').slice(0, 120)}` : ''}.json`);
-  const lock = `${file}.lock`;
   let told = false;
   // A margin for the time between counting a request here and Clerk receiving it: an entry counts
   // for its window and the margin. One whose answer took longer than the margin is moved to the
   // answer's time (no earlier than Clerk counted it), so a small margin is enough.
   const margin = Math.min(500, Math.max(20, limit.windowMs * 0.02));
 
+  const { read, save, locked } = budgetFile(stateDir, file, limit, margin, { now, sleep, onWarning: options.onWarning });
+
+  return {
+    async acquire(acquireOptions = {}) {
+      let counted = 0;
+      for (;;) {
+        // A budget that cannot be read or written (a full disk) does not stop the request.
+        const wait = await locked(() => {
+          const at = now();
+          const budget = read();
+          // An entry counts for a window and a margin: one that was not settled (its answer came
+          // within the margin) was received by Clerk no later than the margin after it was counted.
+          const recent = budget.sent.filter((t) => t > at - limit.windowMs - margin).sort((a, b) => a - b);
+          if (budget.pausedUntil > at) return budget.pausedUntil - at;
+          const shrunk = budget.ceiling !== undefined && (budget.ceilingUntil ?? 0) > at;
+          const allowed = shrunk ? Math.min(limit.requests, budget.ceiling as number) : limit.requests;
+          if (recent.length < allowed) {
+            // A distinct time per entry, so the settle below moves this one and no other.
+            counted = recent.includes(at) ? at + Math.random() : at;
+            recent.push(counted);
+            save({ sent: recent, pausedUntil: budget.pausedUntil, ...(shrunk ? { ceiling: budget.ceiling as number, ceilingUntil: budget.ceilingUntil as number } : {}) });
+            return 0;
+          }
+          return (recent[recent.length - allowed] as number) + limit.windowMs - at + margin;
+        }).catch(() => 0);
+        if (acquireOptions.maxWaitMs !== undefined && wait > acquireOptions.maxWaitMs) throw new BudgetExhausted(wait);
+        if (wait <= 0) {
+          const entry = counted;
+          return async () => {
+            // Clerk counted it on arrival, before the answer: when the answer came within the
+            // margin, the count here frees no earlier than Clerk's, and the file stays as it is.
+            if (now() - entry <= margin) return;
+            await locked(() => {
+              const budget = read();
+              const at = budget.sent.indexOf(entry);
+              if (at >= 0) budget.sent[at] = Math.max(entry, now());
+              save(budget);
+            }).catch(() => undefined);
+          };
+        }
+        if (!told) {
+          told = true;
+          options.onWait?.(wait);
+        }
+        await sleep(wait);
+      }
+    },
+    pause(rawRetryAfterMs) {
+      const retryAfterMs = Number.isFinite(rawRetryAfterMs) ? Math.min(Math.max(rawRetryAfterMs, 0), MAX_PAUSE_MS) : MAX_PAUSE_MS;
+      void locked(() => {
+        const at = now();
+        const budget = read();
+        // Someone else spends this instance's budget too: a tenth less per window for the next five windows.
+        const inWindow = budget.sent.filter((t) => t > at - limit.windowMs).length;
+        const previous = budget.ceiling !== undefined && (budget.ceilingUntil ?? 0) > at ? budget.ceiling : limit.requests;
+        const ceiling = Math.max(1, Math.floor(Math.min(previous, Math.max(inWindow, 1)) * 0.9));
+        save({ sent: budget.sent, pausedUntil: Math.max(budget.pausedUntil, at + retryAfterMs), ceiling, ceilingUntil: at + 5 * limit.windowMs });
+      }).catch(() => undefined);
+    },
+  };
+}
+
+/** The budget file of one instance (or one endpoint): read (refusing numbers out of range), rewritten in place, and locked. */
+function budgetFile(stateDir: string, file: string, limit: RateLimit, margin: number, context: { now: () => number; sleep: (ms: number) => Promise<void>; onWarning: ((message: string) => void) | undefined }) {
+  const { now, sleep } = context;
+  const options = { onWarning: context.onWarning };
+  const lock = `${file}.lock`;
   let warned = false;
   // Nothing this code writes lies further ahead than a capped pause or five windows of a lowered ceiling.
   const horizon = () => now() + Math.max(MAX_PAUSE_MS, 5 * limit.windowMs) + margin + 1000;
@@ -163,62 +229,5 @@ export function governor(stateDir: string, fingerprint: string, limit: RateLimit
     }
   };
 
-  return {
-    async acquire(acquireOptions = {}) {
-      let counted = 0;
-      for (;;) {
-        // A budget that cannot be read or written (a full disk) does not stop the request.
-        const wait = await locked(() => {
-          const at = now();
-          const budget = read();
-          // An entry counts for a window and a margin: one that was not settled (its answer came
-          // within the margin) was received by Clerk no later than the margin after it was counted.
-          const recent = budget.sent.filter((t) => t > at - limit.windowMs - margin).sort((a, b) => a - b);
-          if (budget.pausedUntil > at) return budget.pausedUntil - at;
-          const shrunk = budget.ceiling !== undefined && (budget.ceilingUntil ?? 0) > at;
-          const allowed = shrunk ? Math.min(limit.requests, budget.ceiling as number) : limit.requests;
-          if (recent.length < allowed) {
-            // A distinct time per entry, so the settle below moves this one and no other.
-            counted = recent.includes(at) ? at + Math.random() : at;
-            recent.push(counted);
-            save({ sent: recent, pausedUntil: budget.pausedUntil, ...(shrunk ? { ceiling: budget.ceiling as number, ceilingUntil: budget.ceilingUntil as number } : {}) });
-            return 0;
-          }
-          return (recent[recent.length - allowed] as number) + limit.windowMs - at + margin;
-        }).catch(() => 0);
-        if (acquireOptions.maxWaitMs !== undefined && wait > acquireOptions.maxWaitMs) throw new BudgetExhausted(wait);
-        if (wait <= 0) {
-          const entry = counted;
-          return async () => {
-            // Clerk counted it on arrival, before the answer: when the answer came within the
-            // margin, the count here frees no earlier than Clerk's, and the file stays as it is.
-            if (now() - entry <= margin) return;
-            await locked(() => {
-              const budget = read();
-              const at = budget.sent.indexOf(entry);
-              if (at >= 0) budget.sent[at] = Math.max(entry, now());
-              save(budget);
-            }).catch(() => undefined);
-          };
-        }
-        if (!told) {
-          told = true;
-          options.onWait?.(wait);
-        }
-        await sleep(wait);
-      }
-    },
-    pause(rawRetryAfterMs) {
-      const retryAfterMs = Number.isFinite(rawRetryAfterMs) ? Math.min(Math.max(rawRetryAfterMs, 0), MAX_PAUSE_MS) : MAX_PAUSE_MS;
-      void locked(() => {
-        const at = now();
-        const budget = read();
-        // Someone else spends this instance's budget too: a tenth less per window for the next five windows.
-        const inWindow = budget.sent.filter((t) => t > at - limit.windowMs).length;
-        const previous = budget.ceiling !== undefined && (budget.ceilingUntil ?? 0) > at ? budget.ceiling : limit.requests;
-        const ceiling = Math.max(1, Math.floor(Math.min(previous, Math.max(inWindow, 1)) * 0.9));
-        save({ sent: budget.sent, pausedUntil: Math.max(budget.pausedUntil, at + retryAfterMs), ceiling, ceilingUntil: at + 5 * limit.windowMs });
-      }).catch(() => undefined);
-    },
-  };
+  return { read, save, locked };
 }
