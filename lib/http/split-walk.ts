@@ -86,50 +86,92 @@ interface Range {
 }
 
 export async function splitWalk(options: SplitWalkOptions): Promise<PaginateResult> {
-  const { limit } = options;
-  const orderBy = options.query.find(([name]) => name === 'order_by')?.[1] ?? '-created_at';
-  const descending = orderBy.startsWith('-');
-  let emitted = 0;
-  let pagesFetched = 0;
-  let totalCount: number | null = null;
-  const room = () => (options.maxItems ?? Infinity) - emitted;
-  const emit = async (items: string[]): Promise<boolean> => {
-    const kept = items.length > room() ? items.slice(0, room()) : items;
-    if (kept.length > 0) await options.onItems(kept);
-    emitted += kept.length;
-    options.onProgress?.(emitted, totalCount);
-    return room() > 0;
-  };
+  return new SplitWalk(options).run();
+}
 
-  // 1. The first page, as a sequential walk asks for it.
-  const firstQuery: Array<[string, string]> = [...options.query, ['limit', String(limit)]];
-  const now = options.now ?? Date.now;
-  const started = now();
-  const first = await options.fetchList(firstQuery);
-  pagesFetched++;
-  let concurrency = options.concurrency;
-  if (options.adaptive === true && now() - started < FAST_PAGE_MS) {
-    concurrency = 1;
-    options.onNote?.(`the first page came back within ${FAST_PAGE_MS} ms: one cursor`);
+/** One walk's state: the ranges, which one is printed (head), and where to stop. */
+class SplitWalk {
+  private readonly limit: number;
+  private readonly descending: boolean;
+  private readonly firstQuery: Array<[string, string]>;
+  private emitted = 0;
+  private pagesFetched = 0;
+  private totalCount: number | null = null;
+  private concurrency: number;
+  private ranges: Range[] = [];
+  private head = 0;
+  private stopAfter = Infinity;
+  private printing: Promise<void> = Promise.resolve();
+  private firstItems: string[] = [];
+  private lastId: string | null = null;
+
+  constructor(private readonly options: SplitWalkOptions) {
+    this.limit = options.limit;
+    this.descending = (options.query.find(([name]) => name === 'order_by')?.[1] ?? '-created_at').startsWith('-');
+    this.firstQuery = [...options.query, ['limit', String(options.limit)]];
+    this.concurrency = options.concurrency;
   }
-  if (first.status >= 400) return { pages: pagesFetched, items: 0, failed: first };
-  const firstItems = pageItems(first).items;
-  if (!(await emit(firstItems)) || firstItems.length < limit) return { pages: pagesFetched, items: emitted, failed: null };
-  const last = parseItem(firstItems.at(-1) as string);
-  // Without an id there is no cursor to follow (as a sequential walk, it ends here).
-  if (last.id === null) return { pages: pagesFetched, items: emitted, failed: null };
-  const sequential = (why: string): Range[] => {
-    options.onNote?.(`following one cursor: ${why}`);
-    return [{ query: null, low: -Infinity, high: Infinity, pages: [], done: false, failed: null, wake: null, held: 0 }];
-  };
-  const lastCreated = last.createdAt;
-  let ranges: Range[];
-  if (lastCreated === null) ranges = sequential('the items carry no created_at to cut the list by');
-  else if (concurrency === 1) ranges = sequential('one cursor in flight');
-  else ranges = await cut(lastCreated);
 
-  // 2. How many there are (GET …/count), and where the list ends (one item in the other order): where to cut it.
-  async function cut(lastCreated: number): Promise<Range[]> {
+  private room(): number {
+    return (this.options.maxItems ?? Infinity) - this.emitted;
+  }
+
+  private async emit(items: string[]): Promise<boolean> {
+    const kept = items.length > this.room() ? items.slice(0, this.room()) : items;
+    if (kept.length > 0) await this.options.onItems(kept);
+    this.emitted += kept.length;
+    this.options.onProgress?.(this.emitted, this.totalCount);
+    return this.room() > 0;
+  }
+
+  private result(failed: HttpResponse | null = null): PaginateResult {
+    return { pages: this.pagesFetched, items: this.emitted, failed };
+  }
+
+  async run(): Promise<PaginateResult> {
+    const { options } = this;
+    // 1. The first page, as a sequential walk asks for it.
+    const now = options.now ?? Date.now;
+    const started = now();
+    const first = await options.fetchList(this.firstQuery);
+    this.pagesFetched++;
+    if (options.adaptive === true && now() - started < FAST_PAGE_MS) {
+      this.concurrency = 1;
+      options.onNote?.(`the first page came back within ${FAST_PAGE_MS} ms: one cursor`);
+    }
+    if (first.status >= 400) return { pages: this.pagesFetched, items: 0, failed: first };
+    this.firstItems = pageItems(first).items;
+    if (!(await this.emit(this.firstItems)) || this.firstItems.length < this.limit) return this.result();
+    const last = parseItem(this.firstItems.at(-1) as string);
+    // Without an id there is no cursor to follow (as a sequential walk, it ends here).
+    if (last.id === null) return this.result();
+    this.lastId = last.id;
+    if (last.createdAt === null) this.ranges = this.sequential('the items carry no created_at to cut the list by');
+    else if (this.concurrency === 1) this.ranges = this.sequential('one cursor in flight');
+    else this.ranges = await this.cut(last.createdAt);
+    options.onProgress?.(this.emitted, this.totalCount);
+    // 3. Each range walked with its own cursor; the one being printed streams, the others hold.
+    let next = 0;
+    const workers = Array.from({ length: Math.min(this.concurrency, this.ranges.length) }, async () => {
+      for (;;) {
+        const index = next++;
+        if (index >= this.ranges.length || index > this.stopAfter) return;
+        await this.walk(index);
+      }
+    });
+    await Promise.all(workers);
+    await this.print();
+    return this.result(this.ranges.find((r) => r.failed !== null)?.failed ?? null);
+  }
+
+  private sequential(why: string): Range[] {
+    this.options.onNote?.(`following one cursor: ${why}`);
+    return [{ query: null, low: -Infinity, high: Infinity, pages: [], done: false, failed: null, wake: null, held: 0 }];
+  }
+
+  /** 2. How many there are (GET …/count), and where the list ends (one item in the other order): where to cut it. */
+  private async cut(lastCreated: number): Promise<Range[]> {
+    const { options, limit, descending } = this;
     const countQuery = options.query.filter(([name]) => !FILTERS_NOT_COUNTED.has(name));
     const probeQuery: Array<[string, string]> = [...options.query.filter(([name]) => name !== 'order_by'), ['order_by', descending ? '+created_at' : '-created_at'], ['limit', '1']];
     const [counted, probe] = await Promise.all([options.fetchCount(countQuery), options.fetchList(probeQuery)]);
@@ -141,13 +183,13 @@ export async function splitWalk(options: SplitWalkOptions): Promise<PaginateResu
     } catch {
       far = null;
     }
-    if (typeof total !== 'number') return sequential(`the count answered HTTP ${counted.status}`);
-    if (far === null || far.createdAt === null) return sequential('the far end of the list is unknown');
-    totalCount = total;
-    const remainingPages = Math.ceil(Math.max(0, total - firstItems.length) / limit);
+    if (typeof total !== 'number') return this.sequential(`the count answered HTTP ${counted.status}`);
+    if (far === null || far.createdAt === null) return this.sequential('the far end of the list is unknown');
+    this.totalCount = total;
+    const remainingPages = Math.ceil(Math.max(0, total - this.firstItems.length) / limit);
     const [low, high] = descending ? [far.createdAt, lastCreated + 1] : [lastCreated, far.createdAt + 1];
-    const count = Math.max(1, Math.min(MAX_RANGES, remainingPages, high - low, Math.max(concurrency * 2, Math.ceil(remainingPages / PAGES_PER_RANGE))));
-    if (count < 2 || remainingPages < 3) return sequential('the rest is a page or two');
+    const count = Math.max(1, Math.min(MAX_RANGES, remainingPages, high - low, Math.max(this.concurrency * 2, Math.ceil(remainingPages / PAGES_PER_RANGE))));
+    if (count < 2 || remainingPages < 3) return this.sequential('the rest is a page or two');
     // Boundaries in the order the walk prints: newest first when descending.
     const cuts = Array.from({ length: count + 1 }, (_, i) => Math.round(low + ((high - low) * i) / count));
     const spans: Array<[number, number]> = [];
@@ -165,106 +207,95 @@ export async function splitWalk(options: SplitWalkOptions): Promise<PaginateResu
       held: 0,
     }));
   }
-  options.onProgress?.(emitted, totalCount);
 
-  // 3. Each range walked with its own cursor; the one being printed streams, the others hold.
-  let head = 0;
-  let stopAfter = Infinity;
   /** Characters held by ranges other than the head, which must wait their turn to be printed. */
-  const heldByOthers = () => ranges.reduce((sum, r, i) => (i === head ? sum : sum + r.held), 0);
-  const size = (page: string[]) => page.reduce((sum, item) => sum + item.length, 0);
-  const wakeAll = () => {
-    for (const range of ranges) {
+  private heldByOthers(): number {
+    return this.ranges.reduce((sum, r, i) => (i === this.head ? sum : sum + r.held), 0);
+  }
+
+  private wakeAll(): void {
+    for (const range of this.ranges) {
       const wake = range.wake;
       range.wake = null;
       wake?.();
     }
-  };
-  let printing: Promise<void> = Promise.resolve();
-  const print = () => {
-    printing = printing.then(async () => {
-      while (head < ranges.length && head <= stopAfter) {
-        const range = ranges[head] as Range;
+  }
+
+  /** Prints what the head range holds, and the ranges after it as they finish, in order. */
+  private print(): Promise<void> {
+    this.printing = this.printing.then(async () => {
+      while (this.head < this.ranges.length && this.head <= this.stopAfter) {
+        const range = this.ranges[this.head] as Range;
         while (range.pages.length > 0) {
           const page = range.pages.shift() as string[];
           range.held -= size(page);
-          if (!(await emit(page))) {
-            stopAfter = -1;
-            wakeAll();
+          if (!(await this.emit(page))) {
+            this.stopAfter = -1;
+            this.wakeAll();
             return;
           }
-          wakeAll();
+          this.wakeAll();
         }
         if (!range.done) return;
-        head++;
-        wakeAll();
+        this.head++;
+        this.wakeAll();
       }
     });
-    return printing;
-  };
+    return this.printing;
+  }
 
-  const walk = async (index: number) => {
-    const range = ranges[index] as Range;
-    let cursor: string | null = index === 0 ? last.id : null;
+  /** One range's cursor walk: its pages held until its turn (within HOLD_CHARS), range 0 cut at range 1's start. */
+  private async walk(index: number): Promise<void> {
+    const range = this.ranges[index] as Range;
+    let cursor: string | null = index === 0 ? this.lastId : null;
     // Range 0 goes on from the first page: a server that answers it again is caught at once.
-    let previous: string[] | null = index === 0 ? firstItems : null;
+    let previous: string[] | null = index === 0 ? this.firstItems : null;
     for (;;) {
-      if (index > stopAfter) break;
-      while (index !== head && heldByOthers() >= HOLD_CHARS && index <= stopAfter) await new Promise<void>((resolve) => (range.wake = resolve));
-      if (index > stopAfter) break;
-      const base = range.query ?? firstQuery;
-      const response = await options.fetchList(cursor === null ? base : [...base, ['starting_after', cursor]]);
-      pagesFetched++;
-      if (pagesFetched > MAX_PAGES) throw new PaginationError(`stopped after ${MAX_PAGES} pages (${emitted} items): the list did not end`);
+      if (index > this.stopAfter) break;
+      while (index !== this.head && this.heldByOthers() >= HOLD_CHARS && index <= this.stopAfter) await new Promise<void>((resolve) => (range.wake = resolve));
+      if (index > this.stopAfter) break;
+      const base = range.query ?? this.firstQuery;
+      const response = await this.options.fetchList(cursor === null ? base : [...base, ['starting_after', cursor]]);
+      this.pagesFetched++;
+      if (this.pagesFetched > MAX_PAGES) throw new PaginationError(`stopped after ${MAX_PAGES} pages (${this.emitted} items): the list did not end`);
       if (response.status >= 400) {
         range.failed = response;
-        stopAfter = Math.min(stopAfter, index);
+        this.stopAfter = Math.min(this.stopAfter, index);
         break;
       }
       let items = pageItems(response).items;
       if (previous !== null && items.length > 0 && items[0] === previous[0] && items.at(-1) === previous.at(-1)) {
-        throw new PaginationError(`the API answered the same page twice; stopped after ${emitted} items`);
+        throw new PaginationError(`the API answered the same page twice; stopped after ${this.emitted} items`);
       }
       previous = items;
-      const full = items.length >= limit;
-      let outside = false;
-      if (index === 0 && ranges.length > 1) {
-        // Range 0 is the first page's cursor, unchanged: it ends where range 1 begins.
-        const outOfRange = (text: string) => {
-          const created = parseItem(text).createdAt;
-          return created !== null && (created < range.low || created >= range.high);
-        };
-        // Sorted by creation: when the last item is inside, every item is.
-        const at = items.length > 0 && outOfRange(items.at(-1) as string) ? items.findIndex(outOfRange) : -1;
-        if (at >= 0) {
-          items = items.slice(0, at);
-          outside = true;
-        }
-      }
+      const full = items.length >= this.limit;
+      // Range 0 is the first page's cursor, unchanged: it ends where range 1 begins.
+      const at = index === 0 && this.ranges.length > 1 ? firstOutside(items, range) : -1;
+      if (at >= 0) items = items.slice(0, at);
       if (items.length > 0) {
         range.pages.push(items);
         range.held += size(items);
         cursor = parseItem(items.at(-1) as string).id;
       }
-      if (!full || outside || cursor === null) break;
-      if (index === head) void print();
+      if (!full || at >= 0 || cursor === null) break;
+      if (index === this.head) void this.print();
     }
     range.done = true;
-    await print();
-  };
+    await this.print();
+  }
+}
 
-  let next = 0;
-  const workers = Array.from({ length: Math.min(concurrency, ranges.length) }, async () => {
-    for (;;) {
-      const index = next++;
-      if (index >= ranges.length || index > stopAfter) return;
-      await walk(index);
-    }
-  });
-  await Promise.all(workers);
-  await print();
-  const failed = ranges.find((r) => r.failed !== null)?.failed ?? null;
-  return { pages: pagesFetched, items: emitted, failed };
+function size(page: string[]): number {
+  return page.reduce((sum, item) => sum + item.length, 0);
+}
+
+/** The first item created outside the range, or -1 (sorted by creation: when the last item is inside, every item is). */
+function firstOutside(items: string[], range: Range): number {
+  const outOfRange = (text: string) => {
+    const created = parseItem(text).createdAt;
+    return created !== null && (created < range.low || created >= range.high);
+  };
+  return items.length > 0 && outOfRange(items.at(-1) as string) ? items.findIndex(outOfRange) : -1;
 }
 
 function pageOf(response: HttpResponse): unknown {
