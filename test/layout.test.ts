@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import ts from 'typescript';
 import { PROJECT_DIR } from './helpers/spec-fixtures.js';
 
 const STAGES = ['core', 'spec', 'endpoint', 'request', 'guard', 'http', 'mcp', 'cli'] as const;
@@ -48,5 +49,28 @@ describe('lib/ layout', () => {
       const earlier = STAGES.slice(0, rank);
       assert.match(opening, rank === 0 ? /imports nothing of lib\/ outside core/ : new RegExp(`may import ${earlier.join(', ')}`), `lib/${stage}/${MAIN_FILE[stage]} names what it may import`);
     }
+  });
+
+  it('no file of lib/ is over 400 lines, and no function (closures included) over 100', () => {
+    const problems: string[] = [];
+    for (const stage of STAGES) {
+      for (const file of readdirSync(join(LIB, stage)).filter((name) => name.endsWith('.ts'))) {
+        const path = join(LIB, stage, file);
+        const text = readFileSync(path, 'utf8');
+        const lines = text.split('\n').length;
+        if (lines > 400) problems.push(`lib/${stage}/${file}: ${lines} lines`);
+        const source = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
+        const visit = (node: ts.Node): void => {
+          if (ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node) || ts.isArrowFunction(node) || ts.isFunctionExpression(node)) {
+            const start = source.getLineAndCharacterOfPosition(node.getStart()).line;
+            const end = source.getLineAndCharacterOfPosition(node.getEnd()).line;
+            if (end - start + 1 > 100) problems.push(`lib/${stage}/${file}:${start + 1}: a function of ${end - start + 1} lines`);
+          }
+          ts.forEachChild(node, visit);
+        };
+        visit(source);
+      }
+    }
+    assert.deepEqual(problems, []);
   });
 });

@@ -165,17 +165,10 @@ async function sendAll(lines: BatchLine[], state: JournalState, journal: Journal
   const { io } = deps;
   const client = clerkClient(deps, key, spec.version, context.options.timeoutMs, stateDir);
   const limiter = endpointLimiter(stateDir, key.info.fingerprint as string, (text) => writeLine(io.stderr, `bapi-curl: ${text}`));
-  const progress = progressLine(io.stderr, { render: (n, total) => `batch: ${groupDigits(n)} of ${groupDigits(total ?? lines.length)} lines done${failed > 0 ? `, ${failed} failed` : ''}…` });
+  const progress = progressLine(io.stderr, { render: (n, total) => `batch: ${groupDigits(n)} of ${groupDigits(total ?? lines.length)} lines done${tally.failed > 0 ? `, ${tally.failed} failed` : ''}…` });
   const stdout = progress.around(io.stdout);
-  // Results wait here until every earlier line's is printed; null: not sent (left for --resume).
-  const results = new Map<number, BatchResult | null>();
-  let nextToPrint = 0;
-  let ok = 0;
-  let failed = 0;
-  let unknown = 0;
-  let skipped = 0;
-  let notSent = 0;
-  let finishedCount = 0;
+  const tally: Tally = new Tally(lines.length, (result) => stdout.write(`${JSON.stringify(redactSecret(result, key.value, key.info.masked ?? '[REDACTED]'))}\n`), (n) => progress.update(n, lines.length));
+  const settle = (index: number, result: BatchResult | null) => tally.settle(index, result);
   let stopping: string | null = null;
   const exhausted = new Map<string, RateLimitExhausted>();
   // The front-end's signal (bapi-curl: the first Ctrl-C): no new line is taken; those in flight finish.
@@ -186,28 +179,6 @@ async function sendAll(lines: BatchLine[], state: JournalState, journal: Journal
   };
   if (signal?.aborted) onAbort();
   else signal?.addEventListener('abort', onAbort, { once: true });
-  const flush = () => {
-    while (nextToPrint < lines.length && results.has(nextToPrint)) {
-      const result = results.get(nextToPrint) ?? null;
-      results.delete(nextToPrint);
-      if (result !== null) stdout.write(`${JSON.stringify(redactSecret(result, key.value, key.info.masked ?? '[REDACTED]'))}\n`);
-      nextToPrint++;
-    }
-  };
-  const settle = (index: number, result: BatchResult | null) => {
-    if (result === null) notSent++;
-    else {
-      if (result.skipped) skipped++;
-      if (result.error) {
-        failed++;
-        if (result.error.code === 'unknown_outcome') unknown++;
-      } else ok++;
-    }
-    results.set(index, result);
-    finishedCount++;
-    flush();
-    progress.update(finishedCount, lines.length);
-  };
   let cursor = 0;
   const worker = async () => {
     for (;;) {
@@ -262,13 +233,56 @@ async function sendAll(lines: BatchLine[], state: JournalState, journal: Journal
     progress.clear();
     await client.close();
   }
-  if (notSent === 0) journal.record({ state: 'finished', time: deps.now().toISOString() });
+  if (tally.notSent === 0) journal.record({ state: 'finished', time: deps.now().toISOString() });
   journal.close();
-  const summary = [`${groupDigits(ok)} ok`, `${failed} failed${unknown > 0 ? ` (${unknown} unknown: in flight when a run stopped, or a POST/PATCH without an answer; not resent)` : ''}`];
-  if (skipped > 0) summary.push(`${skipped} of them done in an earlier run`);
-  if (notSent > 0) summary.push(`${notSent} not sent${stopping === 'interrupted' ? ' (interrupted)' : exhausted.size > 0 ? ` (${[...exhausted.values()].map((e) => e.message).join('; ')})` : ''}: run the same command with --resume to send them`);
-  writeLine(io.stderr, `bapi-curl: batch of ${lines.length} lines: ${summary.join(', ')}`);
-  return failed > 0 || notSent > 0 ? EXIT.runtime : EXIT.ok;
+  const why = stopping === 'interrupted' ? ' (interrupted)' : exhausted.size > 0 ? ` (${[...exhausted.values()].map((e) => e.message).join('; ')})` : '';
+  writeLine(io.stderr, `bapi-curl: batch of ${lines.length} lines: ${tally.summary(why)}`);
+  return tally.failed > 0 || tally.notSent > 0 ? EXIT.runtime : EXIT.ok;
+}
+
+/** A run's results: counted, and printed in line order as soon as every earlier line's is (null: not sent, left for --resume). */
+class Tally {
+  ok = 0;
+  failed = 0;
+  unknown = 0;
+  skipped = 0;
+  notSent = 0;
+  private finished = 0;
+  private nextToPrint = 0;
+  private readonly waiting = new Map<number, BatchResult | null>();
+
+  constructor(
+    private readonly total: number,
+    private readonly print: (result: BatchResult) => void,
+    private readonly progress: (finished: number) => void,
+  ) {}
+
+  settle(index: number, result: BatchResult | null): void {
+    if (result === null) this.notSent++;
+    else {
+      if (result.skipped) this.skipped++;
+      if (result.error) {
+        this.failed++;
+        if (result.error.code === 'unknown_outcome') this.unknown++;
+      } else this.ok++;
+    }
+    this.waiting.set(index, result);
+    this.finished++;
+    while (this.nextToPrint < this.total && this.waiting.has(this.nextToPrint)) {
+      const ready = this.waiting.get(this.nextToPrint) ?? null;
+      this.waiting.delete(this.nextToPrint);
+      if (ready !== null) this.print(ready);
+      this.nextToPrint++;
+    }
+    this.progress(this.finished);
+  }
+
+  summary(notSentWhy: string): string {
+    const parts = [`${groupDigits(this.ok)} ok`, `${this.failed} failed${this.unknown > 0 ? ` (${this.unknown} unknown: in flight when a run stopped, or a POST/PATCH without an answer; not resent)` : ''}`];
+    if (this.skipped > 0) parts.push(`${this.skipped} of them done in an earlier run`);
+    if (this.notSent > 0) parts.push(`${this.notSent} not sent${notSentWhy}: run the same command with --resume to send them`);
+    return parts.join(', ');
+  }
 }
 
 function matchedEndpoint(endpoints: EndpointSummary[], line: BatchLine): EndpointSummary | null {
