@@ -31,7 +31,7 @@ build:
 
 # Tests run the built executables, so they build first.
 test: build
-	node --import tsx --test --test-concurrency=2 test/*.test.ts
+	node --import tsx --test --test-concurrency=3 test/*.test.ts
 
 # The guard's fuzz on a new seed each run, for longer than make test gives it (replay a failure with FUZZ_SEED=N).
 fuzz: build

@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
 import { noStackTrace } from './helpers/cli-assert.js';
-import { cleanEnv, runCli, scriptPath, tempDir, type CliResult } from './helpers/run-cli.js';
+import { cleanEnv, type CliResult, runCli, scriptPath, SHARED_STORE, tempDir } from './helpers/run-cli.js';
 import { sharedVersions } from './helpers/spec-fixtures.js';
 
 const KEY = `sk_test_${randomBytes(24).toString('hex')}`;
-const specsDir = tempDir('bapi-curl-specs-');
+const specsDir = SHARED_STORE;
 const outputs: CliResult[] = [];
 const stateDirs: string[] = [];
 

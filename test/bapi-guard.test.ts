@@ -8,7 +8,7 @@ import { reportError } from '../lib/cli/command.js';
 import { type IO } from '../lib/core/io.js';
 import { main, parseArgs, USAGE } from '../scripts/bapi-guard.js';
 import { noStackTrace } from './helpers/cli-assert.js';
-import { cleanEnv, runCli, scriptPath, tempDir, type CliResult } from './helpers/run-cli.js';
+import { cleanEnv, type CliResult, runCli, scriptPath, SHARED_STORE, tempDir } from './helpers/run-cli.js';
 
 // Generated per run; every output of every run below is searched for them.
 const TEST_KEY = `sk_test_${randomBytes(20).toString('hex')}`;
@@ -21,7 +21,7 @@ function assertNoKey(result: CliResult | { stdout: string; stderr: string }): vo
   }
 }
 
-const specsDir = tempDir('guard-specs-');
+const specsDir = SHARED_STORE;
 
 function env(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   return cleanEnv({ CLERK_SPECS_DIR: specsDir, CLERK_BAPI_STATE_DIR: tempDir('guard-state-'), HOME: tempDir('guard-home-'), ...extra });

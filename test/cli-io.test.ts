@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
-import { cleanEnv, scriptPath, tempDir } from './helpers/run-cli.js';
+import { cleanEnv, scriptPath, SHARED_STORE, tempDir } from './helpers/run-cli.js';
 
-const env = cleanEnv({ CLERK_SPECS_DIR: tempDir() });
+const env = cleanEnv({ CLERK_SPECS_DIR: SHARED_STORE });
 
 async function sh(script: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const result = await execa('bash', ['-c', script], { env, extendEnv: false, reject: false, stdin: 'ignore' });

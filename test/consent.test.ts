@@ -8,11 +8,11 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { agentMarker, consentFor } from '../lib/guard/consent.js';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
-import { cleanEnv, runAtTerminal, runCli, scriptPath, tempDir, type CliResult } from './helpers/run-cli.js';
+import { cleanEnv, type CliResult, runAtTerminal, runCli, scriptPath, SHARED_STORE, tempDir } from './helpers/run-cli.js';
 
 const KEY = `sk_test_${randomBytes(24).toString('hex')}`;
 const HAS_SCRIPT = existsSync('/usr/bin/script');
-const specsDir = tempDir('consent-specs-');
+const specsDir = SHARED_STORE;
 const outputs: CliResult[] = [];
 let fake: FakeClerk;
 let stateDir: string;

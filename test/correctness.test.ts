@@ -8,10 +8,10 @@ import { after, before, describe, it } from 'node:test';
 import { validateValue } from '../lib/endpoint/validate.js';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
 import { noStackTrace } from './helpers/cli-assert.js';
-import { cleanEnv, runCli, scriptPath, tempDir, type CliResult } from './helpers/run-cli.js';
+import { cleanEnv, type CliResult, runCli, scriptPath, SHARED_STORE, tempDir } from './helpers/run-cli.js';
 
 const KEY = `sk_test_${randomBytes(24).toString('hex')}`;
-const specsDir = tempDir('correct-specs-');
+const specsDir = SHARED_STORE;
 const stateDir = join(tempDir('correct-state-'), 'state');
 const outputs: CliResult[] = [];
 let fake: FakeClerk;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { cleanEnv, runCli, tempDir } from './helpers/run-cli.js';
+import { cleanEnv, runCli, SHARED_STORE, tempDir } from './helpers/run-cli.js';
 import { PROJECT_DIR, sharedSpecText } from './helpers/spec-fixtures.js';
 import { noStackTrace, withoutYaml } from './helpers/cli-assert.js';
 import { randomBytes } from 'node:crypto';
@@ -15,7 +15,7 @@ describe('extract-endpoint-detail', () => {
     runCli('extract-endpoint-detail', args, { env: { ...env, ...extra }, ...(input !== undefined ? { input } : {}) });
   before(async () => {
     // The goldens and the texts below are 2025-11-10's; other versions are named where a test uses them.
-    env = cleanEnv({ CLERK_SPECS_DIR: tempDir(), CLERK_API_VERSION: '2025-11-10' });
+    env = cleanEnv({ CLERK_SPECS_DIR: SHARED_STORE, CLERK_API_VERSION: '2025-11-10' });
     await runCli('api-specs-context', [], { env });
   });
 

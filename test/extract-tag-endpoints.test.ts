@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { cleanEnv, runCli, tempDir } from './helpers/run-cli.js';
+import { cleanEnv, runCli, SHARED_STORE } from './helpers/run-cli.js';
 import { sharedIndex, sharedVersions } from './helpers/spec-fixtures.js';
 import type { EndpointSummary } from '../lib/spec/index.js';
 import { noStackTrace, withoutYaml } from './helpers/cli-assert.js';
@@ -12,7 +12,7 @@ const line = (e: EndpointSummary) => [e.method, e.path, e.operationId ?? '-', `$
 describe('extract-tag-endpoints', () => {
   let env: Record<string, string | undefined>;
   before(async () => {
-    env = cleanEnv({ CLERK_SPECS_DIR: tempDir() });
+    env = cleanEnv({ CLERK_SPECS_DIR: SHARED_STORE });
     await runCli('api-specs-context', [], { env });
   });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { cleanEnv, runCli, tempDir } from './helpers/run-cli.js';
+import { cleanEnv, runCli, SHARED_STORE } from './helpers/run-cli.js';
 import { SHARED_BAPI_DIR, sharedIndex, sharedSpecText, sharedVersions } from './helpers/spec-fixtures.js';
 import { tagCounts } from '../lib/spec/index.js';
 import { noStackTrace, withoutYaml } from './helpers/cli-assert.js';
@@ -15,7 +15,7 @@ function expectedLines(version: string): string[] {
 describe('extract-tags', () => {
   let env: Record<string, string | undefined>;
   before(() => {
-    env = cleanEnv({ CLERK_SPECS_DIR: tempDir() });
+    env = cleanEnv({ CLERK_SPECS_DIR: SHARED_STORE });
   });
 
   it('prints NAME⇥COUNT⇥DESCRIPTION for the latest version, three fields a line', async () => {

@@ -11,10 +11,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
-import { cleanEnv, scriptPath, tempDir } from './helpers/run-cli.js';
+import { cleanEnv, scriptPath, SHARED_STORE, tempDir } from './helpers/run-cli.js';
 
 const KEY = `sk_test_${randomBytes(24).toString('hex')}`;
-const specsDir = tempDir('mcp-specs-');
+const specsDir = SHARED_STORE;
 const stateDir = join(tempDir('mcp-state-'), 'state');
 let fake: FakeClerk;
 const texts: string[] = [];

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
-import { cleanEnv, runAtTerminal, scriptPath, tempDir } from './helpers/run-cli.js';
+import { cleanEnv, runAtTerminal, scriptPath, SHARED_STORE, tempDir } from './helpers/run-cli.js';
 import { PROJECT_DIR } from './helpers/spec-fixtures.js';
 
 const KEY = `sk_test_${randomBytes(24).toString('hex')}`;
-const specsDir = tempDir('recipes-specs-');
+const specsDir = SHARED_STORE;
 const bin = tempDir('recipes-bin-');
 let fake: FakeClerk;
 

@@ -10,10 +10,10 @@ import { analyzeLine, pathCandidates } from '../lib/cli/completion.js';
 import { shellFilePath } from '../lib/cli/completion-shell.js';
 import { startFakeClerk, FAKE_CLERK_KEY, type FakeClerk } from './fake-clerk.js';
 import { noStackTrace, withoutYaml } from './helpers/cli-assert.js';
-import { cleanEnv, runCli, scriptPath, tempDir } from './helpers/run-cli.js';
+import { cleanEnv, runCli, scriptPath, SHARED_STORE, tempDir } from './helpers/run-cli.js';
 import { sharedIndex, sharedVersions } from './helpers/spec-fixtures.js';
 
-const specsDir = tempDir('bapi-shell-specs-');
+const specsDir = SHARED_STORE;
 const binDir = tempDir('bapi-shell-bin-');
 const SHELL_FILE = shellFilePath();
 

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
-import { cleanEnv, runCli, tempDir, type CliResult } from './helpers/run-cli.js';
+import { cleanEnv, type CliResult, runCli, SHARED_STORE, tempDir } from './helpers/run-cli.js';
 
 const KEY = `sk_live_${randomBytes(24).toString('hex')}`;
-const specsDir = tempDir('split-specs-');
+const specsDir = SHARED_STORE;
 const stateDir = tempDir('split-state-');
 let fake: FakeClerk;
 
