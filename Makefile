@@ -1,5 +1,5 @@
 # The commands a developer and CI use. `make install` is all a fresh machine needs.
-.PHONY: install build test check fuzz bench bench-compare sdk-map published clean
+.PHONY: install build test check fuzz bench bench-compare sdk-map published snapshot clean
 
 install:
 	npm ci
@@ -28,6 +28,7 @@ build:
 	echo '{ "type": "commonjs" }' > dist/scripts/package.json
 	echo '{ "type": "commonjs" }' > dist/lib/package.json
 	chmod +x dist/scripts/*.js
+	node --import tsx tools/snapshot-index.ts
 
 # Tests run the built executables, so they build first.
 test: build
@@ -53,6 +54,11 @@ bench-compare: build
 # specs/sdk.json from the installed @clerk/backend (a devDependency): which SDK method sends which request.
 sdk-map:
 	node --import tsx tools/sdk-map.ts
+
+# specs/snapshot/ from CLERK_SPECS_SOURCE: the latest published BAPI and webhooks specs, compressed, with their shas
+# and Clerk's LICENSE; the toolkit answers from it when nothing is cached and GitHub is out of reach.
+snapshot:
+	node --import tsx tools/snapshot.ts
 
 # specs/published.json gains the sha of every spec file in CLERK_SPECS_SOURCE (it only adds): what the guard counts as published.
 published:

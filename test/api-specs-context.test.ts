@@ -119,10 +119,13 @@ describe('api-specs-context', () => {
       assert.ok(readdirSync(join(dir, 'index')).every((name) => !name.endsWith('.tmp')));
     });
 
-    it('offline: exit 5 with advice on an empty store, exit 0 from a filled one', async () => {
-      const empty = await runCli('api-specs-context', ['--offline'], { env: env(tempDir()) });
-      assert.equal(empty.exitCode, 5);
-      assert.match(empty.stderr, /CLERK_SPECS_SOURCE/);
+    it('offline: the snapshot on an empty store, saying how to get more; the store from a filled one; no request either way', async () => {
+      const before = github.requests.length;
+      const empty = await runCli('api-specs-context', ['--offline', '--json'], { env: env(tempDir()) });
+      assert.equal(empty.exitCode, 0, empty.stderr);
+      assert.equal(JSON.parse(empty.stdout).source, 'snapshot');
+      assert.match(empty.stderr, /--offline was given and nothing is cached; using the spec snapshot .*CLERK_SPECS_SOURCE/);
+      assert.equal(github.requests.length, before);
       noStackTrace(empty.stderr);
       const dir = tempDir();
       assert.equal((await runCli('api-specs-context', [], { env: env(dir) })).exitCode, 0);
@@ -132,7 +135,7 @@ describe('api-specs-context', () => {
       assert.equal(github.requests.length, count);
     });
 
-    it('GitHub unreachable: a one-line warning with a cache, exit 5 without one', async () => {
+    it('GitHub unreachable: a one-line warning with a cache; without one, the snapshot, saying why', async () => {
       const dir = tempDir();
       assert.equal((await runCli('api-specs-context', [], { env: env(dir) })).exitCode, 0);
       github.faults.listing = 'server-error';
@@ -141,19 +144,22 @@ describe('api-specs-context', () => {
         assert.equal(cached.exitCode, 0);
         assert.equal(cached.stderr.trim().split('\n').length, 1);
         assert.match(cached.stderr, /^warning: GitHub answered HTTP 502/);
-        const none = await runCli('api-specs-context', [], { env: env(tempDir()) });
-        assert.equal(none.exitCode, 5);
-        assert.match(none.stderr, /GitHub answered HTTP 502/);
+        const none = await runCli('api-specs-context', ['--json'], { env: env(tempDir()) });
+        assert.equal(none.exitCode, 0, none.stderr);
+        assert.equal(JSON.parse(none.stdout).source, 'snapshot');
+        assert.equal(none.stderr.trim().split('\n').length, 1);
+        assert.match(none.stderr, /^warning: GitHub answered HTTP 502.*; using the spec snapshot shipped with clerk-bapi-toolkit/);
       } finally {
         github.faults.listing = undefined;
       }
     });
 
-    it('rate limited: exit 5 and GITHUB_TOKEN named', async () => {
+    it('rate limited: GITHUB_TOKEN named, and the snapshot answers meanwhile', async () => {
       github.faults.listing = 'rate-limit';
       try {
         const result = await runCli('api-specs-context', [], { env: env(tempDir()) });
-        assert.equal(result.exitCode, 5);
+        assert.equal(result.exitCode, 0, result.stderr);
+        assert.match(result.stderr, /snapshot/);
         assert.match(result.stderr, /rate limit/);
         assert.match(result.stderr, /GITHUB_TOKEN/);
       } finally {

@@ -111,6 +111,8 @@ describe('the npm package', { timeout: 240_000 }, () => {
     const files = packed.files.map((file) => file.path).sort();
     for (const command of COMMANDS) assert.ok(files.includes(pkg.bin[command]!), `${pkg.bin[command]} is packed`);
     assert.ok(files.includes('specs/destroys.json'), 'specs/destroys.json (read by the guard) is packed');
+    for (const file of ['specs/snapshot/snapshot.json', 'specs/snapshot/LICENSE', 'specs/published.json']) assert.ok(files.includes(file), `${file} is packed`);
+    assert.ok(files.some((file) => /^dist\/snapshot\/index\/[0-9a-f]{40}\.v\d+\.summary\.json$/.test(file)), "the snapshot's prebuilt index is packed");
     assert.ok(files.includes('package.json') && files.includes('README.md') && files.includes('LICENSE'));
     // Files read at run time beside the bundles: whatever exists in the checkout must be packed.
     for (const file of ['lib/shell/bapi.sh', 'SKILL.md']) {
@@ -183,6 +185,22 @@ describe('the npm package', { timeout: 240_000 }, () => {
     const detail = await installedCli('extract-endpoint-detail', ['DELETE', '/users/user_123', '--json', '--api-version', VERSION]);
     assert.equal(detail.exitCode, 0, detail.stderr);
     assert.equal((JSON.parse(detail.stdout) as { operationId: string }).operationId, 'DeleteUser');
+  });
+
+  it('with no network and nothing cached, answers from the snapshot it ships: api-specs-context, the explorers and the guard', async () => {
+    const offline = { CLERK_SPECS_SOURCE: undefined, GITHUB_API_URL: 'http://127.0.0.1:9', CLERK_SPECS_DIR: join(work, 'snapshot-store') };
+    const context = await installedCli('api-specs-context', ['--json'], offline);
+    assert.equal(context.exitCode, 0, context.stderr);
+    const parsed = JSON.parse(context.stdout) as { source: string; latest: string };
+    assert.equal(parsed.source, 'snapshot');
+    assert.match(context.stderr, /using the spec snapshot shipped with clerk-bapi-toolkit/);
+    const tags = await installedCli('extract-tags', [], offline);
+    assert.equal(tags.exitCode, 0, tags.stderr);
+    assert.match(tags.stdout, /^Users\t\d+\t/m);
+    assert.doesNotMatch(tags.stderr, /snapshot/, 'said once, not on every run');
+    const guard = await installedCli('bapi-guard', ['DELETE', '/users/user_123', '--yes', '--json'], { ...offline, CLERK_SECRET_KEY: KEY, CLERK_BAPI_SCOPES: 'write,delete', CLERK_BAPI_STATE_DIR: join(work, 'snapshot-state') });
+    assert.equal(guard.exitCode, 0, guard.stderr);
+    assert.ok(!(JSON.parse(guard.stdout) as { warnings: string[] }).warnings.some((w) => /published/.test(w)), 'the snapshot is a published spec');
   });
 
   it('bapi-guard reads specs/destroys.json from the package', async () => {

@@ -9,6 +9,7 @@ import { NotFoundError, SpecError, UsageError } from '../core/errors.js';
 import { readSpecFile } from './parse.js';
 import type { SpecDetail, SpecSummary } from './index.js';
 import { describeSource, sourceFromEnv, versionFromFileName, type VersionEntry } from './source.js';
+import { snapshotEntries, SNAPSHOT_SOURCE } from './snapshot.js';
 import { defaultStoreDir, SpecStore } from './store.js';
 
 export const SPEC_FLAG_SPEC = {
@@ -97,6 +98,7 @@ export function openStore(options: SpecOptions, io: IO): SpecStore {
     refresh: options.refresh,
     warn: (message) => io.stderr.write(`${message}\n`),
     progress,
+    snapshot: snapshotEntries,
   });
 }
 
@@ -139,6 +141,8 @@ export interface StoreSelection {
   store: SpecStore;
   entries: VersionEntry[];
   entry: VersionEntry;
+  /** Where the list of versions came from: the source's name, or `snapshot` (the one shipped with the toolkit). */
+  source: string;
 }
 
 /** Picks the version from the store's listing; null when the spec comes from --spec or stdin. */
@@ -146,7 +150,7 @@ export async function selectVersion(options: SpecOptions, io: IO, stdinSpec?: st
   if (options.spec !== undefined || (stdinSpec !== undefined && stdinSpec !== null)) return null;
   const store = openStore(options, io);
   const listing = await store.listing();
-  return { store, entries: listing.entries, entry: pickEntry(listing.entries, options.apiVersion, describeSource(store.source)) };
+  return { store, entries: listing.entries, entry: pickEntry(listing.entries, options.apiVersion, describeSource(store.source)), source: listing.source === SNAPSHOT_SOURCE ? SNAPSHOT_SOURCE : describeSource(store.source) };
 }
 
 /**
@@ -170,13 +174,13 @@ export async function selectSpec(options: SpecOptions, io: IO, stdinSpec?: strin
     if (stdinSpec === undefined || stdinSpec === null) throw new UsageError('--spec - was given but stdin is empty');
     return fromText(stdinSpec, 'stdin', null, options, io);
   }
-  const { store, entries, entry } = selection ?? ((await selectVersion(options, io)) as StoreSelection);
+  const { store, entries, entry, source } = selection ?? ((await selectVersion(options, io)) as StoreSelection);
   const summary = await store.summary(entry);
   return {
     version: entry.version,
     versions: entries.map((e) => e.version),
     latest: (entries[entries.length - 1] as VersionEntry).version,
-    source: describeSource(store.source),
+    source,
     pinned: options.apiVersion !== undefined,
     includePlatform: options.includePlatform,
     summary,

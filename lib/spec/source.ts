@@ -21,6 +21,8 @@ export interface VersionEntry {
   location: string;
   /** Local only: to notice a changed file without hashing it again. */
   mtimeMs?: number;
+  /** From the snapshot shipped with the toolkit (location: its compressed file). */
+  snapshot?: true;
 }
 
 export type SpecSource = { kind: 'github'; apiUrl: string; token?: string; timeoutMs?: number } | { kind: 'local'; dir: string };

@@ -1,8 +1,8 @@
 // The store: downloaded specs and their indexes, keyed by the spec file's git blob sha, in the user's
 // cache directory (CLERK_SPECS_DIR). Every file is written atomically and checked when read, so a
 // truncated or corrupt file is rebuilt, never served; concurrent processes share work through locks.
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UnavailableError } from '../core/errors.js';
 import { ensureDir, isUnwritable, writeFileAtomic } from '../core/fs-atomic.js';
@@ -18,6 +18,7 @@ import {
   type SpecSource,
   type VersionEntry,
 } from './source.js';
+import { snapshotBytes, snapshotIndexDir, snapshotNotice, SNAPSHOT_SOURCE } from './snapshot.js';
 import { compact, encodeDetail, openDetail, sealed, unseal } from './store-files.js';
 import { os } from '../core/builtins.js';
 
@@ -47,6 +48,8 @@ export interface StoreOptions {
   warn: (message: string) => void;
   progress?: (message: string) => void;
   now?: () => number;
+  /** The versions to answer from when nothing is cached and the source is out of reach (the snapshot shipped with the toolkit). */
+  snapshot?: () => VersionEntry[];
 }
 
 let identity: string | undefined;
@@ -152,6 +155,8 @@ export class SpecStore {
     }
     if (this.options.offline) {
       if (cached) return cached;
+      const snapshot = this.fromSnapshot('--offline was given and nothing is cached');
+      if (snapshot) return snapshot;
       throw new UnavailableError('--offline was given and the spec store has no list of versions yet', {
         hints: [`Run once without --offline to fill the store (${this.dir}), or set CLERK_SPECS_SOURCE to a local checkout of clerk/openapi-specs.`],
       });
@@ -167,6 +172,10 @@ export class SpecStore {
       this.writeListing(listing);
       return listing;
     } catch (error) {
+      if (error instanceof UnavailableError && !cached) {
+        const snapshot = this.fromSnapshot([error.message, ...error.hints].join(' '));
+        if (snapshot) return snapshot;
+      }
       if (!(error instanceof UnavailableError) || !cached) {
         if (error instanceof UnavailableError) {
           error.hints.push('Nothing is cached yet: set CLERK_SPECS_SOURCE to a local checkout of clerk/openapi-specs, or pass --spec FILE.');
@@ -179,7 +188,21 @@ export class SpecStore {
     }
   }
 
+  /**
+   * Nothing cached and GitHub out of reach: the snapshot shipped with the toolkit, said once (its
+   * listing is kept like GitHub's, so later runs answer from it quietly until GitHub answers again).
+   */
+  private fromSnapshot(why: string): Listing | null {
+    const entries = this.options.snapshot?.() ?? [];
+    if (entries.length === 0) return null;
+    this.options.warn(`warning: ${why}; ${snapshotNotice(entries)}`);
+    const listing: Listing = { source: SNAPSHOT_SOURCE, checkedAt: this.now(), etag: null, entries };
+    this.writeListing(listing);
+    return listing;
+  }
+
   private async specBytes(entry: VersionEntry): Promise<Buffer> {
+    if (entry.snapshot) return snapshotBytes(entry);
     const source = this.source;
     if (source.kind === 'local') {
       const bytes = readSpecFile(entry.location);
@@ -207,7 +230,7 @@ export class SpecStore {
   /** The summary of one version, building the index on first use. */
   async summary(entry: VersionEntry): Promise<SpecSummary> {
     const ready = () => unseal<SpecSummary>(this.summaryPath(entry.sha), 'summary', entry.sha);
-    const existing = ready();
+    const existing = ready() ?? this.seeded(entry);
     if (existing) return existing;
     const lock = join(this.dir, 'locks', `${entry.sha}.lock`);
     const onWait = (holder: number | null) =>
@@ -227,7 +250,27 @@ export class SpecStore {
   async detail(entry: VersionEntry): Promise<SpecDetail> {
     const built = this.built.get(entry.sha);
     if (built) return built.detail;
-    return openDetail(this.detailPath(entry.sha), entry.sha, entry.version) ?? (await this.build(entry)).detail;
+    const seeded = entry.snapshot ? snapshotIndexDir() : null;
+    return openDetail(this.detailPath(entry.sha), entry.sha, entry.version) ?? (seeded ? openDetail(join(seeded, basename(this.detailPath(entry.sha))), entry.sha, entry.version) : null) ?? (await this.build(entry)).detail;
+  }
+
+  /** A snapshot version's index as `make build` made it: copied into the store, or read in place when the store cannot be written. */
+  private seeded(entry: VersionEntry): SpecSummary | null {
+    const dir = entry.snapshot ? snapshotIndexDir() : null;
+    if (dir === null) return null;
+    const summaryFile = join(dir, basename(this.summaryPath(entry.sha)));
+    const summary = unseal<SpecSummary>(summaryFile, 'summary', entry.sha);
+    if (summary === null) return null;
+    ensureDirQuietly(join(this.dir, 'index'));
+    // The summary is copied last: its presence says the detail is there too.
+    for (const path of [this.detailPath(entry.sha), this.summaryPath(entry.sha)]) {
+      try {
+        this.save(path, readFileSync(join(dir, basename(path))));
+      } catch {
+        return summary;
+      }
+    }
+    return summary;
   }
 
   private async build(entry: VersionEntry): Promise<SpecIndex> {
