@@ -7,7 +7,7 @@ install:
 
 # One self-contained CommonJS bundle per command: start-up reads one file and skips Node's ESM loader
 # (about 10 ms of a 25 ms budget here). dist/scripts/package.json marks the .js files as CommonJS.
-# yaml, undici, jq-wasm and the MCP SDK (with zod) stay external, imported lazily where needed.
+# yaml, jq-wasm and the MCP SDK (with zod) stay external, imported lazily where needed (undici: tests only).
 # The code of batches and of the time-range walk is bundled apart (LAZY) and loaded only by the runs
 # that use them: inlined, its parsing cost every bapi-curl start ~1.4 ms. Each lazy bundle sits where
 # its import path points from dist/scripts/, and carries its own copy of what it uses (errors

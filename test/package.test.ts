@@ -165,7 +165,7 @@ describe('the npm package', { timeout: 240_000 }, () => {
     assert.match(result.stdout, /^Users\t\d+\t/m);
   });
 
-  it('api-specs-context downloads and indexes a spec from (a fake) GitHub: undici and yaml from the install', async () => {
+  it('api-specs-context downloads and indexes a spec from (a fake) GitHub: yaml from the install', async () => {
     const result = await installedCli('api-specs-context', ['--json', '--api-version', VERSION], {
       CLERK_SPECS_SOURCE: undefined,
       GITHUB_API_URL: github.url,

@@ -1,5 +1,5 @@
 // Where spec versions come from: GitHub's contents API for clerk/openapi-specs (the default), or a
-// local directory laid out like that repository (CLERK_SPECS_SOURCE). Network code loads undici lazily.
+// local directory laid out like that repository (CLERK_SPECS_SOURCE). Network code loads node:https lazily.
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UnavailableError, UsageError } from '../core/errors.js';
@@ -116,23 +116,44 @@ export function listingTimeoutMs(env: Record<string, string | undefined>): numbe
   return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_LISTING_TIMEOUT_MS;
 }
 
+// node:http(s), not undici: loading undici costs ~80 ms of a command's start, and a listing that
+// fails (no network) must fall back to the cache or the snapshot at once.
 async function httpGet(url: string, headers: Record<string, string>, what: string, timeoutMs: number): Promise<HttpAnswer> {
-  const { request } = await import('undici');
-  const host = new URL(url).host;
-  try {
-    const response = await request(url, { method: 'GET', headers, headersTimeout: timeoutMs, bodyTimeout: DOWNLOAD_TIMEOUT_MS, signal: AbortSignal.timeout(timeoutMs + DOWNLOAD_TIMEOUT_MS) });
-    const body = Buffer.from(await response.body.arrayBuffer());
-    return { status: response.statusCode, headers: response.headers, body };
-  } catch (error) {
-    const err = error as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-    const reason = err.code ?? err.cause?.code ?? err.message;
-    if (reason === 'UND_ERR_HEADERS_TIMEOUT' || reason === 'UND_ERR_CONNECT_TIMEOUT' || err.name === 'TimeoutError') {
-      throw new UnavailableError(`${host} did not answer within ${Math.round(timeoutMs / 1000)} s for ${what}`, {
-        hints: [`Set ${LISTING_TIMEOUT_VARIABLE}=SECONDS to wait longer.`],
+  const target = new URL(url);
+  const { request } = target.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise<HttpAnswer>((resolve, reject) => {
+    const fail = (error: NodeJS.ErrnoException | null, timedOut: boolean) => {
+      clearTimeout(answerTimer);
+      clearTimeout(downloadTimer);
+      if (timedOut) {
+        reject(new UnavailableError(`${target.host} did not answer within ${Math.round(timeoutMs / 1000)} s for ${what}`, { hints: [`Set ${LISTING_TIMEOUT_VARIABLE}=SECONDS to wait longer.`] }));
+      } else {
+        reject(new UnavailableError(`cannot reach ${target.host} for ${what}: ${error?.code ?? error?.message ?? 'the connection closed'}`));
+      }
+    };
+    let timedOut = false;
+    const req = request(target, { method: 'GET', headers }, (res) => {
+      clearTimeout(answerTimer);
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', (error) => fail(error, timedOut));
+      res.on('end', () => {
+        clearTimeout(downloadTimer);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
       });
-    }
-    throw new UnavailableError(`cannot reach ${host} for ${what}: ${reason}`);
-  }
+    });
+    // No answer within the listing's timeout, or no whole body within the download's: given up, in words.
+    const answerTimer = setTimeout(() => {
+      timedOut = true;
+      req.destroy();
+    }, timeoutMs);
+    const downloadTimer = setTimeout(() => {
+      timedOut = true;
+      req.destroy();
+    }, timeoutMs + DOWNLOAD_TIMEOUT_MS);
+    req.on('error', (error) => fail(error, timedOut));
+    req.end();
+  });
 }
 
 function githubFailure(answer: HttpAnswer, url: string, what: string): UnavailableError {
