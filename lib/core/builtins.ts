@@ -5,3 +5,4 @@ export const crypto = (): typeof import('node:crypto') => process.getBuiltinModu
 export const os = (): typeof import('node:os') => process.getBuiltinModule('node:os');
 export const childProcess = (): typeof import('node:child_process') => process.getBuiltinModule('node:child_process');
 export const nodeModule = (): typeof import('node:module') => process.getBuiltinModule('node:module');
+export const zlib = (): typeof import('node:zlib') => process.getBuiltinModule('node:zlib');

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
+import { zlib } from '../core/builtins.js';
 import { UnavailableError } from '../core/errors.js';
 import { packageVersion } from '../core/version.js';
 import { gitBlobSha } from './git-blob.js';
@@ -66,7 +66,7 @@ export function snapshotEntries(): VersionEntry[] {
 
 /** The spec text of a snapshot entry, checked against its sha. */
 export function snapshotBytes(entry: VersionEntry): Buffer {
-  const bytes = gunzipSync(readFileSync(entry.location));
+  const bytes = zlib().gunzipSync(readFileSync(entry.location));
   if (gitBlobSha(bytes) !== entry.sha) throw new UnavailableError(`the spec snapshot ${entry.location} does not match its sha; reinstall clerk-bapi-toolkit`);
   return bytes;
 }
