@@ -1,7 +1,7 @@
 // How the commands meet their file descriptors: stdout written straight to a pipe or file, a closed
 // pipe (`| head`) ending quietly, stdin read from a pipe, a file or nothing at all.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
@@ -52,6 +52,28 @@ describe('standard streams', () => {
     const none = await sh(`${detail} < /dev/null`);
     assert.equal(none.exitCode, 2);
     assert.match(none.stderr, /missing METHOD PATH/);
+  });
+});
+
+describe('the terminal', () => {
+  // As `extract-tag-endpoints | fzf` does: the command starts with the terminal on stderr, fzf then
+  // puts the terminal in raw mode, and the command ends while fzf still runs.
+  it('is left as a program after it in the pipeline set it: node does not write back the modes it saw at start', { skip: !existsSync('/usr/bin/script') && 'needs script(1)' }, async () => {
+    const file = join(tempDir('bapi-tty-'), 'pipeline.sh');
+    writeFileSync(
+      file,
+      [
+        'stty sane',
+        `(sleep 0.6; printf 'GET\\t/users\\n') | node ${scriptPath('extract-endpoint-detail')} > /dev/null &`,
+        'sleep 0.3',
+        'stty raw -echo',
+        'wait',
+        "stty -a | tr ' ' '\\n' | grep -E '^-?(echo|icanon)$' | tr '\\n' ' '",
+        'stty sane',
+      ].join('\n'),
+    );
+    const result = await execa('script', ['-qec', `bash ${file}`, '/dev/null'], { env, extendEnv: false, reject: false, stdin: 'ignore' });
+    assert.match(String(result.stdout), /-icanon -echo/, String(result.stdout));
   });
 });
 

@@ -3,7 +3,7 @@
 //
 // A command's life: --help and --version, errors mapped to exit codes (a user error is one line and
 // its hints, never a stack trace), and main run only when the file is the entry point.
-import { realpathSync } from 'node:fs';
+import { closeSync, openSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { errorDocument, EXIT, ToolkitError } from '../core/errors.js';
 import { processIO, writeLine, type IO } from '../core/io.js';
@@ -61,9 +61,36 @@ export function isEntryPoint(moduleUrl: string): boolean {
   }
 }
 
+/**
+ * Node writes back, at exit, the terminal modes that fds 0 and 2 had when it started
+ * (nodejs/node#35536). In `extract-tag-endpoints | fzf` that undoes fzf's raw mode and leaves the
+ * terminal broken: keys echo, the list does not filter. The toolkit never changes those modes, so a
+ * command whose output goes to a pipe points its terminal fds at /dev/null just before it exits, where
+ * that write does nothing, and leaves the terminal as it is.
+ */
+function leaveTerminalAsItIs(): void {
+  if (process.platform === 'win32') return;
+  process.once('exit', () => {
+    try {
+      const { isatty } = process.getBuiltinModule('node:tty');
+      if (isatty(1)) return;
+      for (const [fd, flags] of [[0, 'r'], [2, 'w']] as const) {
+        if (!isatty(fd)) continue;
+        closeSync(fd);
+        // The lowest free descriptor is the one just closed: /dev/null takes its place (dup2 without dup2).
+        const opened = openSync('/dev/null', flags);
+        if (opened !== fd) closeSync(opened);
+      }
+    } catch {
+      // Leaving is all that is left to do.
+    }
+  });
+}
+
 /** Runs a command's main as the process: sets the exit code, never calls process.exit(). */
 export function runMain(command: string, moduleUrl: string, main: Main): void {
   if (!isEntryPoint(moduleUrl)) return;
+  leaveTerminalAsItIs();
   const io = processIO();
   main(process.argv.slice(2), io).then(
     (code) => {
