@@ -47,7 +47,7 @@ Examples:
   extract-endpoint-detail POST /users
   extract-endpoint-detail /users/user_123 patch --json | jq '.requestBody.schema.properties | keys'
   extract-endpoint-detail GET 'https://api.clerk.com/v1/users?limit=5'
-  extract-tag-endpoints Users | fzf | extract-endpoint-detail
+  extract-tag-endpoints Users | fzf --delimiter '\\t' --nth 1,2 | extract-endpoint-detail
   extract-endpoint-detail PATCH /users/{user_id} --api-version 2025-04-10 --diff 2025-11-10
   extract-endpoint-detail DELETE /users/{user_id} --yaml
 `;

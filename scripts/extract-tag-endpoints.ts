@@ -43,7 +43,7 @@ Examples:
   extract-tag-endpoints Users
   extract-tag-endpoints users --method delete
   extract-tag-endpoints --grep metadata --json | jq -r '.[] | "\\(.method) \\(.path)"'
-  extract-tags | fzf | extract-tag-endpoints - | fzf --sync | extract-endpoint-detail
+  extract-tags | fzf --delimiter '\\t' --nth 1 | extract-tag-endpoints - | fzf --sync --delimiter '\\t' --nth 1,2 | extract-endpoint-detail
   extract-tag-endpoints Organizations --api-version 2025-04-10 | cut -f1,2
   extract-tag-endpoints --api-version 2025-04-10 --diff latest --breaking-only
 `;

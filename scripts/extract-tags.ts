@@ -30,7 +30,7 @@ Exit codes:
 
 Examples:
   extract-tags
-  extract-tags | fzf | cut -f1
+  extract-tags | fzf --delimiter '\\t' --nth 1 | cut -f1
   extract-tags --api-version 2025-04-10 --json | jq -r '.[] | select(.endpoints > 10) | .name'
   curl -s https://raw.githubusercontent.com/clerk/openapi-specs/main/bapi/2025-11-10.yml | extract-tags
   extract-tags --spec ./bapi.yml --ndjson
