@@ -6,7 +6,7 @@ import { UsageError } from '../lib/core/errors.js';
 import type { IO } from '../lib/core/io.js';
 import { describeEndpoint, type EndpointQuestion } from '../lib/endpoint/answer.js';
 import { parseEndpointArgs } from '../lib/endpoint/match.js';
-import { normalizeVersion, SPEC_ENV_HELP, SPEC_FLAGS_HELP, specOptionsFrom } from '../lib/spec/select.js';
+import { normalizeDiffVersion, SPEC_ENV_HELP, SPEC_FLAGS_HELP, specOptionsFrom } from '../lib/spec/select.js';
 
 export const USAGE = `Usage: extract-endpoint-detail METHOD PATH [options]
        … | extract-endpoint-detail [options]
@@ -25,7 +25,7 @@ Options:
                        deprecated, parameters, requestBody, responses, components, version, examples}
                        (a reference cycle appears as {"$cycle": "#/components/schemas/Name"})
   --yaml               the endpoint's operation exactly as written in the spec ($refs intact)
-  --diff VERSION       what changes for this endpoint from the selected version to VERSION:
+  --diff VERSION       what changes for this endpoint from the selected version to VERSION (or latest):
                        parameters, body fields and their required-ness, responses (with --json:
                        {method, path, from, to, status, breaking, changes:[...]})
   --depth N            text output: show field trees N levels deep (default: request all,
@@ -58,7 +58,7 @@ export function parseArgs(argv: string[], env: IO['env']): EndpointQuestion | 'h
   if (flags.version) return 'version';
   if (flags.json && flags.yaml) throw new UsageError('--json and --yaml are two different outputs: choose one');
   const rawDiff = flags.diff as string | undefined;
-  if (rawDiff === '') throw new UsageError('--diff needs a version, e.g. --diff 2025-11-10');
+  if (rawDiff === '') throw new UsageError('--diff needs a version, e.g. --diff 2025-11-10 or --diff latest');
   if (rawDiff !== undefined && flags.yaml) throw new UsageError('--diff prints changes as text or --json, not --yaml');
   const rawDepth = flags.depth as string | undefined;
   let depth: number | null = null;
@@ -75,7 +75,7 @@ export function parseArgs(argv: string[], env: IO['env']): EndpointQuestion | 'h
   return {
     endpoint: fromStdin ? null : parseEndpointArgs(words),
     format: flags.json ? 'json' : flags.yaml ? 'yaml' : 'text',
-    diff: rawDiff === undefined ? null : normalizeVersion(rawDiff),
+    diff: rawDiff === undefined ? null : normalizeDiffVersion(rawDiff),
     depth,
     spec,
   };

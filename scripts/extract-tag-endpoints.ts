@@ -8,7 +8,7 @@ import { UsageError } from '../lib/core/errors.js';
 import { platformOnlyHint, recordFormat, renderEndpoints, type RecordFormat } from '../lib/cli/records.js';
 import { visibleEndpoints } from '../lib/spec/index.js';
 import { renderReportLines, versionReport } from '../lib/endpoint/report.js';
-import { normalizeVersion, SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectOtherVersion, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec/select.js';
+import { normalizeDiffVersion, SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectOtherVersion, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec/select.js';
 
 export const USAGE = `Usage: extract-tag-endpoints [TAG] [options]
 
@@ -80,7 +80,7 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
   if (rawDiff === '') throw new UsageError('--diff needs a version, e.g. --diff 2025-11-10 or --diff latest');
   if (flags['breaking-only'] === true && rawDiff === undefined) throw new UsageError('--breaking-only goes with --diff VERSION');
   return {
-    diff: rawDiff === undefined ? null : rawDiff.trim().toLowerCase() === 'latest' ? 'latest' : normalizeVersion(rawDiff),
+    diff: rawDiff === undefined ? null : normalizeDiffVersion(rawDiff),
     breakingOnly: flags['breaking-only'] === true,
     tag: words.length === 0 || tagFromStdin ? null : words.join(' '),
     tagFromStdin,
@@ -114,7 +114,7 @@ export async function main(argv: string[], io: IO): Promise<number> {
     tag = findTag(names, tagName, selected.version);
   }
   if (options.diff !== null) {
-    const other = await selectOtherVersion(selected, options.diff === 'latest' ? selected.latest : options.diff, io);
+    const other = await selectOtherVersion(selected, options.diff, io);
     const report = await versionReport(selected, other, tag, options.spec.includePlatform);
     const shown = options.breakingOnly ? { ...report, endpoints: report.endpoints.filter((e) => e.breaking) } : report;
     io.stdout.write(options.format === 'json' ? `${JSON.stringify(shown, null, 2)}\n` : options.format === 'ndjson' ? shown.endpoints.map((e) => `${JSON.stringify(e)}\n`).join('') : renderReportLines(shown));

@@ -5,9 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { execa } from 'execa';
 import { validateValue } from '../lib/endpoint/validate.js';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
 import { noStackTrace } from './helpers/cli-assert.js';
+import { sharedVersions } from './helpers/spec-fixtures.js';
 import { cleanEnv, type CliResult, runCli, scriptPath, SHARED_STORE, tempDir } from './helpers/run-cli.js';
 
 const KEY = `sk_test_${randomBytes(24).toString('hex')}`;
@@ -420,5 +422,36 @@ describe('the rate-limit governor (issue 13, first part)', () => {
     } finally {
       fake.rateLimit = null;
     }
+  });
+});
+
+// Issue 23 (everyday use, round 3): each item as a user met it.
+describe('everyday use, round 3', () => {
+  it('5. extract-endpoint-detail --diff latest compares with the newest version, as extract-tag-endpoints --diff latest does', async () => {
+    const result = await run('extract-endpoint-detail', ['GET', '/users/{user_id}', '--api-version', '2025-04-10', '--diff', 'latest', '--json']);
+    assert.equal(result.exitCode, 0, result.stderr);
+    assert.equal(JSON.parse(result.stdout).to, sharedVersions().at(-1));
+  });
+
+  it('8. a GET with a placeholder (<user_id>, {user_id}) is refused as a write is: exit 2, nothing sent', async () => {
+    for (const path of ['/users/<user_id>', '/users/{user_id}', '/users/%3Cuser_id%3E']) {
+      const { result, requests } = await sent(() => run('bapi-curl', ['GET', path, '--api-version', '2025-11-10']));
+      assert.equal(result.exitCode, 2, `${path}: ${result.stderr}`);
+      assert.match(result.stderr, /fill in user_id: .* is a placeholder, not an id/);
+      assert.deepEqual(requests, []);
+    }
+  });
+
+  it('10. --batch <(…) reads a pipe (process substitution) once', async () => {
+    const result = await execa('bash', ['-c', `node ${scriptPath('bapi-curl')} --batch <(printf '{"method":"GET","path":"/users?limit=1"}\\n')`], { env: env() as NodeJS.ProcessEnv, extendEnv: false, reject: false, stdin: 'ignore' });
+    assert.equal(result.exitCode, 0, String(result.stderr));
+    assert.equal(String(result.stdout).trim().split('\n').length, 1);
+    assert.equal(JSON.parse(String(result.stdout)).status, 200);
+  });
+
+  it('11. an HTTP error body ends with a newline, as a success does', async () => {
+    const result = await run('bapi-curl', ['GET', '/users/user_nobody', '--api-version', '2025-11-10']);
+    assert.equal(result.exitCode, 1, result.stderr);
+    assert.ok(result.stdout.endsWith('\n'), JSON.stringify(result.stdout.slice(-20)));
   });
 });

@@ -75,3 +75,16 @@ export function parseRequestTarget(rawTarget: string): RequestTarget {
   return origin === undefined ? { path, query } : { path, query, origin };
 }
 
+/** The first segment of a judged path that is a placeholder (`<user_id>`, `{user_id}`, `:user_id`), not an id; null when none. */
+export function placeholderIn(path: string): string | null {
+  for (const segment of path.split('/')) {
+    let decoded = segment;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      // a malformed escape is the normalisation's to refuse
+    }
+    if (/^(<[^>]*>|\{[^}]*\}|:[A-Za-z_][A-Za-z0-9_]*)$/.test(decoded)) return decoded;
+  }
+  return null;
+}

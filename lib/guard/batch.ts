@@ -35,7 +35,9 @@ export async function readBatchInput(file: string, io: IO): Promise<{ text: stri
   let size: number;
   try {
     const stat = statSync(path);
-    if (!stat.isFile()) throw new UsageError(`--batch ${file}: not a regular file`);
+    // A pipe (`--batch <(jq -c … users.json)`) is read once, to its end, within the same bound.
+    if (stat.isFIFO()) return { text: readPipe(path, file), source: file };
+    if (!stat.isFile()) throw new UsageError(`--batch ${file}: not a regular file or a pipe (give - for stdin)`);
     size = stat.size;
   } catch (error) {
     if (error instanceof UsageError) throw error;
@@ -43,6 +45,27 @@ export async function readBatchInput(file: string, io: IO): Promise<{ text: stri
   }
   if (size > MAX_STDIN_BYTES) throw new UsageError(`--batch ${file}: larger than ${MAX_STDIN_BYTES / 1024 / 1024} MB; split it`);
   return { text: readFileSync(path, 'utf8'), source: file };
+}
+
+/** A named pipe's whole content, at most MAX_STDIN_BYTES. */
+function readPipe(path: string, file: string): string {
+  const { openSync, readSync, closeSync } = process.getBuiltinModule('node:fs');
+  const fd = openSync(path, 'r');
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const chunk = Buffer.alloc(65536);
+      const read = readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) break;
+      total += read;
+      if (total > MAX_STDIN_BYTES) throw new UsageError(`--batch ${file}: larger than ${MAX_STDIN_BYTES / 1024 / 1024} MB; split it`);
+      chunks.push(chunk.subarray(0, read));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** The lines of a batch, and a problem for each line that is not a request. */

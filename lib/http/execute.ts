@@ -9,6 +9,7 @@ import { readStdin, writeLine, type IO } from '../core/io.js';
 import { defaultStateDir } from '../core/state-dir.js';
 import { isObject } from '../core/values.js';
 import { EndpointNotFoundError, findEndpoint, hasGet, matchEndpoint } from '../endpoint/match.js';
+import { placeholderIn } from '../endpoint/target.js';
 import type { ConsentRecord } from '../guard/authorize.js';
 import { findSecretKey, keyError, redactingStream, type SecretKey } from '../guard/key.js';
 import type { GuardRequest } from '../guard/policy.js';
@@ -162,6 +163,9 @@ export async function executeCall(call: ApiCall, options: CallOptions, deps: Exe
   let consent: ConsentRecord = { confirmedBy: 'not-needed', consentMode: 'flag', scopeBypass: null };
   if (!write) {
     if (!key.info.wellFormed || key.value === null) throw keyError(key.info);
+    // The toolkit's own examples print `<user_id>`: sent, it would be %3Cuser_id%3E. Refused, as the guard refuses it for a write.
+    const placeholder = placeholderIn(judged.path);
+    if (placeholder !== null) throw new UsageError(`fill in ${placeholder.replace(/^[<{:]|[>}]$/g, '')}: ${placeholder} in ${judged.path} is a placeholder, not an id; nothing was sent`);
     await checkRead(judged, spec, io);
   } else {
     ({ key, approvalId, consent } = await authorizeWrite(request, judged, options, deps, spec, key, stateDir));

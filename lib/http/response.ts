@@ -22,9 +22,9 @@ export function parseBody(response: HttpResponse): { ok: true; value: unknown } 
 /** The body for stdout: indented on a TTY, exactly as received otherwise. */
 export function renderBody(response: HttpResponse, pretty: boolean): string {
   const text = response.body.toString('utf8');
-  if (!pretty) return text;
-  const parsed = parseBody(response);
-  const out = parsed.ok ? JSON.stringify(parsed.value, null, 2) : text;
+  const parsed = pretty ? parseBody(response) : null;
+  const out = parsed?.ok ? JSON.stringify(parsed.value, null, 2) : text;
+  // With the final newline a pipe's reader expects, as for a success (gh and jq print it too).
   return out.endsWith('\n') || out === '' ? out : `${out}\n`;
 }
 

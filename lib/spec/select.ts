@@ -192,9 +192,14 @@ export async function selectSpec(options: SpecOptions, io: IO, stdinSpec?: strin
   };
 }
 
-/** Another version of the same source as `selected` (for comparisons such as --diff). */
+/** A --diff value: `latest` (the newest the source has), or a version date. */
+export function normalizeDiffVersion(raw: string): string {
+  return raw.trim().toLowerCase() === 'latest' ? 'latest' : normalizeVersion(raw);
+}
+
+/** Another version of the same source as `selected` (for comparisons such as --diff); `latest` is the newest. */
 export async function selectOtherVersion(selected: SelectedSpec, rawVersion: string, _io?: IO): Promise<SelectedSpec> {
-  const version = normalizeVersion(rawVersion);
+  const version = rawVersion.trim().toLowerCase() === 'latest' ? selected.latest : normalizeVersion(rawVersion);
   if (!selected.store) {
     throw new UsageError(`cannot compare with version ${version}: the spec came from ${selected.source}, not from the store`);
   }
