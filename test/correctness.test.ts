@@ -433,6 +433,14 @@ describe('everyday use, round 3', () => {
     assert.equal(JSON.parse(result.stdout).to, sharedVersions().at(-1));
   });
 
+  it('6. under 2026-05-12, metadata on PATCH /users/{id} is refused, saying where it moved and how to send it', async () => {
+    const result = await run('bapi-guard', ['PATCH', '/users/user_1', '-d', '{"public_metadata":{"plan":"pro"}}', '--api-version', '2026-05-12', '--json'], { extra: { CLERK_BAPI_SCOPES: 'write' } });
+    assert.equal(result.exitCode, 2, result.stderr);
+    const verdict = JSON.parse(result.stdout) as { checks: Array<{ id: string; message: string }>; hints: string[] };
+    assert.match(verdict.checks.find((c) => c.id === 'metadata')!.message, /public_metadata moved in spec 2026-05-12: .*PATCH \/users\/\{user_id\}\/metadata merges it, PUT \/users\/\{user_id\}\/metadata replaces it/);
+    assert.ok(verdict.hints.some((h) => h.includes("bapi-curl PATCH /users/user_1/metadata -d '{\"public_metadata\":")), verdict.hints.join('\n'));
+  });
+
   it('8. a GET with a placeholder (<user_id>, {user_id}) is refused as a write is: exit 2, nothing sent', async () => {
     for (const path of ['/users/<user_id>', '/users/{user_id}', '/users/%3Cuser_id%3E']) {
       const { result, requests } = await sent(() => run('bapi-curl', ['GET', path, '--api-version', '2025-11-10']));

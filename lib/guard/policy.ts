@@ -179,7 +179,7 @@ export function evaluate(request: GuardRequest, context: GuardContext): Verdict 
   const judged: Judged = { method, write, request, context, checked, endpoint, consent, published: context.specPublished === true };
   const scopes = judgeScopes(judged, out);
   const { destruction, destroys, metadata } = judgeDestruction(judged, out);
-  judgeMetadata(metadata, out);
+  judgeMetadata(metadata, judged, out);
   const confirmation = judgeConfirmation(judged, out, { destructive: destruction.destructive || destroys.length > 0, destroys: destroys.length, scopes });
   const allowed = out.exitCode === EXIT.ok;
   return withCode({
@@ -283,9 +283,18 @@ function judgeDestruction({ method, write, request, checked, endpoint, published
   return { destruction, destroys, metadata };
 }
 
-/** 5. Metadata: which type, whether the keys fit, merge or replace. */
-function judgeMetadata(metadata: MetadataAdvice | null, out: Judgement): void {
+/** 5. Metadata: which type, whether the keys fit, merge or replace; where it moved when this endpoint no longer takes it. */
+function judgeMetadata(metadata: MetadataAdvice | null, { checked, endpoint, context }: Judged, out: Judgement): void {
   if (!metadata) {
+    // 2026-05-12 took the metadata fields out of PATCH /users/{user_id}: say where they went.
+    const moved = checked.problems.filter((p) => p.keyword === 'additionalProperties' && /^\$\.(public|private|unsafe)_metadata$/.test(p.path)).map((p) => p.path.slice(2));
+    const merge = endpoint ? context.endpoints.find((e) => e.method === 'PATCH' && e.path === `${endpoint.path}/metadata`) : undefined;
+    if (moved.length > 0 && endpoint && merge) {
+      const replace = context.endpoints.some((e) => e.method === 'PUT' && e.path === merge.path);
+      out.pass('metadata', `${moved.join(', ')} moved in spec ${context.version}: ${endpoint.method} ${endpoint.path} takes none; PATCH ${merge.path} merges it${replace ? `, PUT ${merge.path} replaces it` : ''}`);
+      out.hints.push(`Set it with: bapi-curl PATCH ${checked.path}/metadata -d '{"${moved[0]}":{…}}'   (merged into what is there)`);
+      return;
+    }
     out.pass('metadata', 'sets no metadata');
     return;
   }
