@@ -124,7 +124,7 @@ describe('api-specs-context', () => {
       const empty = await runCli('api-specs-context', ['--offline', '--json'], { env: env(tempDir()) });
       assert.equal(empty.exitCode, 0, empty.stderr);
       assert.equal(JSON.parse(empty.stdout).source, 'snapshot');
-      assert.match(empty.stderr, /--offline was given and nothing is cached; using the spec snapshot .*CLERK_SPECS_SOURCE/);
+      assert.match(empty.stderr, /--offline was given and nothing is cached for this source; using the spec snapshot .*CLERK_SPECS_SOURCE/);
       assert.equal(github.requests.length, before);
       noStackTrace(empty.stderr);
       const dir = tempDir();

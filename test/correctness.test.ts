@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { validateValue } from '../lib/endpoint/validate.js';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
 import { noStackTrace } from './helpers/cli-assert.js';
-import { sharedVersions } from './helpers/spec-fixtures.js';
+import { SHARED_SPECS_DIR, sharedVersions } from './helpers/spec-fixtures.js';
 import { cleanEnv, type CliResult, runCli, scriptPath, SHARED_STORE, tempDir } from './helpers/run-cli.js';
 
 const KEY = `sk_test_${randomBytes(24).toString('hex')}`;
@@ -427,6 +427,24 @@ describe('the rate-limit governor (issue 13, first part)', () => {
 
 // Issue 23 (everyday use, round 3): each item as a user met it.
 describe('everyday use, round 3', () => {
+  it('3. the store remembers where it was filled from: without CLERK_SPECS_SOURCE, and with GitHub out of reach, it answers from itself, saying so once', async () => {
+    const store = tempDir('remember-store-');
+    const filled = await run('api-specs-context', [], { extra: { CLERK_SPECS_DIR: store } });
+    assert.equal(filled.exitCode, 0, filled.stderr);
+    const away = { CLERK_SPECS_DIR: store, CLERK_SPECS_SOURCE: undefined, GITHUB_API_URL: 'http://127.0.0.1:9' };
+    const context = await run('api-specs-context', ['--json'], { extra: away });
+    assert.equal(context.exitCode, 0, context.stderr);
+    const parsed = JSON.parse(context.stdout) as { source: string; versions: string[] };
+    assert.equal(parsed.source, SHARED_SPECS_DIR);
+    assert.deepEqual(parsed.versions, sharedVersions());
+    assert.match(context.stderr, /answering from the versions this store was filled with from/);
+    for (const [command, args] of [['extract-tags', []], ['extract-endpoint-detail', ['DELETE', '/users/user_1']], ['api-specs-context', ['--offline']]] as const) {
+      const again = await run(command, [...args], { extra: away });
+      assert.equal(again.exitCode, 0, `${command}: ${again.stderr}`);
+      assert.equal(again.stderr, '', `${command}: said once`);
+    }
+  });
+
   it('5. extract-endpoint-detail --diff latest compares with the newest version, as extract-tag-endpoints --diff latest does', async () => {
     const result = await run('extract-endpoint-detail', ['GET', '/users/{user_id}', '--api-version', '2025-04-10', '--diff', 'latest', '--json']);
     assert.equal(result.exitCode, 0, result.stderr);

@@ -9,7 +9,7 @@ import { NotFoundError, SpecError, UsageError } from '../core/errors.js';
 import { readSpecFile } from './parse.js';
 import type { SpecDetail, SpecSummary } from './index.js';
 import { describeSource, sourceFromEnv, versionFromFileName, type VersionEntry } from './source.js';
-import { snapshotEntries, SNAPSHOT_SOURCE } from './snapshot.js';
+import { snapshotEntries } from './snapshot.js';
 import { defaultStoreDir, SpecStore } from './store.js';
 
 export const SPEC_FLAG_SPEC = {
@@ -150,7 +150,7 @@ export async function selectVersion(options: SpecOptions, io: IO, stdinSpec?: st
   if (options.spec !== undefined || (stdinSpec !== undefined && stdinSpec !== null)) return null;
   const store = openStore(options, io);
   const listing = await store.listing();
-  return { store, entries: listing.entries, entry: pickEntry(listing.entries, options.apiVersion, describeSource(store.source)), source: listing.source === SNAPSHOT_SOURCE ? SNAPSHOT_SOURCE : describeSource(store.source) };
+  return { store, entries: listing.entries, entry: pickEntry(listing.entries, options.apiVersion, describeSource(store.source)), source: listing.source };
 }
 
 /**

@@ -18,8 +18,8 @@ export function sealed(kind: string, key: string, body: string): string {
 /** Larger than any index or memo of a Clerk spec; a bigger store file is damage, not data. */
 const MAX_STORE_FILE_BYTES = 256 * 1024 * 1024;
 
-/** A store file's header and body bytes, when the header names `kind`/`key` and the body checks out. */
-export function readSealed(path: string, kind: string, key: string): { header: Record<string, unknown>; body: Buffer } | null {
+/** A store file's header and body bytes, when the header names `kind`/`key` (null: any key) and the body checks out. */
+export function readSealed(path: string, kind: string, key: string | null): { header: Record<string, unknown>; body: Buffer } | null {
   let file: Buffer;
   try {
     file = readBoundedFile(path, MAX_STORE_FILE_BYTES);
@@ -33,7 +33,7 @@ export function readSealed(path: string, kind: string, key: string): { header: R
   const body = file.subarray(newline + 1);
   try {
     const header = JSON.parse(file.toString('utf8', 0, newline)) as Record<string, unknown>;
-    if (header.kind !== kind || header.key !== key || header.format !== INDEX_FORMAT) return null;
+    if (header.kind !== kind || (key !== null && header.key !== key) || header.format !== INDEX_FORMAT) return null;
     if (header.length !== body.length || header.checksum !== checksum(body)) return null;
     return { header, body };
   } catch {
@@ -41,7 +41,7 @@ export function readSealed(path: string, kind: string, key: string): { header: R
   }
 }
 
-export function unseal<T>(path: string, kind: string, key: string): T | null {
+export function unseal<T>(path: string, kind: string, key: string | null): T | null {
   const sealedFile = readSealed(path, kind, key);
   if (!sealedFile) return null;
   try {

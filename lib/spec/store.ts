@@ -155,8 +155,9 @@ export class SpecStore {
     }
     if (this.options.offline) {
       if (cached) return cached;
-      const snapshot = this.fromSnapshot('--offline was given and nothing is cached');
-      if (snapshot) return snapshot;
+      const why = '--offline was given and nothing is cached for this source';
+      const remembered = this.fromAnotherSource(why) ?? this.fromSnapshot(why);
+      if (remembered) return remembered;
       throw new UnavailableError('--offline was given and the spec store has no list of versions yet', {
         hints: [`Run once without --offline to fill the store (${this.dir}), or set CLERK_SPECS_SOURCE to a local checkout of clerk/openapi-specs.`],
       });
@@ -173,8 +174,9 @@ export class SpecStore {
       return listing;
     } catch (error) {
       if (error instanceof UnavailableError && !cached) {
-        const snapshot = this.fromSnapshot([error.message, ...error.hints].join(' '));
-        if (snapshot) return snapshot;
+        const why = [error.message, ...error.hints].join(' ');
+        const remembered = this.fromAnotherSource(why) ?? this.fromSnapshot(why);
+        if (remembered) return remembered;
       }
       if (!(error instanceof UnavailableError) || !cached) {
         if (error instanceof UnavailableError) {
@@ -186,6 +188,32 @@ export class SpecStore {
       this.options.warn(`warning: ${error.message}; using the cached list of versions from ${age}`);
       return cached;
     }
+  }
+
+  /**
+   * Nothing cached for this source and it is out of reach: the store remembers the versions it was
+   * filled with from another source (a CLERK_SPECS_SOURCE used before), the newest listing whose
+   * latest version is indexed here; said once, and kept as this source's listing until it answers.
+   */
+  private fromAnotherSource(why: string): Listing | null {
+    let best: Listing | null = null;
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.dir).filter((name) => /^listing-[0-9a-f]+\.json$/.test(name) && join(this.dir, name) !== this.listingPath());
+    } catch {
+      return null;
+    }
+    for (const name of names) {
+      const listing = unseal<Listing>(join(this.dir, name), 'listing', null);
+      const latest = listing && Array.isArray(listing.entries) ? listing.entries.at(-1) : undefined;
+      if (!listing || listing.source === SNAPSHOT_SOURCE || latest === undefined || !existsSync(this.summaryPath(latest.sha))) continue;
+      if (best === null || listing.checkedAt > best.checkedAt) best = listing;
+    }
+    if (best === null) return null;
+    this.options.warn(`warning: ${why}; answering from the versions this store was filled with from ${best.source} (latest ${best.entries.at(-1)?.version})`);
+    const listing: Listing = { ...best, checkedAt: this.now() };
+    this.writeListing(listing);
+    return listing;
   }
 
   /**
@@ -204,7 +232,8 @@ export class SpecStore {
   private async specBytes(entry: VersionEntry): Promise<Buffer> {
     if (entry.snapshot) return snapshotBytes(entry);
     const source = this.source;
-    if (source.kind === 'local') {
+    // A local file (this source's, or another source's the store remembers) is read where it is.
+    if (source.kind === 'local' || !/^https?:/i.test(entry.location)) {
       const bytes = readSpecFile(entry.location);
       if (gitBlobSha(bytes) !== entry.sha) throw new UnavailableError(`${entry.location} changed while it was being read; run the command again`);
       return bytes;
