@@ -445,6 +445,19 @@ describe('everyday use, round 3', () => {
     }
   });
 
+  it('4. a pinned version (CLERK_API_VERSION, as eval "$(api-specs-context --shell)" exports it) keeps the read checks and must exist', async () => {
+    const pinned = { extra: { CLERK_API_VERSION: '2025-11-10' } };
+    const over = await sent(() => run('bapi-curl', ['GET', '/users', '-q', 'limit=1000'], pinned));
+    assert.equal(over.result.exitCode, 2, over.result.stderr);
+    assert.deepEqual(over.requests, []);
+    const typo = await run('bapi-curl', ['GET', '/users', '-q', 'limt=5'], pinned);
+    assert.match(typo.stderr, /query parameter limt is not in the spec/);
+    const unknown = await sent(() => run('bapi-curl', ['GET', '/users', '--api-version', '2025-11-11']));
+    assert.equal(unknown.result.exitCode, 2, unknown.result.stderr);
+    assert.match(unknown.result.stderr, /unknown spec version 2025-11-11/);
+    assert.deepEqual(unknown.requests, []);
+  });
+
   it('5. extract-endpoint-detail --diff latest compares with the newest version, as extract-tag-endpoints --diff latest does', async () => {
     const result = await run('extract-endpoint-detail', ['GET', '/users/{user_id}', '--api-version', '2025-04-10', '--diff', 'latest', '--json']);
     assert.equal(result.exitCode, 0, result.stderr);

@@ -4,7 +4,7 @@
 // bapi-curl's executor: one request through the pipeline (prepare → judge → authorize → send), with
 // what the command line adds around it: the request from arguments or stdin, the dry run, the checks
 // of a read, and printing. Front-ends with a request of their own (bapi-mcp) call executeCall.
-import { EXIT, UsageError } from '../core/errors.js';
+import { EXIT, UnavailableError, UsageError } from '../core/errors.js';
 import { readStdin, writeLine, type IO } from '../core/io.js';
 import { defaultStateDir } from '../core/state-dir.js';
 import { isObject } from '../core/values.js';
@@ -125,18 +125,23 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
 }
 
 /**
- * The spec for the Clerk-API-Version header, the guard, -F field types and page sizes. A read with a
- * pinned version needs none of it, so it starts at once and works without the store.
+ * The spec for the Clerk-API-Version header, the guard, -F field types, page sizes and the checks of
+ * a read. A pinned version (--api-version, CLERK_API_VERSION) is checked too: it must be one the
+ * source has, and the read is checked against it; only when the store cannot answer at all is it
+ * sent as given, with a warning.
  */
 export async function loadSpecContext(options: CallOptions, deps: ExecuteDeps, method: string, rawPath: string, stdinSpec?: string | null, fieldTypes = false): Promise<SpecContext> {
   const write = isWriteMethod(method);
   const pinned = options.spec.apiVersion;
   let selected: SelectedSpec | null = null;
   let detail: SpecDetail | null = null;
-  if (write || options.paginate || fieldTypes || pinned === undefined) {
+  try {
     selected = await deps.selectSpec(options.spec, deps.io, stdinSpec);
-    if (write || options.paginate || fieldTypes) detail = await selected.loadDetail();
+  } catch (error) {
+    if (write || options.paginate || fieldTypes || pinned === undefined || !(error instanceof UnavailableError)) throw error;
+    writeLine(deps.io.stderr, `bapi-curl: warning: cannot check the request against spec ${pinned} (${error.message}); sending it as given`);
   }
+  if (selected && (write || options.paginate || fieldTypes)) detail = await selected.loadDetail();
   const endpoints = selected ? visibleEndpoints(selected.summary, options.spec.includePlatform) : [];
   const matched = selected ? safeMatch(endpoints, method, rawPath) : null;
   const raw = matched && detail ? detail.endpoints[endpointKey(matched.method, matched.path)] : undefined;
