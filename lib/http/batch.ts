@@ -167,7 +167,12 @@ async function sendAll(lines: BatchLine[], state: JournalState, journal: Journal
   const limiter = endpointLimiter(stateDir, key.info.fingerprint as string, (text) => writeLine(io.stderr, `bapi-curl: ${text}`));
   const progress = progressLine(io.stderr, { render: (n, total) => `batch: ${groupDigits(n)} of ${groupDigits(total ?? lines.length)} lines done${tally.failed > 0 ? `, ${tally.failed} failed` : ''}…` });
   const stdout = progress.around(io.stdout);
-  const tally: Tally = new Tally(lines.length, (result) => stdout.write(`${JSON.stringify(redactSecret(result, key.value, key.info.masked ?? '[REDACTED]'))}\n`), (n) => progress.update(n, lines.length));
+  // Results are printed in line order, so an earlier run printed every line before the first one it
+  // left open, and none after it: --resume prints the lines finished earlier only from there on,
+  // and `… > r.ndjson; … --resume >> r.ndjson` holds each line once.
+  const firstOpen = lines.findIndex((line) => !state.done.has(line.line));
+  const print = (result: BatchResult, index: number) => (result.skipped && (firstOpen < 0 || index < firstOpen) ? undefined : stdout.write(`${JSON.stringify(redactSecret(result, key.value, key.info.masked ?? '[REDACTED]'))}\n`));
+  const tally: Tally = new Tally(lines.length, print, (n) => progress.update(n, lines.length));
   const settle = (index: number, result: BatchResult | null) => tally.settle(index, result);
   let stopping: string | null = null;
   const exhausted = new Map<string, RateLimitExhausted>();
@@ -253,7 +258,7 @@ class Tally {
 
   constructor(
     private readonly total: number,
-    private readonly print: (result: BatchResult) => void,
+    private readonly print: (result: BatchResult, index: number) => void,
     private readonly progress: (finished: number) => void,
   ) {}
 
@@ -271,7 +276,7 @@ class Tally {
     while (this.nextToPrint < this.total && this.waiting.has(this.nextToPrint)) {
       const ready = this.waiting.get(this.nextToPrint) ?? null;
       this.waiting.delete(this.nextToPrint);
-      if (ready !== null) this.print(ready);
+      if (ready !== null) this.print(ready, this.nextToPrint);
       this.nextToPrint++;
     }
     this.progress(this.finished);
