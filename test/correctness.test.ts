@@ -2,7 +2,7 @@
 // each against the built executables and the fake Clerk counting what it receives.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
@@ -10,7 +10,7 @@ import { validateValue } from '../lib/endpoint/validate.js';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
 import { noStackTrace } from './helpers/cli-assert.js';
 import { SHARED_SPECS_DIR, sharedVersions } from './helpers/spec-fixtures.js';
-import { cleanEnv, type CliResult, runCli, scriptPath, SHARED_STORE, tempDir } from './helpers/run-cli.js';
+import { cleanEnv, type CliResult, runAtTerminal, runCli, scriptPath, SHARED_STORE, tempDir } from './helpers/run-cli.js';
 
 const KEY = `sk_test_${randomBytes(24).toString('hex')}`;
 const specsDir = SHARED_STORE;
@@ -470,6 +470,23 @@ describe('everyday use, round 3', () => {
     const verdict = JSON.parse(result.stdout) as { checks: Array<{ id: string; message: string }>; hints: string[] };
     assert.match(verdict.checks.find((c) => c.id === 'metadata')!.message, /public_metadata moved in spec 2026-05-12: .*PATCH \/users\/\{user_id\}\/metadata merges it, PUT \/users\/\{user_id\}\/metadata replaces it/);
     assert.ok(verdict.hints.some((h) => h.includes("bapi-curl PATCH /users/user_1/metadata -d '{\"public_metadata\":")), verdict.hints.join('\n'));
+  });
+
+  it('7. the first write at a terminal, with no scopes set, is a question a person answers: yes sends it once (a scope bypass by a person), anything else nothing', { skip: !existsSync('/usr/bin/script') && 'needs script(1)' }, async () => {
+    const before = fake.received('POST', '/v1/organizations').length;
+    const declined = await runAtTerminal('bapi-curl', ['POST', '/organizations', '-f', 'name=Asked'], 'no', /Type yes to confirm/, { env: env() });
+    assert.equal(declined.exitCode, 4, declined.stdout);
+    assert.match(declined.stdout, /asking at the terminal whether to bypass it once/);
+    assert.equal(fake.received('POST', '/v1/organizations').length, before);
+    const agreed = await runAtTerminal('bapi-curl', ['POST', '/organizations', '-f', 'name=Asked'], 'yes', /Type yes to confirm/, { env: env() });
+    assert.equal(agreed.exitCode, 0, agreed.stdout);
+    assert.equal(fake.received('POST', '/v1/organizations').length, before + 1);
+    const audit = readFileSync(join(stateDir, 'audit.log'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.equal(audit.at(-1)!.scope_bypass, 'terminal');
+    // Not at a terminal, or under an agent: the refusal as before.
+    const piped = await sent(() => run('bapi-curl', ['POST', '/organizations', '-f', 'name=Asked']));
+    assert.equal(piped.result.exitCode, 3, piped.result.stderr);
+    assert.deepEqual(piped.requests, []);
   });
 
   it('8. a GET with a placeholder (<user_id>, {user_id}) is refused as a write is: exit 2, nothing sent', async () => {

@@ -101,7 +101,8 @@ function expected(name: string, scope: string, key: KeyCase, interactive: boolea
     const granted = new Set((SCOPES[scope]!.env ?? '').split(/[ ,]+/).filter(Boolean).map((s) => s.replace(/^users:/, '')));
     if (SCOPES[scope]!.env?.includes('organizations:')) granted.clear();
     const ok = method === 'DELETE' ? granted.has('write') && granted.has('delete') : granted.has('write');
-    if (!ok && !SCOPES[scope]!.admin) return { exit: 3, pending: false };
+    // At a terminal with no flag given, a person is asked whether to bypass the scopes once (issue 23).
+    if (!ok && !SCOPES[scope]!.admin) return interactive && !yes ? { exit: 4, pending: true } : { exit: 3, pending: false };
   }
   const needsConfirmation = write && (destructive || key === 'live');
   if (!needsConfirmation || yes) return { exit: 0, pending: false };

@@ -227,6 +227,10 @@ function judgeScopes({ method, write, checked, endpoint, context, consent, publi
     // Only a person can bypass the scopes here; --admin is a request for that, not a bypass.
     scopes.personNeeded = true;
     out.fail('scopes', EXIT.confirmation, `${SCOPES_VARIABLE} (${current}) does not allow it (${method} needs ${check.needs.join(' + ')}): a person must approve a scope bypass`);
+  } else if (context.interactive && consent.agent === null && !context.admin && !context.yes) {
+    // A person at this terminal, with no flag given: asked for real, as the refusal's question asks.
+    scopes.personNeeded = true;
+    out.fail('scopes', EXIT.confirmation, `${SCOPES_VARIABLE} (${current}) does not allow it (${method} needs ${check.needs.join(' + ')}): asking at the terminal whether to bypass it once`);
   } else if (context.admin) {
     scopes.bypassed = true;
     scopes.bypassBy = 'admin-flag';
@@ -324,7 +328,7 @@ function judgeConfirmation({ method, write, checked, context, consent, published
   } else if (!person && context.yes) {
     confirmation.by = 'yes-flag';
     out.pass('confirmation', `confirmed by --yes (${why})`);
-  } else if (!person && context.interactive && out.exitCode === EXIT.ok) {
+  } else if (!person && context.interactive && out.onlyConsentMissing()) {
     confirmation.pending = true;
     out.fail('confirmation', EXIT.confirmation, `waiting for confirmation at the terminal (${why})`);
   } else if (!person) {
