@@ -489,6 +489,24 @@ describe('everyday use, round 3', () => {
     assert.deepEqual(piped.requests, []);
   });
 
+  it("15. gh and curl habits are recognised and pointed at the toolkit's way: -q FILTER, --input, --limit, -sL, -d a=b, any unknown flag", async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['GET', '/users', '-q', '.[0].id'], /looks like a jq filter \(gh api -q\): give it with --jq/],
+      [['POST', '/users', '--input', 'body.json'], /give the body with -d @FILE/],
+      [['GET', '/users', '--limit', '5'], /-q limit=N/],
+      [['GET', '/users', '-sL'], /-s: not needed.*; -L: not needed/],
+      [['POST', '/organizations', '-d', 'name=Acme'], /use -f name=value/],
+      [['GET', '/users', '--jqq', '.x'], /Did you mean --jq\?/],
+      [['GET', '/users', '--bogusflag'], /Run with --help for the options \(the nearest by spelling: --/],
+    ];
+    for (const [args, hint] of cases) {
+      const { result, requests } = await sent(() => run('bapi-curl', args));
+      assert.equal(result.exitCode, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, hint, args.join(' '));
+      assert.deepEqual(requests, []);
+    }
+  });
+
   it('8. a GET with a placeholder (<user_id>, {user_id}) is refused as a write is: exit 2, nothing sent', async () => {
     for (const path of ['/users/<user_id>', '/users/{user_id}', '/users/%3Cuser_id%3E']) {
       const { result, requests } = await sent(() => run('bapi-curl', ['GET', path, '--api-version', '2025-11-10']));

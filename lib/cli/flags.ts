@@ -56,6 +56,8 @@ export const COMMAND_FLAGS: Record<CommandName, FlagSpec> = {
       k: 'not supported: the key travels only over verified https (or http to this machine)',
       insecure: 'not supported: the key travels only over verified https (or http to this machine)',
       request: 'give the method first (bapi-curl POST /users), or with -X/--method',
+      input: "gh's --input FILE: give the body with -d @FILE (or -d - for stdin)",
+      limit: 'the page size is a query parameter here: -q limit=N; for more than one page, --paginate (with --max-items N to stop early)',
     },
   },
   'bapi-mcp': {

@@ -33,6 +33,16 @@ export function closestFlag(name: string, known: Iterable<string>): string | nul
   return best ? `--${best.flag}` : null;
 }
 
+/** The long option nearest to `name` by spelling, however far. */
+function nearestFlag(name: string, known: Iterable<string>): string | null {
+  let best: { flag: string; cost: number } | null = null;
+  for (const flag of known) {
+    const cost = flag.length < 2 ? Infinity : distance(name, flag);
+    if (best === null || cost < best.cost) best = { flag, cost };
+  }
+  return best && best.cost < Infinity ? `--${best.flag}` : null;
+}
+
 export type ParsedFlags = minimist.ParsedArgs;
 
 /** minimist with unknown flags refused and single-valued flags checked, so a typo never passes silently. */
@@ -51,11 +61,21 @@ export function parseFlags(argv: string[], spec: FlagSpec): ParsedFlags {
     unknown: (arg) => {
       if (arg.startsWith('-') && arg !== '-' && !/^-\d/.test(arg)) {
         const name = arg.replace(/^-+/, '').split('=')[0] ?? arg;
-        const explanation = spec.explain && Object.hasOwn(spec.explain, name) ? spec.explain[name] : undefined;
+        const explain = (flag: string) => (spec.explain && Object.hasOwn(spec.explain, flag) ? spec.explain[flag] : undefined);
+        const explanation = explain(name);
         if (explanation !== undefined) throw new UsageError(`${arg}: ${explanation}`);
+        // Combined short flags (curl's -sL): each habit explained as it would be alone.
+        if (/^-[A-Za-z]{2,}$/.test(arg)) {
+          const letters = [...name];
+          const said = letters.filter((letter) => explain(letter) !== undefined);
+          if (said.length > 0 && letters.every((letter) => explain(letter) !== undefined || known.has(letter))) {
+            throw new UsageError(said.map((letter) => `-${letter}: ${explain(letter) as string}`).join('; '));
+          }
+        }
         if (!known.has(name)) {
           const suggestion = closestFlag(name, known);
-          throw new UsageError(`unknown option: ${arg}`, { hints: [suggestion ? `Did you mean ${suggestion}?` : 'Run with --help for usage.'] });
+          const nearest = suggestion ? null : nearestFlag(name, known);
+          throw new UsageError(`unknown option: ${arg}`, { hints: [suggestion ? `Did you mean ${suggestion}?` : `Run with --help for the options${nearest ? ` (the nearest by spelling: ${nearest})` : ''}.`] });
         }
       }
       return true;

@@ -9,7 +9,11 @@ export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'object' |
 
 export function splitPair(raw: string, flag: string): [string, string] {
   const eq = raw.indexOf('=');
-  if (eq <= 0) throw new UsageError(`${flag} ${JSON.stringify(raw)}: expected key=value`);
+  if (eq <= 0) {
+    // gh's -q is its --jq: a filter where a query parameter is expected.
+    const jq = flag === '-q' && /^\s*(\.|\[|\|)/.test(raw) ? [`That looks like a jq filter (gh api -q): give it with --jq ${JSON.stringify(raw)}.`] : [];
+    throw new UsageError(`${flag} ${JSON.stringify(raw)}: expected key=value`, { hints: jq });
+  }
   return [raw.slice(0, eq), raw.slice(eq + 1)];
 }
 
@@ -62,7 +66,9 @@ export function parseJsonBody(text: string, what: string): unknown {
   } catch (error) {
     // The parser may quote the text it choked on; a body can hold passwords, so never echo it.
     const reason = (error as Error).message.replace(/"(?:[^"\\]|\\.)*"/g, '…');
-    throw new UsageError(`${what} is not valid JSON: ${reason}`);
+    // curl's -d 'a=b' is a form field here: -f (strings) or -F (typed) build the JSON body.
+    const fields = /^[A-Za-z_][\w.[\]]*=/.test(text.trim()) ? ['-d takes JSON here; for name=value fields use -f name=value (strings) or -F name=value (typed).'] : [];
+    throw new UsageError(`${what} is not valid JSON: ${reason}`, { hints: fields });
   }
   checkBodyValue(value, what);
   return value;
