@@ -302,6 +302,19 @@ describe('guard: runGuard and authorizeWrite (I/O around the decision)', () => {
     }
   });
 
+  test('a typo at the prompt is asked again (twice at most); an empty answer or no declines at once', async () => {
+    const env = { CLERK_SECRET_KEY: TEST_KEY, CLERK_BAPI_SCOPES: 'write,delete', HOME: '/nonexistent', NO_COLOR: '1' };
+    const request = REQUESTS['DELETE /users/{id}']!.request;
+    for (const [answers, exit, asked] of [[['user_l', 'user_1'], 0, 2], [['x', 'y', 'z', 'user_1'], 4, 3], [['', 'user_1'], 4, 1], [['no', 'user_1'], 4, 1]] as const) {
+      const io = fakeIO(env, { tty: true });
+      let calls = 0;
+      const outcome = await runGuard(request, spec, io, { stateDir: tempDir('guard-state-'), prompter: async () => answers[calls++] ?? null });
+      assert.equal(outcome.exitCode, exit, answers.join(','));
+      assert.equal(calls, asked, answers.join(','));
+      if (asked > 1) assert.match(io.err.join(''), /That is not user_1; type it again/);
+    }
+  });
+
   test('the real terminal prompt reads the answer from stdin; IRREVERSIBLE is bold red on a TTY', async () => {
     const state = tempDir('guard-state-');
     const io = fakeIO({ CLERK_SECRET_KEY: LIVE_KEY, CLERK_BAPI_SCOPES: 'write', HOME: '/nonexistent' }, { tty: true, stdin: ['yes\n'] });

@@ -9,7 +9,7 @@ import { provenanceOf } from '../spec/published.js';
 import type { SelectedSpec } from '../spec/select.js';
 import { approvalStore } from './approval-files.js';
 import { approvalTtl, pendingTtl, type Approval, type ApprovalRequest, type ConfirmedBy, type CreateApprovalOptions } from './approvals.js';
-import { canPrompt, terminalPrompter, type Prompter } from './confirm.js';
+import { canPrompt, isConfirmed, terminalPrompter, type Prompter } from './confirm.js';
 import { consentFor, type Consent } from './consent.js';
 import { findSecretKey, redactSecret, type SecretKey } from './key.js';
 import { applyConfirmation, evaluate, withCode, type GuardContext, type GuardRequest, type Verdict } from './policy.js';
@@ -145,7 +145,7 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
     if (explain) io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: false, label: options.label }));
     const expected = verdict.confirmation.expected ?? 'yes';
     const question = expected === 'yes' ? `Proceed? Type yes to confirm: ` : `Type ${colors.bold(expected)} to confirm: `;
-    verdict = applyConfirmation(verdict, await prompter(question));
+    verdict = applyConfirmation(verdict, await askAgainAfterATypo(prompter, question, expected, io));
     if (explain) io.stderr.write(renderOutcome(shown(verdict), colors));
   } else if (explain) {
     io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: true, label: options.label }));
@@ -167,6 +167,19 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
   }
   // The approval is bound to the body as given; what is shown or returned never holds the key.
   return { verdict: shown(withCode(verdict)), key, approval, exitCode: verdict.exitCode };
+}
+
+/**
+ * The answer at the prompt, asked again (twice at most) after a typo: a wrong id is a slip of the
+ * finger, not a no. An empty answer, `n`, `no` or the end of input declines at once.
+ */
+async function askAgainAfterATypo(prompter: Prompter, question: string, expected: string, io: IO): Promise<string | null> {
+  let answer = await prompter(question);
+  for (let tries = 1; tries < 3 && answer !== null && !isConfirmed(answer, expected) && !/^\s*(n|no)?\s*$/i.test(answer); tries++) {
+    io.stderr.write(`That is not ${expected}; type it again, or press Enter to decline.\n`);
+    answer = await prompter(question);
+  }
+  return answer;
 }
 
 /**
