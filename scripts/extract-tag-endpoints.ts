@@ -4,7 +4,7 @@ import { parseFlags } from '../lib/core/args.js';
 import { readStdin, unreadSpecNotice, writeLine, type IO } from '../lib/core/io.js';
 import { filterEndpoints, findTag, isHttpMethod } from '../lib/endpoint/match.js';
 import { COMMAND_FLAGS } from '../lib/cli/flags.js';
-import { UsageError } from '../lib/core/errors.js';
+import { NotFoundError, UsageError } from '../lib/core/errors.js';
 import { platformOnlyHint, recordFormat, renderEndpoints, type RecordFormat } from '../lib/cli/records.js';
 import { visibleEndpoints } from '../lib/spec/index.js';
 import { renderReportLines, versionReport } from '../lib/endpoint/report.js';
@@ -111,7 +111,13 @@ export async function main(argv: string[], io: IO): Promise<number> {
   if (tagName !== null) {
     const names = selected.summary.tags.filter((t) => options.spec.includePlatform || !t.platform).map((t) => t.name);
     for (const e of visible) for (const t of e.tags) if (!names.includes(t)) names.push(t);
-    tag = findTag(names, tagName, selected.version);
+    try {
+      tag = findTag(names, tagName, selected.version);
+    } catch (error) {
+      // `--grep user metadata`: the second word was taken for TAG.
+      if (error instanceof NotFoundError && options.grep.length > 0) error.hints.unshift(`--grep takes one argument: to search for several words, quote them: --grep '${[...options.grep, tagName].join(' ')}'`);
+      throw error;
+    }
   }
   if (options.diff !== null) {
     const other = await selectOtherVersion(selected, options.diff, io);

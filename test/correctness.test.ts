@@ -507,6 +507,21 @@ describe('everyday use, round 3', () => {
     }
   });
 
+  it('16. messages say what to do: quote several --grep words, a misspelt body field, a missing file in words, a key in quotes', async () => {
+    const grep = await run('extract-tag-endpoints', ['--grep', 'user', 'metadata']);
+    assert.equal(grep.exitCode, 2);
+    assert.match(grep.stderr, /quote them: --grep 'user metadata'/);
+    const field = await run('bapi-guard', ['PATCH', '/users/user_1', '-d', '{"frist_name":"Ada"}'], { extra: { CLERK_BAPI_SCOPES: 'write' } });
+    assert.equal(field.exitCode, 2);
+    assert.match(field.stderr, /\$\.frist_name: is not an allowed property; did you mean first_name\?/);
+    const missing = await run('extract-tags', ['--spec', 'nofile.yml']);
+    assert.equal(missing.exitCode, 2);
+    assert.match(missing.stderr, /cannot read --spec nofile\.yml: there is no such file/);
+    const quoted = await run('bapi-guard', ['GET', '/users'], { extra: { CLERK_SECRET_KEY: `"${KEY}"` } });
+    assert.equal(quoted.exitCode, 3);
+    assert.match(quoted.stderr, /wrapped in quotes that are part of its value: remove them/);
+  });
+
   it('8. a GET with a placeholder (<user_id>, {user_id}) is refused as a write is: exit 2, nothing sent', async () => {
     for (const path of ['/users/<user_id>', '/users/{user_id}', '/users/%3Cuser_id%3E']) {
       const { result, requests } = await sent(() => run('bapi-curl', ['GET', path, '--api-version', '2025-11-10']));

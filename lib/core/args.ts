@@ -12,7 +12,8 @@ export interface FlagSpec {
   explain?: Record<string, string>;
 }
 
-function distance(a: string, b: string): number {
+/** Edit distance (Levenshtein) between two short names. */
+export function distance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];

@@ -1,6 +1,7 @@
 // A validator for the OpenAPI 3.0 schema dialect Clerk's specs use: `$ref` into components, types,
 // `nullable`, required, enums, additionalProperties, allOf/oneOf/anyOf, bounds, and formats checked
 // loosely. Each problem is reported at its JSON path (`$.email_address[0]`).
+import { distance } from '../core/args.js';
 import { isObject, type Obj } from '../core/values.js';
 
 export interface SchemaProblem {
@@ -263,7 +264,9 @@ function validateObject(value: Obj, schema: Obj, path: string, state: State, nes
     } else if (schema.additionalProperties === false) {
       if (state.siblingProperties.has(name)) continue;
       const known = Object.keys(properties);
-      const hint = known.length > 0 ? ` (known: ${known.slice(0, 12).join(', ')}${known.length > 12 ? ', …' : ''})` : '';
+      // A misspelt field (`frist_name`) is named with the one it likely meant.
+      const meant = known.map((k) => ({ k, d: distance(name, k) })).filter((c) => c.d <= Math.max(1, Math.floor(c.k.length / 4))).sort((a, b) => a.d - b.d)[0];
+      const hint = meant ? `; did you mean ${meant.k}?` : known.length > 0 ? ` (known: ${known.slice(0, 12).join(', ')}${known.length > 12 ? ', …' : ''})` : '';
       problems.push({ path: childPath(path, name), message: `is not an allowed property${hint}`, keyword: 'additionalProperties' });
     } else if (isObject(schema.additionalProperties)) {
       validate(item, schema.additionalProperties, childPath(path, name), nested, problems);

@@ -114,9 +114,13 @@ function describe(value: string | null, source: string | null): SecretKey {
   if (kind === null) {
     // Say what is wrong without echoing any of it: a pasted value may be some other secret.
     const looksPublishable = value.startsWith('pk_');
+    // A value pasted with its quotes (CLERK_SECRET_KEY='"sk_test_…"', or quoted twice in .env).
+    const quoted = /^(["'`]).*\1$/s.test(value) && keyKind(value.slice(1, -1)) !== null;
     const problem = looksPublishable
       ? `${KEY_VARIABLE} (from ${source}) is a publishable key (pk_…), not a secret key`
-      : `${KEY_VARIABLE} (from ${source}) is not a well-formed Clerk secret key (expected sk_test_… or sk_live_… followed by at least 20 letters or digits; got ${value.length} characters)`;
+      : quoted
+        ? `${KEY_VARIABLE} (from ${source}) is wrapped in quotes that are part of its value: remove them`
+        : `${KEY_VARIABLE} (from ${source}) is not a well-formed Clerk secret key (expected sk_test_… or sk_live_… followed by at least 20 letters or digits; got ${value.length} characters)`;
     return {
       value: null,
       info: { present: true, wellFormed: false, kind: null, source, masked: null, fingerprint: null, problem },

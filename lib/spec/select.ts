@@ -166,7 +166,9 @@ export async function selectSpec(options: SpecOptions, io: IO, stdinSpec?: strin
       text = readSpecFile(file, `--spec ${options.spec}`).toString('utf8');
     } catch (error) {
       if (error instanceof SpecError) throw error;
-      throw new UsageError(`cannot read --spec ${options.spec}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      const code = (error as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'there is no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (code ?? (error as Error).message);
+      throw new UsageError(`cannot read --spec ${options.spec}: ${why}`);
     }
     return fromText(text, file, file, options, io);
   }
