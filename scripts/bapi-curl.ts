@@ -73,7 +73,7 @@ ${SPEC_FLAGS_HELP.replace(/^(.{23})/gm, '$1    ')}
   -V, --version            show the toolkit's version
 
 Environment:
-  CLERK_SECRET_KEY         the secret key; else read from .env / .env.local up to the repository
+  CLERK_SECRET_KEY         the secret key; else read from .env.local, then .env, up to the repository
                            root. Sent only in the Authorization header, never printed or logged.
   CLERK_API_URL            API base URL (default https://api.clerk.com; /v1 is added to PATH);
                            https://, or http:// to localhost only

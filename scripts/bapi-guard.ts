@@ -167,6 +167,10 @@ async function checkBatch(options: Options, io: IO, ttlSeconds: number): Promise
   const { parseBatch, readBatchInput, runBatchGuard } = await import('../lib/guard/batch.js');
   const { text, source } = await readBatchInput(options.batch as string, io);
   const { lines, problems } = parseBatch(text);
+  if (lines.length === 0 && problems.length === 0) {
+    writeLine(io.stderr, `bapi-guard: the batch ${source} has no requests: nothing to do`);
+    return 0;
+  }
   const selected = await selectSpec(options.spec, io);
   const spec: GuardSpec = guardSpecOf(selected, await selected.loadDetail(), options.spec.includePlatform);
   const outcome = await runBatchGuard(lines, problems, spec, io, { admin: options.admin, yes: options.yes, ttlSeconds, source });

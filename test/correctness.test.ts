@@ -522,6 +522,22 @@ describe('everyday use, round 3', () => {
     assert.match(quoted.stderr, /wrapped in quotes that are part of its value: remove them/);
   });
 
+  it('18. an empty batch is nothing to do (exit 0); a batch approval is listed by what it holds', async () => {
+    const empty = join(tempDir('empty-batch-'), 'empty.ndjson');
+    writeFileSync(empty, '\n\n');
+    for (const command of ['bapi-guard', 'bapi-curl']) {
+      const result = await run(command, ['--batch', empty]);
+      assert.equal(result.exitCode, 0, `${command}: ${result.stderr}`);
+      assert.match(result.stderr, /has no requests: nothing to do/);
+    }
+    const file = join(tempDir('listed-batch-'), 'two.ndjson');
+    writeFileSync(file, '{"method":"DELETE","path":"/users/user_x1"}\n{"method":"DELETE","path":"/users/user_x2"}\n');
+    assert.equal((await run('bapi-guard', ['--batch', file, '--yes'], { extra: { CLERK_BAPI_SCOPES: 'write,delete' } })).exitCode, 0);
+    const listed = await run('bapi-guard', ['approvals']);
+    assert.match(listed.stdout, /\tbatch of 2: 2× DELETE \/users\/\{user_id\}\t/);
+    assert.doesNotMatch(listed.stdout, /BATCH \/batch/);
+  });
+
   it('8. a GET with a placeholder (<user_id>, {user_id}) is refused as a write is: exit 2, nothing sent', async () => {
     for (const path of ['/users/<user_id>', '/users/{user_id}', '/users/%3Cuser_id%3E']) {
       const { result, requests } = await sent(() => run('bapi-curl', ['GET', path, '--api-version', '2025-11-10']));

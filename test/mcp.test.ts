@@ -74,7 +74,11 @@ describe('bapi-mcp', () => {
     const found = await call(client, 'search_endpoints', { tag: 'users', method: 'DELETE' });
     assert.equal(found.isError, false, found.text);
     assert.ok(JSON.parse(found.text).some((e: { path: string }) => e.path === '/users/{user_id}'));
-    const detail = await call(client, 'describe_endpoint', { method: 'PATCH', path: '/users/{user_id}/metadata' });
+    // A method as a model writes it: `patch` is PATCH.
+    const lower = await call(client, 'search_endpoints', { tag: 'users', method: 'patch' });
+    assert.equal(lower.isError, false, lower.text);
+    assert.ok(JSON.parse(lower.text).every((e: { method: string }) => e.method === 'PATCH') && JSON.parse(lower.text).length > 0);
+    const detail = await call(client, 'describe_endpoint', { method: 'patch', path: '/users/{user_id}/metadata' });
     assert.equal(JSON.parse(detail.text).sdk[0].call, 'clerkClient.users.updateUserMetadata(userId, params)');
     const unknown = await call(client, 'describe_endpoint', { method: 'GET', path: '/userz' });
     assert.equal(unknown.isError, true);

@@ -102,7 +102,6 @@ export function parseBatch(text: string): { lines: BatchLine[]; problems: BatchP
       break;
     }
   }
-  if (lines.length === 0 && problems.length === 0) problems.push({ line: 0, check: 'request', message: 'the batch has no requests' });
   return { lines, problems };
 }
 

@@ -137,7 +137,9 @@ export function list(json: boolean, deps: PersonDeps): number {
 /** `STATUS⇥ID⇥METHOD PATH⇥EXPIRES⇥notes`. */
 export function listingLine(approval: ApprovalListing): string {
   const notes = [approval.destructive ? 'irreversible' : null, approval.scopeBypass ? 'scope bypass' : null, approval.confirmedBy ? `confirmed by ${approval.confirmedBy}` : null].filter(Boolean).join(', ');
-  return [approval.status, approval.id, `${approval.method} ${approval.path}`, approval.expiresAt, notes].join('\t');
+  // A batch is named by what it holds ("batch of 40: 40× DELETE /users/{user_id}"), not its binding's BATCH /batch.
+  const what = approval.method === 'BATCH' && approval.endpoint ? approval.endpoint : `${approval.method} ${approval.path}`;
+  return [approval.status, approval.id, what, approval.expiresAt, notes].join('\t');
 }
 
 /** `bapi-guard policy [person|flag]`: shows the consent mode, or sets it for this state directory (at a terminal only). */

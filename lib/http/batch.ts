@@ -63,6 +63,10 @@ export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Pro
   if (options.batch === '-' && options.spec.spec === '-') throw new UsageError('--batch - and --spec - both want stdin: give one of them as a file');
   const { text, source } = await readBatchInput(options.batch, io);
   const { lines, problems } = parseBatch(text);
+  if (lines.length === 0 && problems.length === 0) {
+    writeLine(io.stderr, `bapi-curl: the batch ${source} has no requests: nothing to do`);
+    return EXIT.ok;
+  }
   const selected = await deps.selectSpec(options.spec, io);
   const spec: GuardSpec = guardSpecOf(selected, await selected.loadDetail(), options.spec.includePlatform);
   const key: SecretKey = deps.key ?? findSecretKey(io.env, io.cwd);

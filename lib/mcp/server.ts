@@ -72,6 +72,9 @@ function pruneSchema(schema: unknown, depth: number): unknown {
   return out;
 }
 
+// A method as a host's model may write it (`patch`): the tools read it in upper case.
+const ANY_CASE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'get', 'post', 'put', 'patch', 'delete'] as const;
+
 /** What every tool handler shares: the server, its options, the environment, the key and the state directory. */
 interface ToolContext {
   server: McpServer;
@@ -119,7 +122,7 @@ function registerExploreTools({ server, z, options, env, cwd, key, limit, spec }
     'search_endpoints',
     {
       description: "Find Backend API endpoints by tag, keyword and method in the selected spec version. Returns [{method, path, operationId, summary, tags, deprecated}].",
-      inputSchema: { tag: z.string().optional(), keyword: z.string().optional(), method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional() },
+      inputSchema: { tag: z.string().optional(), keyword: z.string().optional(), method: z.enum(ANY_CASE_METHODS).optional() },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async (args) => {
@@ -129,7 +132,7 @@ function registerExploreTools({ server, z, options, env, cwd, key, limit, spec }
         const names = [...new Set(visible.flatMap((e) => e.tags))];
         const tag = args.tag ? findTag(names, args.tag, selected.version) : null;
         const grep = (args.keyword ?? '').toLowerCase().split(/\s+/).filter((w) => w !== '');
-        const found = filterEndpoints(visible, tag, grep, args.method ? [args.method] : []);
+        const found = filterEndpoints(visible, tag, grep, args.method ? [args.method.toUpperCase()] : []);
         return result(JSON.stringify(found.map((e) => ({ method: e.method, path: e.path, operationId: e.operationId, summary: e.summary, tags: e.tags, deprecated: e.deprecated })), null, 2), limit, 'narrow it with tag, keyword or method');
       } catch (error) {
         return failure(error, key);
@@ -141,7 +144,7 @@ function registerExploreTools({ server, z, options, env, cwd, key, limit, spec }
     'describe_endpoint',
     {
       description: 'One endpoint in full: parameters, request body schema, responses (every $ref resolved), ready bapi-curl/curl lines and the @clerk/backend call. depth limits the field trees of responses.',
-      inputSchema: { method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']), path: z.string().min(1), depth: z.number().int().min(0).max(20).optional() },
+      inputSchema: { method: z.enum(ANY_CASE_METHODS), path: z.string().min(1), depth: z.number().int().min(0).max(20).optional() },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async (args) => {
