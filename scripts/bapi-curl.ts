@@ -1,14 +1,13 @@
 #!/usr/bin/env node
 import { answerMetaRequest, isMetaRequest, reportError, runMain } from '../lib/cli/command.js';
+import { curlTarget, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, timeoutFrom, waitApproval } from '../lib/cli/curl-args.js';
 import { COMMAND_FLAGS } from '../lib/cli/flags.js';
 import { parseFlags, stringFlag } from '../lib/core/args.js';
 import { UsageError } from '../lib/core/errors.js';
 import type { IO } from '../lib/core/io.js';
-import { isHttpMethod } from '../lib/endpoint/match.js';
 import { findSecretKey } from '../lib/guard/key.js';
 import { createHttpClient } from '../lib/http/client.js';
 import { executeRequest, redactedIO, type ExecuteOptions } from '../lib/http/execute.js';
-import { normalizeMethod } from '../lib/request/args.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom } from '../lib/spec/select.js';
 
 export const USAGE = `Usage: bapi-curl METHOD PATH [options]
@@ -126,36 +125,8 @@ export function parseArgs(argv: string[], env: IO['env']): ExecuteOptions | 'hel
     concurrency = Number(concurrencyText);
   }
   if (positional.length > 2) throw new UsageError(`unexpected argument: ${positional[2]}`, { hints: ['Run bapi-curl --help for usage.'] });
-  let method: string | null = null;
-  let path: string | null = null;
-  const methodFlag = stringFlag(flags, 'method');
-  if (methodFlag !== undefined) {
-    // curl's habit: -X POST /users.
-    if (positional.length !== 1) throw new UsageError(`-X ${methodFlag} needs exactly one PATH, got ${positional.length === 0 ? 'none' : positional.join(' ')}`);
-    [method, path] = [methodFlag, positional[0] as string];
-  } else if (positional.length === 1) {
-    const only = positional[0] as string;
-    if (isHttpMethod(only)) throw new UsageError(`missing PATH after ${only.toUpperCase()}`, { hints: ['Run bapi-curl --help for usage.'] });
-    // `bapi-curl /users` is a GET, as with `gh api`; a bare word (`bapi-curl help`) is not a path.
-    if (!only.startsWith('/') && !/^https?:\/\//i.test(only)) {
-      throw new UsageError(`expected METHOD PATH, got ${JSON.stringify(only)}`, { hints: ['A PATH starts with /, e.g. bapi-curl GET /users. Run bapi-curl --help for usage.'] });
-    }
-    [method, path] = ['GET', only];
-  } else if (positional.length === 2) {
-    const [first, second] = positional as [string, string];
-    const firstIsPath = first.startsWith('/') || /^https?:/i.test(first);
-    [method, path] = firstIsPath ? [second, first] : [first, second];
-  }
-  if (method !== null) method = normalizeMethod(method);
-  const timeoutText = stringFlag(flags, 'timeout');
-  let timeoutMs = 30_000;
-  if (timeoutText !== undefined) {
-    const seconds = Number(timeoutText);
-    if (!Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`--timeout ${timeoutText}: expected a number of seconds`);
-    // Node's timers hold 2^31-1 ms; a longer one fires at once.
-    if (seconds > MAX_TIMEOUT_SECONDS) throw new UsageError(`--timeout ${timeoutText}: at most ${MAX_TIMEOUT_SECONDS} seconds (24 hours)`);
-    timeoutMs = Math.round(seconds * 1000);
-  }
+  const { method, path } = curlTarget(positional, stringFlag(flags, 'method'));
+  const timeoutMs = timeoutFrom(stringFlag(flags, 'timeout'));
   const options: ExecuteOptions = {
     method,
     path,
@@ -206,21 +177,6 @@ export function parseArgs(argv: string[], env: IO['env']): ExecuteOptions | 'hel
     throw new UsageError('missing METHOD PATH', { hints: ['Run bapi-curl --help for usage.'] });
   }
   return options;
-}
-
-const MAX_TIMEOUT_SECONDS = 86_400;
-// As lib/http/batch.ts has them; not imported, so a single request loads none of the batch code.
-const DEFAULT_CONCURRENCY = 4;
-const MAX_CONCURRENCY = 32;
-
-/** `--wait-approval` (as long as the pending approval lives) or `--wait-approval=SECONDS`. */
-function waitApproval(raw: unknown): number | null {
-  if (raw === undefined) return null;
-  if (raw === '' || raw === true) return Infinity;
-  if (typeof raw !== 'string' || !/^\d+(\.\d+)?$/.test(raw) || Number(raw) > MAX_TIMEOUT_SECONDS) {
-    throw new UsageError(`--wait-approval ${JSON.stringify(raw)}: expected --wait-approval or --wait-approval=SECONDS (at most ${MAX_TIMEOUT_SECONDS})`);
-  }
-  return Number(raw) * 1000;
 }
 
 export async function main(argv: string[], rawIo: IO): Promise<number> {
