@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { terminalWidth } from '../lib/core/io.js';
 import { adviseMetadata, METADATA_TYPES, metadataTable } from '../lib/guard/metadata.js';
 
 describe('metadata advice', () => {
@@ -13,6 +14,24 @@ describe('metadata advice', () => {
     const table = metadataTable(['private_metadata']).join('\n');
     for (const word of ['readable by', 'writable by', 'use for', 'Backend only', 'Frontend']) assert.ok(table.includes(word), word);
     assert.match(table, /^> private_metadata/m);
+  });
+
+  test('the table fits a terminal of 80: narrower than its columns, one block per kind with the values wrapped', () => {
+    const wide = metadataTable(['public_metadata']);
+    assert.equal(wide.length, 4);
+    assert.ok(wide.some((row) => row.length > 78), 'the full table is wider than 80 (else this test proves nothing)');
+    const narrow = metadataTable(['public_metadata'], 78);
+    assert.ok(narrow.every((row) => row.length <= 78), narrow.find((row) => row.length > 78));
+    assert.match(narrow.join('\n'), /^> public_metadata$/m);
+    assert.match(narrow.join('\n'), /^ {2}private_metadata$/m);
+    // Every word of every value is still there, in order.
+    const words = (text: string) => text.split(/\s+/).filter(Boolean);
+    const flat = words(narrow.join(' '));
+    for (const type of METADATA_TYPES) for (const value of [type.readableBy, type.writableBy, type.useFor]) assert.ok(flat.join(' ').includes(words(value).join(' ')), value);
+    assert.deepEqual(metadataTable([], 400), metadataTable([]));
+    assert.equal(terminalWidth({ write: () => true, isTTY: true, columns: 0 }, { COLUMNS: '100' }), 100);
+    assert.equal(terminalWidth({ write: () => true, isTTY: true }, {}), 80);
+    assert.equal(terminalWidth({ write: () => true, isTTY: false, columns: 60 }, {}), Infinity);
   });
 
   test('PATCH /users/{id} replaces; PATCH /users/{id}/metadata merges; PUT …/metadata replaces per field', () => {

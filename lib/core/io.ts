@@ -9,6 +9,8 @@ import { UsageError } from './errors.js';
 export interface OutStream {
   write(chunk: string): unknown;
   isTTY?: boolean;
+  /** A terminal's width in characters (undefined when unknown or not a terminal). */
+  columns?: number | undefined;
   /** For 'drain' after a write returned false. */
   once?(event: 'drain', listener: () => void): unknown;
 }
@@ -48,6 +50,9 @@ function lazyStderr(): OutStream {
   return {
     get isTTY() {
       return process.stderr.isTTY === true;
+    },
+    get columns() {
+      return process.stderr.isTTY === true ? process.stderr.columns : undefined;
     },
     write: (chunk: string) => process.stderr.write(escapeForTerminal(chunk)),
   };
@@ -276,4 +281,12 @@ export function escapeForTerminal(chunk: string): string {
 
 export function writeLine(stream: OutStream, line = ''): void {
   stream.write(`${line}\n`);
+}
+
+/** How wide text for a terminal may be: its width (COLUMNS, then 80, when it does not say); Infinity when not a terminal. */
+export function terminalWidth(stream: OutStream, env: Record<string, string | undefined>): number {
+  if (stream.isTTY !== true) return Infinity;
+  if (stream.columns !== undefined && stream.columns > 0) return stream.columns;
+  const fromEnv = Number(env.COLUMNS);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : 80;
 }

@@ -139,11 +139,39 @@ export function adviseMetadata(method: string, template: string, body: unknown):
   return { fields, types: METADATA_TYPES, semantics, semanticsMessage: message, warnings, replaces };
 }
 
-/** The three-kinds table as aligned text lines, for people. */
-export function metadataTable(highlight: readonly MetadataField[] = []): string[] {
+/**
+ * The three-kinds table as aligned text lines, for people. Narrower than its columns (a terminal of
+ * 80), each kind is a block of its own with the values wrapped to the width.
+ */
+export function metadataTable(highlight: readonly MetadataField[] = [], width = Infinity): string[] {
   const header = ['field', 'readable by', 'writable by', 'use for'];
   const rows = METADATA_TYPES.map((t) => [t.field, t.readableBy, t.writableBy, t.useFor]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[], mark: string) => `${mark} ${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')}`;
-  return [line(header, ' '), ...rows.map((r) => line(r, highlight.includes(r[0] as MetadataField) ? '>' : ' '))];
+  const mark = (field: MetadataField) => (highlight.includes(field) ? '>' : ' ');
+  const line = (cells: string[], first: string) => `${first} ${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')}`;
+  const table = [line(header, ' '), ...rows.map((r) => line(r, mark(r[0] as MetadataField)))];
+  if (table.every((row) => row.length <= width)) return table;
+  const blocks: string[] = [];
+  for (const type of METADATA_TYPES) {
+    blocks.push(`${mark(type.field)} ${type.field}`);
+    for (const [label, value] of [['readable by', type.readableBy], ['writable by', type.writableBy], ['use for', type.useFor]] as const) {
+      const lead = `    ${label.padEnd(11)}  `;
+      wrapWords(value, Math.max(20, width - lead.length)).forEach((part, i) => blocks.push(`${i === 0 ? lead : ' '.repeat(lead.length)}${part}`));
+    }
+  }
+  return blocks;
+}
+
+/** Text in lines of at most `width` characters, broken between words (a longer word stands alone). */
+function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let current = '';
+  for (const word of text.split(' ')) {
+    if (current !== '' && current.length + 1 + word.length > width) {
+      lines.push(current);
+      current = word;
+    } else current = current === '' ? word : `${current} ${word}`;
+  }
+  if (current !== '') lines.push(current);
+  return lines;
 }

@@ -7,7 +7,7 @@ import type { Verdict } from './policy.js';
 const MARK = { ok: '✓', fail: '✗', warn: '!' };
 
 /** The human explanation of a verdict, for stderr. */
-export function renderVerdict(verdict: Verdict, c: Colors, options: { outcome: boolean; label?: string | undefined } = { outcome: true }): string {
+export function renderVerdict(verdict: Verdict, c: Colors, options: { outcome: boolean; label?: string | undefined; width?: number | undefined } = { outcome: true }): string {
   const lines: string[] = [];
   const target = `${verdict.request.method} ${verdict.request.path}${verdict.request.query.length > 0 ? `?${new URLSearchParams(verdict.request.query).toString()}` : ''}`;
   const endpoint = verdict.endpoint ? `${verdict.endpoint.method} ${verdict.endpoint.path}` : 'no endpoint';
@@ -34,7 +34,7 @@ export function renderVerdict(verdict: Verdict, c: Colors, options: { outcome: b
   }
   if (verdict.metadata) {
     lines.push('', c.bold('Metadata') + ` (this request sets ${verdict.metadata.fields.join(', ')}):`);
-    for (const row of metadataTable(verdict.metadata.fields)) lines.push(`  ${row}`);
+    for (const row of metadataTable(verdict.metadata.fields, (options.width ?? Infinity) - 2)) lines.push(`  ${row}`);
     lines.push(`  ${verdict.metadata.semanticsMessage}`);
   }
   const warnings = verdict.warnings.filter((w) => !(verdict.metadata && w === verdict.metadata.semanticsMessage));

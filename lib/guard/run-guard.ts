@@ -1,7 +1,7 @@
 // The guard with its I/O: the spec a request is judged against (and where it came from), the key,
 // a prompt at a terminal, a pending approval for a person, and the approval for an allowed write.
 import { EXIT } from '../core/errors.js';
-import { colorsFor, type IO } from '../core/io.js';
+import { colorsFor, terminalWidth, type IO } from '../core/io.js';
 import { defaultStateDir } from '../core/state-dir.js';
 import { resolveBaseUrl } from '../request/url.js';
 import { visibleEndpoints, type EndpointSummary, type SpecDetail } from '../spec/index.js';
@@ -142,13 +142,13 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
     }
   }
   if (verdict.confirmation.pending && prompter) {
-    if (explain) io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: false, label: options.label }));
+    if (explain) io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: false, label: options.label, width: terminalWidth(io.stderr, io.env) }));
     const expected = verdict.confirmation.expected ?? 'yes';
     const question = expected === 'yes' ? `Proceed? Type yes to confirm: ` : `Type ${colors.bold(expected)} to confirm: `;
     verdict = applyConfirmation(verdict, await askAgainAfterATypo(prompter, question, expected, io));
     if (explain) io.stderr.write(renderOutcome(shown(verdict), colors));
   } else if (explain) {
-    io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: true, label: options.label }));
+    io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: true, label: options.label, width: terminalWidth(io.stderr, io.env) }));
   }
   if (verdict.allowed && verdict.write && approval === null && (options.issueApproval ?? true) && key.info.fingerprint) {
     const ttlSeconds = options.ttlSeconds ?? approvalTtl(undefined, io.env);
