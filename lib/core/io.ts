@@ -58,10 +58,10 @@ function lazyStderr(): OutStream {
   };
 }
 
-type FdKind = 'none' | 'tty' | 'data';
+export type FdKind = 'none' | 'tty' | 'data';
 
 /** What a standard fd is: a terminal, /dev/null or closed ('none'), or a pipe, file or socket. */
-function fdKind(fd: number): FdKind {
+export function fdKind(fd: number): FdKind {
   try {
     const stat = fstatSync(fd);
     if (!stat.isCharacterDevice()) return 'data';
