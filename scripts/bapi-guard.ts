@@ -6,6 +6,7 @@ import { UsageError } from '../lib/core/errors.js';
 import { readStdin, writeLine, type IO } from '../lib/core/io.js';
 import { defaultStateDir } from '../lib/core/state-dir.js';
 import { approvalTtl } from '../lib/guard/approvals.js';
+import { findSecretKey } from '../lib/guard/key.js';
 import { guardSpecOf, runGuard, type GuardSpec } from '../lib/guard/run-guard.js';
 import { readGuardRequest, type GuardArguments } from '../lib/guard/request.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom } from '../lib/spec/select.js';
@@ -153,7 +154,7 @@ export async function main(argv: string[], io: IO): Promise<number> {
   const detail = await selected.loadDetail();
   const spec: GuardSpec = guardSpecOf(selected, detail, options.spec.includePlatform);
   const request = await readGuardRequest(options, io, spec, stdin);
-  const outcome = await runGuard(request, spec, io, { admin: options.admin, yes: options.yes, ttlSeconds });
+  const outcome = await runGuard(request, spec, io, { admin: options.admin, yes: options.yes, ttlSeconds, ...(request.method === 'DELETE' ? { describeTarget: () => readTarget(request.path, spec.version, io) } : {}) });
   if (options.json) writeLine(io.stdout, JSON.stringify(outcome.verdict, null, 2));
   return outcome.exitCode;
 }
@@ -176,6 +177,14 @@ async function checkBatch(options: Options, io: IO, ttlSeconds: number): Promise
   const outcome = await runBatchGuard(lines, problems, spec, io, { admin: options.admin, yes: options.yes, ttlSeconds, source });
   if (options.json) writeLine(io.stdout, JSON.stringify(outcome.verdict, null, 2));
   return outcome.exitCode;
+}
+
+/** The resource a DELETE removes, read with the key (once a person is about to be asked); undefined when it cannot be. */
+async function readTarget(path: string, version: string, io: IO): Promise<unknown> {
+  const key = findSecretKey(io.env, io.cwd);
+  if (key.value === null) return undefined;
+  const [{ readCurrent }, { createHttpClient }, { buildRequestUrl, resolveBaseUrl }] = await Promise.all([import('../lib/http/send.js'), import('../lib/http/client.js'), import('../lib/request/url.js')]);
+  return readCurrent({ io, createClient: createHttpClient }, { key: key.value, version, timeoutMs: 10_000 }, buildRequestUrl(resolveBaseUrl(io.env.CLERK_API_URL), path, []));
 }
 
 runMain('bapi-guard', import.meta.url, main);

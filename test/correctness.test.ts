@@ -489,6 +489,19 @@ describe('everyday use, round 3', () => {
     assert.deepEqual(piped.requests, []);
   });
 
+  it('14. a DELETE asked at the terminal says who it deletes, read as the backup reads it; no sends nothing', { skip: !existsSync('/usr/bin/script') && 'needs script(1)' }, async () => {
+    const id = 'user_seed0000003';
+    const before = fake.received('DELETE', `/v1/users/${id}`).length;
+    const curl = await runAtTerminal('bapi-curl', ['DELETE', `/users/${id}`], 'no', /to confirm/, { env: env({ CLERK_BAPI_SCOPES: 'write,delete', NO_COLOR: '1' }) });
+    assert.equal(curl.exitCode, 4, curl.stdout);
+    assert.match(curl.stdout, /This deletes First3 Last3 <user3@example\.com> \(\/users\/user_seed0000003\)/);
+    assert.equal(fake.received('DELETE', `/v1/users/${id}`).length, before);
+    const guard = await runAtTerminal('bapi-guard', ['DELETE', `/users/${id}`], id, /to confirm/, { env: env({ CLERK_BAPI_SCOPES: 'write,delete', NO_COLOR: '1' }) });
+    assert.equal(guard.exitCode, 0, guard.stdout);
+    assert.match(guard.stdout, /This deletes First3 Last3 <user3@example\.com>/);
+    assert.equal(fake.received('DELETE', `/v1/users/${id}`).length, before);
+  });
+
   it("15. gh and curl habits are recognised and pointed at the toolkit's way: -q FILTER, --input, --limit, -sL, -d a=b, any unknown flag", async () => {
     const cases: Array<[string[], RegExp]> = [
       [['GET', '/users', '-q', '.[0].id'], /looks like a jq filter \(gh api -q\): give it with --jq/],

@@ -9,6 +9,7 @@ import type { IO } from '../lib/core/io.js';
 import { authorizeWrite } from '../lib/guard/authorize.js';
 import { evaluate, SCOPE_REFUSAL, verdictError, type GuardRequest, type Verdict } from '../lib/guard/policy.js';
 import { runGuard } from '../lib/guard/run-guard.js';
+import { whoIs } from '../lib/guard/who.js';
 import { describeSecretKey, keyFingerprint, type KeyInfo } from '../lib/guard/key.js';
 import { visibleEndpoints } from '../lib/spec/index.js';
 import { sharedIndex } from './helpers/spec-fixtures.js';
@@ -300,6 +301,25 @@ describe('guard: runGuard and authorizeWrite (I/O around the decision)', () => {
       assert.equal(outcome.verdict.approval === null, exit !== 0);
       assertNoKey(stderr, 'stderr');
     }
+  });
+
+  test('a DELETE at a terminal says who it deletes, from the resource read first; nothing said when it cannot be read', async () => {
+    const env = { CLERK_SECRET_KEY: TEST_KEY, CLERK_BAPI_SCOPES: 'write,delete', HOME: '/nonexistent', NO_COLOR: '1' };
+    const request = REQUESTS['DELETE /users/{id}']!.request;
+    const ada = { id: 'user_1', first_name: 'Ada', last_name: 'Lovelace', primary_email_address_id: 'idn_2', email_addresses: [{ id: 'idn_1', email_address: 'old@example.com' }, { id: 'idn_2', email_address: 'ada@example.com' }] };
+    for (const [resource, said] of [[ada, /This deletes Ada Lovelace <ada@example\.com> \(\/users\/user_1\)\./], [undefined, null]] as const) {
+      const io = fakeIO(env, { tty: true });
+      let reads = 0;
+      const outcome = await runGuard(request, spec, io, { stateDir: tempDir('guard-state-'), prompter: async () => 'user_1', describeTarget: async () => (reads++, resource) });
+      assert.equal(outcome.exitCode, 0);
+      assert.equal(reads, 1);
+      if (said) assert.match(io.err.join(''), said);
+      else assert.doesNotMatch(io.err.join(''), /This deletes/);
+    }
+    assert.equal(whoIs({ name: 'Acme', slug: 'acme' }), 'Acme (acme)');
+    assert.equal(whoIs({ email_address: 'x@example.com' }), 'x@example.com');
+    assert.equal(whoIs({ id: 'sess_1' }), null);
+    assert.equal(whoIs({ name: 'n'.repeat(500) })?.length, 200);
   });
 
   test('a typo at the prompt is asked again (twice at most); an empty answer or no declines at once', async () => {

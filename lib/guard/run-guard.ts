@@ -14,6 +14,7 @@ import { consentFor, type Consent } from './consent.js';
 import { findSecretKey, redactSecret, type SecretKey } from './key.js';
 import { applyConfirmation, evaluate, withCode, type GuardContext, type GuardRequest, type Verdict } from './policy.js';
 import { renderOutcome, renderVerdict } from './render.js';
+import { whoIs } from './who.js';
 
 /** The spec a request is checked against: the selected version's visible endpoints and detail. */
 export interface GuardSpec {
@@ -74,6 +75,8 @@ export interface RunGuardOptions {
   consent?: Consent;
   /** Record a pending approval when only a person can allow the request (default true). */
   issuePending?: boolean;
+  /** Reads the resource a DELETE removes, so the prompt can say who it is (undefined when it cannot be read). */
+  describeTarget?: () => Promise<unknown>;
 }
 
 export interface GuardOutcome {
@@ -143,6 +146,8 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
   }
   if (verdict.confirmation.pending && prompter) {
     if (explain) io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: false, label: options.label, width: terminalWidth(io.stderr, io.env) }));
+    const who = verdict.request.method === 'DELETE' && options.describeTarget ? whoIs(await options.describeTarget()) : null;
+    if (who !== null) io.stderr.write(`\nThis deletes ${colors.bold(who)} (${verdict.request.path}).\n`);
     const expected = verdict.confirmation.expected ?? 'yes';
     const question = expected === 'yes' ? `Proceed? Type yes to confirm: ` : `Type ${colors.bold(expected)} to confirm: `;
     verdict = applyConfirmation(verdict, await askAgainAfterATypo(prompter, question, expected, io));

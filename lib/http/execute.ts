@@ -226,6 +226,10 @@ async function authorizeWrite(request: NormalizedRequest, judged: GuardRequest, 
     consent: consentFor(io.env, stateDir),
     waitApprovalMs: options.waitApprovalMs,
     ...(approvalId ? { approvalId } : {}),
+    // A person asked to confirm a DELETE is told who it deletes (the GET the backup makes, made first).
+    ...(judged.method === 'DELETE' && key.value !== null && spec.matched && hasGet(spec.endpoints, spec.matched.path)
+      ? { describeTarget: () => readCurrent(deps, { key: key.value as string, version: spec.version, timeoutMs: Math.min(options.timeoutMs, 10_000) }, buildRequestUrl(resolveBaseUrl(io.env.CLERK_API_URL), judged.path, [])) }
+      : {}),
   });
   if (outcome.kind !== 'allowed') throw outcome.failure;
   if (outcome.approval) writeLine(io.stderr, `bapi-curl: using approval ${outcome.approval.id}`);
