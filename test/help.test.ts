@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execa } from 'execa';
-import type { IO } from '../lib/core/io.js';
+import { notice, type IO } from '../lib/core/io.js';
 import { COMMANDS, COMMAND_FLAGS, HIDDEN_FLAGS, type CommandName } from '../lib/cli/flags.js';
 import { groupDigits, progressLine } from '../lib/http/paginate.js';
 import { cleanEnv, runCli, scriptPath, tempDir } from './helpers/run-cli.js';
@@ -304,6 +304,25 @@ describe('the --paginate progress line', () => {
     assert.equal(progressLine(stderr).around(fakeStream(false)).isTTY, false, 'a file or a pipe as stdout is not wrapped');
   });
 
+  it('holds a rate-limit wait or a retry while drawn (they shared its line); once ended, a notice is a line of its own', () => {
+    let now = 0;
+    const stderr = fakeStream(true);
+    const progress = progressLine(stderr, { now: () => now, intervalMs: 10 });
+    notice(stderr, 'bapi-curl: waiting 0.5s for the rate limit');
+    assert.equal(stderr.text(), 'bapi-curl: waiting 0.5s for the rate limit\n', 'not drawn yet: a line');
+    now = 10;
+    progress.update(6000, 20000);
+    notice(stderr, 'bapi-curl: waiting 0.7s for the rate limit');
+    assert.ok(stderr.text().endsWith('\r fetched 6 000 of 20 000 items… (waiting 0.7s for the rate limit)'), JSON.stringify(stderr.text()));
+    now = 20;
+    progress.update(6500, 20000);
+    assert.ok(stderr.text().endsWith(`\r fetched 6 500 of 20 000 items…${' '.repeat(' (waiting 0.7s for the rate limit)'.length)}`), 'the next redraw replaces it');
+    progress.end();
+    notice(stderr, 'bapi-curl: rate limited (429); retrying in 1.0s (1/3)');
+    assert.ok(stderr.text().endsWith(' \rbapi-curl: rate limited (429); retrying in 1.0s (1/3)\n'), JSON.stringify(stderr.text()));
+    assert.equal(stderr.text().split('\n').length, 3, 'two notices, each a line; the status line erased');
+  });
+
   describe('bapi-curl --paginate on a terminal', { skip: !ptyAvailable && 'needs util-linux script' }, () => {
     const TOTAL = 6000;
     let server: Server;
@@ -312,6 +331,11 @@ describe('the --paginate progress line', () => {
       // A slow list: every page takes 40 ms, so the walk lasts long enough for the line to be drawn.
       server = createServer((req, res) => {
         const url = new URL(req.url ?? '/', 'http://localhost');
+        if (url.pathname === '/v1/users/count') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ object: 'total_count', total_count: TOTAL }));
+          return;
+        }
         const limit = Number(url.searchParams.get('limit'));
         // GET /users pages by Clerk's cursor (starting_after: the last id seen), or by offset.
         const after = url.searchParams.get('starting_after');
@@ -343,15 +367,22 @@ describe('the --paginate progress line', () => {
       const file = join(tempDir('bapi-help-out-'), 'users.ndjson');
       const screen = await inPty(`${curl('')} > ${shellQuote(file)}`, env);
       assert.match(screen, /\r fetched \d{1,3}(?: \d{3})* items…/);
-      assert.match(screen, /\r +\r$/, 'erased at the end');
+      assert.match(screen, /\r +\rbapi-curl: 6 000 items in \d+ pages, \d+\.\d s\r?\n$/, 'erased at the end, then one line says what was done');
       assert.doesNotMatch(screen, ESC);
       assert.deepEqual(readFileSync(file, 'utf8').trimEnd().split('\n').map((line) => (JSON.parse(line) as { id: string }).id), ids);
     });
 
     it('leaves output to the same terminal intact', async () => {
       const screen = await inPty(curl(`--jq .id`), env);
-      const text = screen.replace(/\r fetched [^\r\n]*/g, '').replace(/\r +\r/g, '').replace(/\r\n/g, '\n');
+      const text = screen.replace(/\r fetched [^\r\n]*/g, '').replace(/\r +\r/g, '').replace(/\r\n/g, '\n').replace(/^bapi-curl: 6 000 items in .*\n/m, '');
       assert.deepEqual(text.trimEnd().split('\n'), ids);
+    });
+
+    it('with one cursor (--concurrency 1), has the total from the count endpoint', async () => {
+      const file = join(tempDir('bapi-help-out-'), 'users.ndjson');
+      const screen = await inPty(`${curl('--concurrency 1')} > ${shellQuote(file)}`, env);
+      assert.match(screen, /\r fetched \d{1,3}(?: \d{3})* of 6 000 items…/);
+      assert.match(screen, /bapi-curl: 6 000 items in \d+ pages/);
     });
 
     it('is absent when stderr is not a terminal', async () => {

@@ -283,6 +283,32 @@ export function writeLine(stream: OutStream, line = ''): void {
   stream.write(`${line}\n`);
 }
 
+/** A status line drawn in place on a terminal (a walk's progress): what a notice needs of it. */
+export interface StatusLine {
+  /** Drawn now. */
+  showing(): boolean;
+  /** Shows `text` in the line, until the next redraw replaces it. */
+  note(text: string): void;
+}
+
+const statusLines = new WeakMap<OutStream, StatusLine>();
+
+/** Registers (or, with null, forgets) the status line drawn on `stream`. */
+export function setStatusLine(stream: OutStream, line: StatusLine | null): void {
+  if (line === null) statusLines.delete(stream);
+  else statusLines.set(stream, line);
+}
+
+/**
+ * A passing notice for a person (a rate-limit wait, a retry): inside the status line while one is
+ * drawn on this terminal, where a line of its own would share the status line's; else a line.
+ */
+export function notice(stream: OutStream, text: string): void {
+  const status = statusLines.get(stream);
+  if (status?.showing()) status.note(text);
+  else writeLine(stream, text);
+}
+
 /** How wide text for a terminal may be: its width (COLUMNS, then 80, when it does not say); Infinity when not a terminal. */
 export function terminalWidth(stream: OutStream, env: Record<string, string | undefined>): number {
   if (stream.isTTY !== true) return Infinity;

@@ -39,6 +39,8 @@ export interface PagePlan {
   firstQuery: Array<[string, string]>;
   /** The user's own `starting_after`: where the cursor walk starts (taken out of the query, so it is not sent twice). */
   startAfter: string | null;
+  /** The count endpoint's path for a walk from the start (the progress line's total); else null. */
+  count: string | null;
 }
 
 /**
@@ -57,10 +59,9 @@ export function pagePlan(call: { path: string; query: Array<[string, string]> },
   const cursor = cursorExists && !offsetGiven && (orderBy === undefined || /^[+-]?created_at$/.test(orderBy));
   const note = cursorExists && !cursor ? `${offsetGiven ? 'an offset was given' : `order_by=${orderBy} cannot use the starting_after cursor`}: paging by offset, which slows down for large offsets` : null;
   const countPath = matchedPath === null ? null : `${matchedPath}/count`;
-  const split =
-    cursor && concurrency > 1 && has('created_at_after') && has('created_at_before') && countPath !== null && hasGet(endpoints, countPath) && !call.query.some(([name]) => name === 'starting_after')
-      ? `${call.path.replace(/\?.*$/, '').replace(/\/+$/, '')}/count`
-      : null;
+  const fromTheStart = !offsetGiven && !call.query.some(([name]) => name === 'starting_after');
+  const count = countPath !== null && hasGet(endpoints, countPath) && fromTheStart ? `${call.path.replace(/\?.*$/, '').replace(/\/+$/, '')}/count` : null;
+  const split = cursor && concurrency > 1 && has('created_at_after') && has('created_at_before') ? count : null;
   let startAfter: string | null = null;
   if (cursor) {
     startAfter = window.query.find(([name]) => name === 'starting_after')?.[1] ?? null;
@@ -68,5 +69,5 @@ export function pagePlan(call: { path: string; query: Array<[string, string]> },
   }
   const position: Array<[string, string]> = !cursor ? [['offset', String(window.offset)]] : startAfter === null ? [] : [['starting_after', startAfter]];
   const firstQuery: Array<[string, string]> = [...window.query, ['limit', String(window.limit)], ...position];
-  return { window, cursor, split, note, firstQuery, startAfter };
+  return { window, cursor, split, note, firstQuery, startAfter, count };
 }

@@ -1,7 +1,7 @@
 // --paginate: follows limit/offset until a short page, for list endpoints that answer with an array
 // or with {data, total_count}. Items are handed on page by page as they arrive, so memory stays flat
 // however many there are; the next page is requested while the current one is being written.
-import type { OutStream } from '../core/io.js';
+import { setStatusLine, type OutStream } from '../core/io.js';
 import { PaginationError } from '../core/errors.js';
 import type { HttpResponse } from './client.js';
 import { parseBody } from './response.js';
@@ -193,11 +193,23 @@ function lastId(item: string): string | null {
 export type DrainableStream = OutStream & { once?(event: string, listener: () => void): unknown };
 
 export interface ProgressLine {
+  /** Drawn at all: stderr is a terminal. */
+  readonly on: boolean;
   update(items: number, totalCount: number | null): void;
-  /** Erases the line, if shown: before other output to the same terminal, and at the end. */
+  /** Erases the line, if shown: before other output to the same terminal. */
   clear(): void;
+  /** Erases the line for good: notices are lines of their own again. */
+  end(): void;
   /** `stream`, erasing the line before each write when it is a terminal too, so output and the line never mix. */
   around(stream: DrainableStream): DrainableStream;
+}
+
+// What a page asks that its count endpoint (GET /users/count) does not take: the page, not the filter.
+const FILTERS_NOT_COUNTED = new Set(['limit', 'offset', 'order_by', 'starting_after', 'paginated']);
+
+/** A list query's filters, as its count endpoint takes them. */
+export function countQueryOf(query: Array<[string, string]>): Array<[string, string]> {
+  return query.filter(([name]) => !FILTERS_NOT_COUNTED.has(name));
 }
 
 /** 12345 → "12 345". */
@@ -219,20 +231,37 @@ export function progressLine(stderr: OutStream, options: { now?: () => number; i
   let midLine = false;
   // The first draw waits one interval too: a walk of a page or two finishes without a flicker.
   let last = now();
+  let text = '';
   const clear = (): void => {
     if (shown === 0) return;
     stderr.write(`\r${' '.repeat(shown)}\r`);
     shown = 0;
   };
+  const draw = (full: string): void => {
+    // Wider than the terminal, the line would wrap and \r would redraw only its last row.
+    const line = full.length < (stderr.columns || 80) ? full : `${full.slice(0, (stderr.columns || 80) - 2)}…`;
+    stderr.write(`\r${line}${' '.repeat(Math.max(0, shown - line.length))}`);
+    shown = Math.max(shown, line.length);
+  };
+  const status = {
+    showing: () => shown > 0,
+    // A rate-limit wait or a retry, after the count it holds up: gone at the next redraw.
+    note: (notice: string) => draw(`${text} (${notice.replace(/^bapi-curl: /, '')})`),
+  };
+  if (on) setStatusLine(stderr, status);
   return {
+    on,
     update(items, totalCount) {
       if (!on || midLine || now() - last < intervalMs) return;
       last = now();
-      const text = options.render ? ` ${options.render(items, totalCount)}` : ` fetched ${groupDigits(items)}${totalCount === null ? '' : ` of ${groupDigits(totalCount)}`} items…`;
-      stderr.write(`\r${text}${' '.repeat(Math.max(0, shown - text.length))}`);
-      shown = Math.max(shown, text.length);
+      text = options.render ? ` ${options.render(items, totalCount)}` : ` fetched ${groupDigits(items)}${totalCount === null ? '' : ` of ${groupDigits(totalCount)}`} items…`;
+      draw(text);
     },
     clear,
+    end() {
+      clear();
+      if (on) setStatusLine(stderr, null);
+    },
     around(stream) {
       // Output to a file or a pipe does not disturb the line; only output to the terminal must erase it.
       if (!on || stream.isTTY !== true) return stream;

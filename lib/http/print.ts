@@ -2,6 +2,7 @@
 // jq with --jq), the pages of --paginate as NDJSON or one array, and the dry run. The front-end's
 // rendering: the pipeline before it returns data.
 import { EXIT, HttpStatusError, ToolkitError } from '../core/errors.js';
+import { isObject } from '../core/values.js';
 import { colorEnabled, colorsFor, writeLine, type Colors, type IO, type OutStream } from '../core/io.js';
 import type { ApiCall } from '../request/args.js';
 import { buildRequestUrl } from '../request/url.js';
@@ -10,7 +11,7 @@ import type { HttpClient, HttpResponse } from './client.js';
 import type { CallOptions, ExecuteDeps } from './execute.js';
 import { openJq, type JqStream } from './jq.js';
 import { pagePlan } from './page-plan.js';
-import { paginate, progressLine } from './paginate.js';
+import { countQueryOf, groupDigits, paginate, progressLine } from './paginate.js';
 import { errorSummary, parseBody, renderBody, renderHead } from './response.js';
 
 /** Writes to a stream and waits when it asks us to (a slow reader must not make us buffer pages). */
@@ -95,7 +96,22 @@ export async function runPaginated(
       first = false;
     } else await emit(stdout, `${items.join('\n')}\n`);
   };
-  const onProgress = (items: number, totalCount: number | null) => progress.update(items, totalCount);
+  const started = Date.now();
+  // One cursor knows no total: on a terminal, the count endpoint gives the progress line one.
+  let counted: number | null = null;
+  if (progress.on && plan.split === null && plan.count !== null) {
+    client.send({ method: 'GET', url: buildRequestUrl(base, plan.count, countQueryOf(window.query)), headers, body: null }).then(
+      (response) => {
+        const parsed = response.status === 200 ? parseBody(response) : null;
+        if (parsed?.ok && isObject(parsed.value) && typeof parsed.value.total_count === 'number') counted = parsed.value.total_count;
+      },
+      () => undefined,
+    );
+  }
+  const onProgress = (items: number, totalCount: number | null) => {
+    const total = totalCount ?? counted;
+    progress.update(items, total === null ? null : Math.min(total, options.maxItems ?? Infinity));
+  };
   const walk = plan.split
     ? (await import('./split-walk.js')).splitWalk({
         query: window.query,
@@ -122,7 +138,7 @@ export async function runPaginated(
       });
   let result: Awaited<typeof walk>;
   try {
-    result = await walk.finally(() => progress.clear());
+    result = await walk.finally(() => progress.end());
   } catch (error) {
     // What jq was given so far is printed, and its process ends: left open, it waits for input for ever.
     if (jq) await jq.end().catch(() => undefined);
@@ -138,6 +154,8 @@ export async function runPaginated(
   if (result.failed) {
     throw new HttpStatusError(`${errorSummary(result.failed)} (after ${result.items} items in ${result.pages} pages)`, result.failed.status);
   }
+  // The status line is gone: on a terminal, one line says what the walk did.
+  if (progress.on) writeLine(io.stderr, `bapi-curl: ${groupDigits(result.items)} items in ${groupDigits(result.pages)} pages, ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return EXIT.ok;
 }
 

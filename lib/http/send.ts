@@ -4,7 +4,7 @@
 // Also the client every request of a run goes through (the key, retries, the shared budget).
 import { accessSync, constants } from 'node:fs';
 import { BackupFailedError, StateDirUnusableError, ToolkitError, UsageError } from '../core/errors.js';
-import { writeLine, type IO } from '../core/io.js';
+import { notice, writeLine, type IO } from '../core/io.js';
 import { ensurePrivateDir, STATE_DIR_VARIABLE } from '../core/state-dir.js';
 import { userAgent } from '../core/version.js';
 import { keyError, redactSecret, type SecretKey } from '../guard/key.js';
@@ -182,7 +182,7 @@ export function clerkClient(deps: ClientDeps, key: SecretKey, version: string, t
     maxRetryAfterMs: 60_000,
     // CLERK_BAPI_MAX_RESPONSE_MB: the largest answer read into memory.
     maxResponseBytes: integerEnv(io.env, 'CLERK_BAPI_MAX_RESPONSE_MB', DEFAULT_MAX_RESPONSE_MB) * 1024 * 1024,
-    onRetry: (message) => writeLine(io.stderr, `bapi-curl: ${message}`),
+    onRetry: (message) => notice(io.stderr, `bapi-curl: ${message}`),
     ...(budget ? { beforeAttempt: () => budget.acquire(), onRateLimited: (ms: number) => budget.pause(ms) } : {}),
   });
 }
@@ -196,7 +196,7 @@ function sharedBudget(stateDir: string, key: SecretKey, io: IO): Governor | null
   if (key.info.fingerprint === null) return null;
   try {
     return governor(stateDir, key.info.fingerprint, limit, {
-      onWait: (ms) => writeLine(io.stderr, `bapi-curl: waiting ${(ms / 1000).toFixed(1)}s for the rate limit (${limit.requests} per ${limit.windowMs / 1000}s, ${RATE_LIMIT_VARIABLE})`),
+      onWait: (ms) => notice(io.stderr, `bapi-curl: waiting ${(ms / 1000).toFixed(1)}s for the rate limit (${limit.requests} per ${limit.windowMs / 1000}s, ${RATE_LIMIT_VARIABLE})`),
       onWarning: (message) => writeLine(io.stderr, `bapi-curl: warning: ${message}`),
     });
   } catch {

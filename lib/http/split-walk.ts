@@ -7,7 +7,7 @@
 // printed streams; the ones after it are held (up to a bound) until their turn.
 import { PaginationError } from '../core/errors.js';
 import type { HttpResponse } from './client.js';
-import { MAX_PAGES, pageItems, type PaginateResult } from './paginate.js';
+import { countQueryOf, MAX_PAGES, pageItems, type PaginateResult } from './paginate.js';
 
 export interface SplitWalkOptions {
   /** The query without limit/offset: the user's filters and order_by. */
@@ -67,8 +67,6 @@ function parseItem(text: string): Item {
     return { text, id: null, createdAt: null };
   }
 }
-
-const FILTERS_NOT_COUNTED = new Set(['limit', 'offset', 'order_by', 'starting_after', 'paginated']);
 
 interface Range {
   /** Query for this range; null for range 0, which continues the first page's cursor unchanged. */
@@ -172,7 +170,7 @@ class SplitWalk {
   /** 2. How many there are (GET …/count), and where the list ends (one item in the other order): where to cut it. */
   private async cut(lastCreated: number): Promise<Range[]> {
     const { options, limit, descending } = this;
-    const countQuery = options.query.filter(([name]) => !FILTERS_NOT_COUNTED.has(name));
+    const countQuery = countQueryOf(options.query);
     const probeQuery: Array<[string, string]> = [...options.query.filter(([name]) => name !== 'order_by'), ['order_by', descending ? '+created_at' : '-created_at'], ['limit', '1']];
     const [counted, probe] = await Promise.all([options.fetchCount(countQuery), options.fetchList(probeQuery)]);
     const total = counted.status === 200 ? (pageOf(counted) as { total_count?: unknown } | null)?.total_count : undefined;
