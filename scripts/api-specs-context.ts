@@ -19,7 +19,8 @@ Options:
                        CLERK_API_VERSIONS, CLERK_API_LATEST_VERSION
   --shell-init SHELL   print the shell integration for eval "$(api-specs-context --shell-init bash)"
                        (or zsh): completion, plus the helpers bapi-write and bapi-browse
-  --completion SHELL   print only the completion script for the seven commands (bash or zsh)
+  --completion SHELL   print only the completion script for the seven commands, bapi-write and
+                       bapi-browse (bash or zsh)
 ${SPEC_FLAGS_HELP}
   -h, --help           show this help
   -V, --version        show the toolkit's version

@@ -98,7 +98,34 @@ describe('api-specs-context --completion bash, in bash', () => {
     // After bash inserted their common prefix (Email\ ), the next TAB still completes; so does a quoted word.
     assert.deepEqual(await bashComplete(['extract-tag-endpoints', 'Email\\ ']), ['Email\\ Addresses', 'Email\\ \\&\\ SMS\\ Templates']);
     assert.deepEqual(await bashComplete(['extract-tag-endpoints', 'Email\\ A']), ['Email\\ Addresses']);
-    assert.deepEqual(await bashComplete(['extract-tag-endpoints', "'Email &"]), ['Email\\ \\&\\ SMS\\ Templates']);
+    // Inside an open quote, readline inserts the value as it is: no backslashes.
+    assert.deepEqual(await bashComplete(['extract-tag-endpoints', "'Email &"]), ['Email & SMS Templates']);
+    assert.deepEqual(await bashComplete(['extract-tag-endpoints', '"Organization M']), ['Organization Memberships']);
+  });
+
+  it('completes a tag of several words typed unquoted, which the command joins into one', async () => {
+    assert.deepEqual(await bashComplete(['extract-tag-endpoints', 'organization', 'm']), ['Memberships']);
+    assert.deepEqual(await bashComplete(['extract-tag-endpoints', 'Organization', '']), ['Invitations', 'Memberships', 'Permissions', 'Roles', 'Domains']);
+    assert.deepEqual(await bashComplete(['extract-tag-endpoints', 'email', '&']), ['\\&\\ SMS\\ Templates']);
+    assert.deepEqual(await bashComplete(['extract-tag-endpoints', 'users', '']), []);
+  });
+
+  it('completes the query parameter names of the endpoint on the line after -q, --query or -q=', async () => {
+    assert.deepEqual(await bashComplete(['bapi-curl', 'GET', '/users', '-q', 'ord']), ['order_by=']);
+    const all = await bashComplete(['bapi-curl', '/users', '--query', '']);
+    for (const name of ['limit=', 'offset=', 'email_address=', 'order_by=']) assert.ok(all.includes(name), `${name} in ${all.join(' ')}`);
+    assert.deepEqual(await bashComplete(['bapi-curl', 'GET', '/users', '-q', 'order_by=']), [], 'a value is not a name');
+    assert.deepEqual(await bashComplete(['bapi-curl', '-q', 'lim']), [], 'no endpoint on the line yet');
+  });
+
+  it('completes the shell helpers: bapi-write as bapi-curl, bapi-browse with its own flags', async () => {
+    assert.deepEqual(await bashComplete(['bapi-write', 'pa']), ['PATCH']);
+    assert.deepEqual(await bashComplete(['bapi-write', 'DELETE', '/users/user_1/ba']), ['/users/user_1/backup_code']);
+    assert.deepEqual(await bashComplete(['bapi-write', 'POST', '/users/user_1/ba']), ['/users/user_1/ban']);
+    assert.deepEqual(await bashComplete(['bapi-browse', '--']), ['--api-version', '--include-platform', '--help']);
+    assert.deepEqual(await bashComplete(['bapi-browse', 'use']), ['Users']);
+    const registered = await bash(`eval "$(api-specs-context --completion bash)" && complete -p bapi-write bapi-browse`);
+    assert.equal(registered.stdout, 'complete -F _clerk_bapi_complete bapi-write\ncomplete -F _clerk_bapi_complete bapi-browse');
   });
 
   it('completes a path from the index, keeping the ids already typed', async () => {

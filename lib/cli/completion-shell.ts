@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { COMMANDS } from './flags.js';
 import { UsageError } from '../core/errors.js';
-import { SHELLS, type Shell } from './completion.js';
+import { SHELL_FUNCTIONS, SHELLS, type Shell } from './completion.js';
 
 export function parseShell(raw: string, flag: string): Shell {
   const name = raw.trim().toLowerCase().split('/').pop() ?? '';
@@ -15,7 +15,9 @@ export function parseShell(raw: string, flag: string): Shell {
 const BASH = `# bash completion for clerk-bapi-toolkit: eval "$(api-specs-context --completion bash)"
 _clerk_bapi_complete() {
   local -a lines
-  local line value i
+  local line value i quoted=''
+  # Inside an open quote, readline inserts the value as it is: backslashes would be typed literally.
+  [[ \${COMP_WORDS[COMP_CWORD]-} == [\\'\\"]* ]] && quoted=1
   mapfile -t lines < <(command api-specs-context --complete -- "\${COMP_WORDS[@]:0:COMP_CWORD+1}" 2>/dev/null)
   COMPREPLY=()
   case \${lines[0]-} in
@@ -27,13 +29,14 @@ _clerk_bapi_complete() {
     line=\${lines[i]}
     value=\${line%%$'\\t'*}
     # Tags such as "Email Addresses" need quoting; template paths ({user_id}) do not.
-    [[ $value == *[!A-Za-z0-9_./{}=@:,+%-]* ]] && printf -v value '%q' "$value"
+    [[ -z $quoted && $value == *[!A-Za-z0-9_./{}=@:,+%-]* ]] && printf -v value '%q' "$value"
     COMPREPLY+=("$value")
   done
-  [[ \${#COMPREPLY[@]} -eq 1 && \${COMPREPLY[0]} == */ ]] && compopt -o nospace 2>/dev/null
+  # A directory goes on (/), and so does a query parameter's value (order_by=).
+  [[ \${#COMPREPLY[@]} -eq 1 && \${COMPREPLY[0]} == *[/=] ]] && compopt -o nospace 2>/dev/null
   return 0
 }
-complete -F _clerk_bapi_complete ${COMMANDS.join(' ')}
+complete -F _clerk_bapi_complete ${COMMANDS.join(' ')} ${Object.keys(SHELL_FUNCTIONS).join(' ')}
 `;
 
 const ZSH = `# zsh completion for clerk-bapi-toolkit: eval "$(api-specs-context --completion zsh)"
@@ -53,14 +56,14 @@ _clerk_bapi_complete() {
   done
   (( \${#values} )) || return 1
   local -a suffix
-  (( \${#values} == 1 )) && [[ \${values[1]} == */ ]] && suffix=(-S '')
+  (( \${#values} == 1 )) && [[ \${values[1]} == *[/=] ]] && suffix=(-S '')
   # -U: candidates were already matched (case-insensitively) against what was typed.
   compadd -U -l -d shown "\${suffix[@]}" -a values
 }
 if (( ! $+functions[compdef] )); then
   autoload -Uz compinit && compinit -i
 fi
-compdef _clerk_bapi_complete ${COMMANDS.join(' ')}
+compdef _clerk_bapi_complete ${COMMANDS.join(' ')} ${Object.keys(SHELL_FUNCTIONS).join(' ')}
 `;
 
 export function completionScript(shell: Shell): string {

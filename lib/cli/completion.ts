@@ -6,7 +6,10 @@ import { dirname, join, resolve } from 'node:path';
 import type { FlagSpec } from '../core/args.js';
 import type { IO } from '../core/io.js';
 import { COMMAND_FLAGS, COMMANDS, HIDDEN_FLAGS, type CommandName } from './flags.js';
-import { visibleEndpoints, type EndpointSummary, type SpecSummary } from '../spec/index.js';
+import { isObject } from '../core/values.js';
+import { matchEndpoint } from '../endpoint/match.js';
+import { deref } from '../endpoint/validate.js';
+import { endpointKey, visibleEndpoints, type EndpointSummary, type SpecDetail, type SpecSummary } from '../spec/index.js';
 import { normalizeVersion, openStore, type SpecOptions } from '../spec/select.js';
 
 export const SHELLS = ['bash', 'zsh'] as const;
@@ -25,13 +28,15 @@ export type Completion = { kind: 'words'; candidates: Candidate[] } | { kind: 'f
 
 /** What the word under the cursor is. */
 export type Slot =
-  | { kind: 'flag'; command: CommandName; prefix: string; used: Set<string> }
+  | { kind: 'flag'; command: CommandName; spec: FlagSpec; prefix: string; used: Set<string> }
   | { kind: 'value'; command: CommandName; flag: string; prefix: string; keep: string }
   | { kind: 'positional'; command: CommandName; index: number; previous: string[]; prefix: string }
   | { kind: 'none' };
 
 export interface LineContext {
   slot: Slot;
+  /** The positional words before the one being completed (METHOD and PATH, a tag's words). */
+  positional: string[];
   apiVersion: string | undefined;
   includePlatform: boolean;
 }
@@ -39,6 +44,12 @@ export interface LineContext {
 function isCommand(name: string): name is CommandName {
   return (COMMANDS as readonly string[]).includes(name);
 }
+
+/** The shell functions of lib/shell/bapi.sh, completed as the command they wrap (bapi-browse with its own few flags). */
+export const SHELL_FUNCTIONS: Record<string, { as: CommandName; flags?: FlagSpec }> = {
+  'bapi-write': { as: 'bapi-curl' },
+  'bapi-browse': { as: 'extract-tag-endpoints', flags: { string: ['api-version'], boolean: ['include-platform', 'help'] } },
+};
 
 /** Long name of a flag as typed (`-d` → data, `--api-version` → api-version), or null. */
 function longName(spec: FlagSpec, typed: string): string | null {
@@ -60,10 +71,12 @@ function takesValue(spec: FlagSpec, name: string): boolean {
  * is the one being completed (possibly empty). bash splits `--flag=value` into `--flag`, `=`, `value`.
  */
 export function analyzeLine(words: string[]): LineContext {
-  const context: LineContext = { slot: { kind: 'none' }, apiVersion: undefined, includePlatform: false };
-  const command = (words[0] ?? '').split('/').pop() ?? '';
+  const context: LineContext = { slot: { kind: 'none' }, positional: [], apiVersion: undefined, includePlatform: false };
+  const typedCommand = (words[0] ?? '').split('/').pop() ?? '';
+  const wrapped = Object.hasOwn(SHELL_FUNCTIONS, typedCommand) ? SHELL_FUNCTIONS[typedCommand] : undefined;
+  const command = wrapped?.as ?? typedCommand;
   if (!isCommand(command) || words.length < 2) return context;
-  const spec = COMMAND_FLAGS[command];
+  const spec = wrapped?.flags ?? COMMAND_FLAGS[command];
   const current = words[words.length - 1] as string;
   const before = words.slice(1, -1);
   const positional: string[] = [];
@@ -97,6 +110,7 @@ export function analyzeLine(words: string[]): LineContext {
       } else pendingValue = last;
     }
   }
+  context.positional = positional.map(unquoteWord);
   if (pendingValue !== null) {
     context.slot = { kind: 'value', command, flag: pendingValue, prefix: current, keep: '' };
   } else if (!afterDashes && current.startsWith('-')) {
@@ -105,9 +119,9 @@ export function analyzeLine(words: string[]): LineContext {
     context.slot =
       at > 0 && name && takesValue(spec, name)
         ? { kind: 'value', command, flag: name, prefix: current.slice(at + 1), keep: current.slice(0, at + 1) }
-        : { kind: 'flag', command, prefix: current, used };
+        : { kind: 'flag', command, spec, prefix: current, used };
   } else {
-    context.slot = { kind: 'positional', command, index: positional.length, previous: positional, prefix: unquoteWord(current) };
+    context.slot = { kind: 'positional', command, index: positional.length, previous: context.positional, prefix: unquoteWord(current) };
   }
   return context;
 }
@@ -128,7 +142,7 @@ function startsWithFold(value: string, prefix: string): boolean {
 }
 
 function flagCandidates(slot: Extract<Slot, { kind: 'flag' }>): Candidate[] {
-  const spec = COMMAND_FLAGS[slot.command];
+  const { spec } = slot;
   const hidden = new Set(HIDDEN_FLAGS[slot.command] ?? []);
   const repeatable = new Set(spec.repeatable ?? []);
   const offered = flagNames(spec).filter((name) => !hidden.has(name) && (repeatable.has(name) || !slot.used.has(name)));
@@ -193,6 +207,8 @@ function methodCandidates(prefix: string, endpoints: EndpointSummary[] | null, p
 /** The data completion needs, loaded on demand; every failure yields nothing rather than noise. */
 export interface CompletionData {
   summary(): Promise<SpecSummary | null>;
+  /** The selected version's detail index (parameters): read only for what needs it. */
+  detail(): Promise<SpecDetail | null>;
   versions(): Promise<string[]>;
 }
 
@@ -220,6 +236,11 @@ export function storeData(context: LineContext, io: IO): CompletionData {
       if (!entry) return null;
       return store.summary(entry).catch(() => null);
     },
+    async detail() {
+      const summary = await this.summary();
+      const entry = summary ? ((await list())?.entries ?? []).find((e) => e.version === summary.version) : undefined;
+      return entry ? store.detail(entry).catch(() => null) : null;
+    },
   };
 }
 
@@ -238,7 +259,33 @@ function fileCandidates(prefix: string, keep: string, cwd: string): Candidate[] 
     .map((path) => ({ value: `${keep}${path}` }));
 }
 
-async function valueCompletion(slot: Extract<Slot, { kind: 'value' }>, data: CompletionData, io: IO): Promise<Completion> {
+/** `-q NAME=`: the query parameters of the endpoint METHOD PATH (either order) on the line names. */
+async function queryCandidates(positional: string[], prefix: string, data: CompletionData): Promise<Candidate[]> {
+  if (prefix.includes('=')) return [];
+  const path = positional.find((word) => word.startsWith('/'));
+  const method = positional.find((word) => METHODS.includes(word.toUpperCase()))?.toUpperCase() ?? 'GET';
+  const summary = path === undefined ? null : await data.summary();
+  if (!summary || path === undefined) return [];
+  let matched: EndpointSummary | null = null;
+  try {
+    matched = matchEndpoint(summary.endpoints, { method, path })?.endpoint ?? null;
+  } catch {
+    return [];
+  }
+  const detail = matched ? await data.detail() : null;
+  if (!matched || !detail) return [];
+  const raw = detail.endpoints[endpointKey(matched.method, matched.path)];
+  const names: Candidate[] = [];
+  for (const parameter of raw?.parameters ?? []) {
+    const resolved = deref(parameter, detail.components);
+    if (!isObject(resolved) || resolved.in !== 'query' || typeof resolved.name !== 'string' || !startsWithFold(resolved.name, prefix)) continue;
+    const description = typeof resolved.description === 'string' ? resolved.description.split(/\n|(?<=\.)\s/)[0] : undefined;
+    names.push({ value: `${resolved.name}=`, ...(description ? { description } : {}) });
+  }
+  return names;
+}
+
+async function valueCompletion(slot: Extract<Slot, { kind: 'value' }>, data: CompletionData, io: IO, positional: string[]): Promise<Completion> {
   const words = (values: string[]): Completion => ({
     kind: 'words',
     candidates: values.filter((v) => startsWithFold(v, slot.prefix)).map((v) => ({ value: `${slot.keep}${v}` })),
@@ -252,6 +299,8 @@ async function valueCompletion(slot: Extract<Slot, { kind: 'value' }>, data: Com
       return words([...SHELLS]);
     case 'method':
       return words(METHODS);
+    case 'query':
+      return { kind: 'words', candidates: (await queryCandidates(positional, slot.prefix, data)).map((c) => ({ ...c, value: `${slot.keep}${c.value}` })) };
     case 'spec':
       return slot.keep === '' ? { kind: 'files' } : { kind: 'words', candidates: fileCandidates(slot.prefix, slot.keep, io.cwd) };
     case 'data':
@@ -265,14 +314,15 @@ async function valueCompletion(slot: Extract<Slot, { kind: 'value' }>, data: Com
 async function positionalCompletion(slot: Extract<Slot, { kind: 'positional' }>, data: CompletionData, includePlatform: boolean): Promise<Completion> {
   const none: Completion = { kind: 'words', candidates: [] };
   if (slot.command === 'extract-tag-endpoints') {
-    if (slot.index > 0) return none;
     const summary = await data.summary();
     if (!summary) return none;
     const counts = new Map<string, number>();
     for (const endpoint of visibleEndpoints(summary, includePlatform)) for (const tag of endpoint.tags) counts.set(tag, (counts.get(tag) ?? 0) + 1);
+    // The command joins its words into one tag: `organization m` completes to the rest of Organization Memberships.
+    const typed = slot.previous.map((word) => `${word} `).join('');
     const candidates = summary.tags
-      .filter((tag) => counts.has(tag.name) && startsWithFold(tag.name, slot.prefix))
-      .map((tag) => ({ value: tag.name, description: `${counts.get(tag.name)} endpoints` }));
+      .filter((tag) => counts.has(tag.name) && startsWithFold(tag.name, `${typed}${slot.prefix}`))
+      .map((tag) => ({ value: tag.name.slice(typed.length), description: `${counts.get(tag.name)} endpoints` }));
     return { kind: 'words', candidates };
   }
   if (slot.command !== 'extract-endpoint-detail' && slot.command !== 'bapi-guard' && slot.command !== 'bapi-curl') return none;
@@ -299,7 +349,7 @@ export async function complete(words: string[], io: IO, makeData = storeData): P
     case 'flag':
       return { kind: 'words', candidates: flagCandidates(context.slot) };
     case 'value':
-      return valueCompletion(context.slot, data, io);
+      return valueCompletion(context.slot, data, io, context.positional);
     case 'positional':
       return positionalCompletion(context.slot, data, context.includePlatform);
     default:
