@@ -95,5 +95,11 @@ describe('destruction knowledge (specs/destroys.json)', () => {
     const revoke = destructionFor({ method: 'POST', path: '/gizmos/{gizmo_id}/revoke', summary: 'Revoke a gizmo', description: '' });
     assert.equal(revoke.source, 'derived');
     assert.deepEqual(deriveDestruction({ method: 'DELETE', path: '/things', summary: '' }), ['the things']);
+    // Summaries as Clerk writes them read as English once their verb is gone.
+    const head = (summary: string, path = '/users/{user_id}/agent_credentials/{credential_id}') => deriveDestruction({ method: 'DELETE', path, summary })[0];
+    assert.equal(head("Delete one of a user's agent credentials"), "one of the user's agent credentials identified by {credential_id}");
+    assert.equal(head("Delete all the user's TOTPs", '/users/{user_id}/totp'), "all of the user's TOTPs identified by {user_id}");
+    assert.equal(head('Delete multiple users', '/users'), 'the users');
+    assert.equal(head('Revoke the given sign-in token', '/sign_in_tokens/{sign_in_token_id}/revoke'), 'the sign-in token identified by {sign_in_token_id}');
   });
 });

@@ -80,19 +80,34 @@ export function looksDestructive(endpoint: EndpointText): boolean {
 
 const CONSEQUENCE = /\b(delet|remov|revok|clear|stop|cancel|disabl|invalidat|no longer|reject|not reversible|irreversib|replac|lose|lost)/i;
 
+/**
+ * What a summary's verb acts on, as a noun phrase: "Delete one of a user's agent credentials" → "one
+ * of the user's agent credentials", "Delete all the user's TOTPs" → "all of the user's TOTPs",
+ * "Delete multiple users" → "the users", "Revoke the given sign-in token" → "the sign-in token".
+ */
+function objectOf(summary: string): string | null {
+  let rest = summary.split(/\s+/).slice(1).join(' ');
+  let quantity = '';
+  for (;;) {
+    const one = /^one of\s+/i.exec(rest);
+    const all = /^all(\s+of)?\s+/i.exec(rest);
+    const word = /^(a|an|the|given|multiple)\s+/i.exec(rest);
+    const found = one ?? all ?? word;
+    if (!found) break;
+    if (one) quantity = 'one of ';
+    else if (all) quantity = 'all of ';
+    rest = rest.slice(found[0].length);
+  }
+  return rest === '' ? null : `${quantity}the ${rest}`;
+}
+
 /** A destroys list from the spec's own words, for endpoints the curated file does not know. */
 export function deriveDestruction(endpoint: EndpointText): string[] {
   const summary = (endpoint.summary ?? '').trim().replace(/\.$/, '');
   const params = [...endpoint.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] as string);
   const last = params.at(-1);
-  const object = summary
-    .split(/\s+/)
-    .slice(1)
-    .join(' ')
-    .replace(/^(a|an|the|all|all the)\s+/i, '');
   const segment = endpoint.path.split('/').filter((s) => s !== '' && !s.startsWith('{')).at(-1) ?? 'resource';
-  const head = object !== '' ? `the ${object}` : `the ${segment.replace(/_/g, ' ')}`;
-  const list = [`${head}${last ? ` identified by {${last}}` : ''}`];
+  const list = [`${objectOf(summary) ?? `the ${segment.replace(/_/g, ' ')}`}${last ? ` identified by {${last}}` : ''}`];
   const sentences = (endpoint.description ?? '')
     .replace(/\s+/g, ' ')
     .split(/(?<=[.!?])\s+/)
