@@ -184,7 +184,7 @@ async function readTarget(path: string, version: string, io: IO): Promise<unknow
   const key = findSecretKey(io.env, io.cwd);
   if (key.value === null) return undefined;
   const [{ readCurrent }, { createHttpClient }, { buildRequestUrl, resolveBaseUrl }] = await Promise.all([import('../lib/http/send.js'), import('../lib/http/client.js'), import('../lib/request/url.js')]);
-  return readCurrent({ io, createClient: createHttpClient }, { key: key.value, version, timeoutMs: 10_000 }, buildRequestUrl(resolveBaseUrl(io.env.CLERK_API_URL), path, []));
+  return readCurrent({ io, createClient: createHttpClient }, { key: key.value, version, timeoutMs: 5_000 }, buildRequestUrl(resolveBaseUrl(io.env.CLERK_API_URL), path, []));
 }
 
 runMain('bapi-guard', import.meta.url, main);

@@ -166,24 +166,27 @@ describe('bapi-guard (the built executable)', () => {
   });
 
   test('at a terminal: a DELETE asks for the resource id; a wrong answer is exit 4, the id is exit 0', { skip: !existsSync('/usr/bin/script') && 'needs script(1) for a pseudo-terminal' }, async () => {
-    const environment = env({ CLERK_SECRET_KEY: TEST_KEY, CLERK_BAPI_SCOPES: 'write,delete' });
-    for (const [answer, exit] of [['user_4', 4], ['user_42', 0]] as const) {
+    // The prompt reads who the DELETE removes first: from a port that refuses, never from Clerk.
+    const environment = env({ CLERK_SECRET_KEY: TEST_KEY, CLERK_BAPI_SCOPES: 'write,delete', CLERK_API_URL: 'http://127.0.0.1:9' });
+    // A typo is asked again: then an empty line declines.
+    for (const [answers, exit] of [[['user_4', ''], 4], [['user_42'], 0]] as const) {
       // script(1) gives the command a pseudo-terminal; the answer is typed once the question shows.
       const child = execa('script', ['-qec', `${process.execPath} ${scriptPath('bapi-guard')} DELETE /users/user_42`, '/dev/null'], {
         env: environment, extendEnv: false, reject: false, cwd: tempDir('guard-cwd-'),
       });
       let seen = '';
       child.stdout!.on('data', (chunk: Buffer) => {
-        const before = seen.includes('to confirm');
+        const asked = (text: string) => text.split('to confirm').length - 1;
+        const before = asked(seen);
         seen += chunk.toString();
-        if (!before && seen.includes('to confirm')) child.stdin!.write(`${answer}\n`);
+        for (let i = before; i < Math.min(asked(seen), answers.length); i++) child.stdin!.write(`${answers[i]}\n`);
       });
       const result = await child;
       const output = String(result.stdout);
       assert.equal(result.exitCode, exit, output);
       assert.match(output, /IRREVERSIBLE/);
       assert.match(output, /Type .*user_42.* to confirm/);
-      assert.match(output, exit === 0 ? /Approval apv_/ : /declined at the prompt/);
+      assert.match(output, exit === 0 ? /Approval apv_/ : /That is not user_42; type it again[\s\S]*declined at the prompt/);
       assertNoKey({ stdout: output, stderr: String(result.stderr) });
     }
   });

@@ -177,7 +177,7 @@ export async function runBatchGuard(lines: BatchLine[], parseProblems: BatchProb
   if (consentOnly && terminalPerson && verdict.exitCode === EXIT.confirmation && !verdict.allowed) {
     const expected = verdict.confirmation.expected ?? 'yes';
     const question = expected === 'yes' ? `Send all ${lines.length} requests? Type yes to confirm: ` : `Type ${colors.bold(expected)} (the number of destructive requests) to confirm the batch: `;
-    const answer = await (prompter as Prompter)(question);
+    const answer = await (prompter as Prompter)(question).finally(() => (prompter as Prompter).close?.());
     if (isConfirmed(answer, expected)) {
       verdict = { ...verdict, allowed: true, exitCode: EXIT.ok, reason: null, hints: [], confirmation: { ...verdict.confirmation, by: 'prompt', person: false }, scopeBypass: verdict.scopeBypass };
     } else {

@@ -179,12 +179,16 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
  * finger, not a no. An empty answer, `n`, `no` or the end of input declines at once.
  */
 async function askAgainAfterATypo(prompter: Prompter, question: string, expected: string, io: IO): Promise<string | null> {
-  let answer = await prompter(question);
-  for (let tries = 1; tries < 3 && answer !== null && !isConfirmed(answer, expected) && !/^\s*(n|no)?\s*$/i.test(answer); tries++) {
-    io.stderr.write(`That is not ${expected}; type it again, or press Enter to decline.\n`);
-    answer = await prompter(question);
+  try {
+    let answer = await prompter(question);
+    for (let tries = 1; tries < 3 && answer !== null && !isConfirmed(answer, expected) && !/^\s*(n|no)?\s*$/i.test(answer); tries++) {
+      io.stderr.write(`That is not ${expected}; type it again, or press Enter to decline.\n`);
+      answer = await prompter(question);
+    }
+    return answer;
+  } finally {
+    await prompter.close?.();
   }
-  return answer;
 }
 
 /**

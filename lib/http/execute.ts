@@ -228,7 +228,7 @@ async function authorizeWrite(request: NormalizedRequest, judged: GuardRequest, 
     ...(approvalId ? { approvalId } : {}),
     // A person asked to confirm a DELETE is told who it deletes (the GET the backup makes, made first).
     ...(judged.method === 'DELETE' && key.value !== null && spec.matched && hasGet(spec.endpoints, spec.matched.path)
-      ? { describeTarget: () => readCurrent(deps, { key: key.value as string, version: spec.version, timeoutMs: Math.min(options.timeoutMs, 10_000) }, buildRequestUrl(resolveBaseUrl(io.env.CLERK_API_URL), judged.path, [])) }
+      ? { describeTarget: () => readCurrent(deps, { key: key.value as string, version: spec.version, timeoutMs: Math.min(options.timeoutMs, 5_000) }, buildRequestUrl(resolveBaseUrl(io.env.CLERK_API_URL), judged.path, [])) }
       : {}),
   });
   if (outcome.kind !== 'allowed') throw outcome.failure;
