@@ -1,7 +1,7 @@
 // How the commands meet their file descriptors: stdout written straight to a pipe or file, a closed
 // pipe (`| head`) ending quietly, stdin read from a pipe, a file or nothing at all.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { execa } from 'execa';
@@ -74,6 +74,58 @@ describe('the terminal', () => {
     );
     const result = await execa('script', ['-qec', `bash ${file}`, '/dev/null'], { env, extendEnv: false, reject: false, stdin: 'ignore' });
     assert.match(String(result.stdout), /-icanon -echo/, String(result.stdout));
+  });
+});
+
+// The README's two-stage fzf pipeline, typed at a real terminal (tmux): it hung and left the terminal
+// raw while node wrote back, at exit, the modes it saw at start.
+const hasProgram = (name: string) => ['/usr/bin', '/bin', '/usr/local/bin'].some((dir) => existsSync(join(dir, name)));
+describe('fzf in tmux', { skip: !(hasProgram('tmux') && hasProgram('fzf')) && 'needs tmux and fzf' }, () => {
+  it("extract-tags | fzf | extract-tag-endpoints - | fzf --sync | extract-endpoint-detail: picks, prints, and leaves the terminal sane", async () => {
+    const dir = tempDir('bapi-tmux-');
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    for (const command of ['extract-tags', 'extract-tag-endpoints', 'extract-endpoint-detail']) symlinkSync(scriptPath(command), join(bin, command));
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const out = join(dir, 'out.txt');
+    const modes = join(dir, 'stty.txt');
+    const script = join(dir, 'pipeline.sh');
+    writeFileSync(
+      script,
+      [
+        `extract-tags | fzf --delimiter '\t' --nth 1 | extract-tag-endpoints - |`,
+        `  fzf --sync --delimiter '\t' --nth 1,2 | extract-endpoint-detail > ${out}`,
+        `stty -a | tr ' ;' '\n\n' | grep -E '^-?(echo|icanon|isig)$' | tr '\n' ' ' > ${modes}`,
+      ].join('\n'),
+    );
+    const socket = join(dir, 'tmux.sock');
+    const tmuxEnv = { ...env, PATH: `${bin}:/usr/bin:/bin`, TERM: 'xterm-256color', HOME: dir };
+    const tmux = (...args: string[]) => execa('tmux', ['-S', socket, '-f', '/dev/null', ...args], { env: tmuxEnv, extendEnv: false, reject: false, stdin: 'ignore' });
+    const screen = async () => String((await tmux('capture-pane', '-p', '-t', 't')).stdout);
+    const waitFor = async (what: RegExp | (() => boolean), label: string) => {
+      for (let i = 0; i < 150; i++) {
+        if (typeof what === 'function' ? what() : what.test(await screen())) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.fail(`${label} did not come within 15 s; the screen:\n${await screen()}`);
+    };
+    try {
+      await tmux('new-session', '-d', '-s', 't', '-x', '160', '-y', '40', `bash --norc --noprofile ${script}; sleep 30`);
+      // fzf shows its count (e.g. 55/55) once the list is in.
+      await waitFor(/\d+\/\d+/, 'the tag list');
+      await tmux('send-keys', '-t', 't', '-l', "^Users$");
+      await waitFor(/ 1\/\d+/, 'the filtered tag list');
+      await tmux('send-keys', '-t', 't', 'Enter');
+      await waitFor(/GET\s+\/users\/count/, "the tag's endpoints");
+      await tmux('send-keys', '-t', 't', '-l', "'/users/count$");
+      await waitFor(/ 1\/\d+/, 'the filtered endpoints');
+      await tmux('send-keys', '-t', 't', 'Enter');
+      await waitFor(() => existsSync(modes) && readFileSync(modes, 'utf8') !== '', 'the end of the pipeline');
+      assert.match(readFileSync(out, 'utf8'), /GET \/users\/count/);
+      assert.equal(readFileSync(modes, 'utf8').trim(), 'isig icanon echo', 'the terminal is cooked again, not raw');
+    } finally {
+      await tmux('kill-server');
+    }
   });
 });
 
