@@ -48,15 +48,19 @@ async function hasShell(name: string): Promise<boolean> {
 
 /** Completes `words` (the last one under the cursor) with the generated bash completion. */
 async function bashComplete(words: string[]): Promise<string[]> {
-  const quoted = words.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
-  const script = `eval "$(api-specs-context --completion bash)" || exit 9
-COMP_WORDS=(${quoted}); COMP_CWORD=$(( \${#COMP_WORDS[@]} - 1 ))
+  return (await bashCompleteAll([words]))[0] ?? [];
+}
+
+/** Several completions in one bash: one start of bash for the lot (each still asks api-specs-context). */
+async function bashCompleteAll(lines: string[][]): Promise<string[][]> {
+  const quote = (w: string) => `'${w.replace(/'/g, `'\\''`)}'`;
+  const steps = lines.map((words) => `COMP_WORDS=(${words.map(quote).join(' ')}); COMP_CWORD=$(( \${#COMP_WORDS[@]} - 1 ))
 COMP_LINE="\${COMP_WORDS[*]}"; COMP_POINT=\${#COMP_LINE}
 _clerk_bapi_complete
-printf '%s\\n' "\${COMPREPLY[@]}"`;
-  const result = await bash(script);
+printf '%s\\n' "\${COMPREPLY[@]}" '@@'`);
+  const result = await bash(`eval "$(api-specs-context --completion bash)" || exit 9\n${steps.join('\n')}`);
   assert.equal(result.exitCode, 0, result.stderr);
-  return result.stdout.split('\n').filter((line) => line !== '');
+  return result.stdout.split('@@').slice(0, lines.length).map((part) => part.split('\n').filter((line) => line !== ''));
 }
 
 before(async () => {
@@ -104,26 +108,37 @@ describe('api-specs-context --completion bash, in bash', () => {
   });
 
   it('completes a tag of several words typed unquoted, which the command joins into one', async () => {
-    assert.deepEqual(await bashComplete(['extract-tag-endpoints', 'organization', 'm']), ['Memberships']);
-    assert.deepEqual(await bashComplete(['extract-tag-endpoints', 'Organization', '']), ['Invitations', 'Memberships', 'Permissions', 'Roles', 'Domains']);
-    assert.deepEqual(await bashComplete(['extract-tag-endpoints', 'email', '&']), ['\\&\\ SMS\\ Templates']);
-    assert.deepEqual(await bashComplete(['extract-tag-endpoints', 'users', '']), []);
+    const got = await bashCompleteAll([
+      ['extract-tag-endpoints', 'organization', 'm'],
+      ['extract-tag-endpoints', 'Organization', ''],
+      ['extract-tag-endpoints', 'email', '&'],
+      ['extract-tag-endpoints', 'users', ''],
+    ]);
+    assert.deepEqual(got, [['Memberships'], ['Invitations', 'Memberships', 'Permissions', 'Roles', 'Domains'], ['\\&\\ SMS\\ Templates'], []]);
   });
 
   it('completes the query parameter names of the endpoint on the line after -q, --query or -q=', async () => {
-    assert.deepEqual(await bashComplete(['bapi-curl', 'GET', '/users', '-q', 'ord']), ['order_by=']);
-    const all = await bashComplete(['bapi-curl', '/users', '--query', '']);
-    for (const name of ['limit=', 'offset=', 'email_address=', 'order_by=']) assert.ok(all.includes(name), `${name} in ${all.join(' ')}`);
-    assert.deepEqual(await bashComplete(['bapi-curl', 'GET', '/users', '-q', 'order_by=']), [], 'a value is not a name');
-    assert.deepEqual(await bashComplete(['bapi-curl', '-q', 'lim']), [], 'no endpoint on the line yet');
+    const [order, all, value, none] = await bashCompleteAll([
+      ['bapi-curl', 'GET', '/users', '-q', 'ord'],
+      ['bapi-curl', '/users', '--query', ''],
+      ['bapi-curl', 'GET', '/users', '-q', 'order_by='],
+      ['bapi-curl', '-q', 'lim'],
+    ]);
+    assert.deepEqual(order, ['order_by=']);
+    for (const name of ['limit=', 'offset=', 'email_address=', 'order_by=']) assert.ok(all!.includes(name), `${name} in ${all!.join(' ')}`);
+    assert.deepEqual(value, [], 'a value is not a name');
+    assert.deepEqual(none, [], 'no endpoint on the line yet');
   });
 
   it('completes the shell helpers: bapi-write as bapi-curl, bapi-browse with its own flags', async () => {
-    assert.deepEqual(await bashComplete(['bapi-write', 'pa']), ['PATCH']);
-    assert.deepEqual(await bashComplete(['bapi-write', 'DELETE', '/users/user_1/ba']), ['/users/user_1/backup_code']);
-    assert.deepEqual(await bashComplete(['bapi-write', 'POST', '/users/user_1/ba']), ['/users/user_1/ban']);
-    assert.deepEqual(await bashComplete(['bapi-browse', '--']), ['--api-version', '--include-platform', '--help']);
-    assert.deepEqual(await bashComplete(['bapi-browse', 'use']), ['Users']);
+    const got = await bashCompleteAll([
+      ['bapi-write', 'pa'],
+      ['bapi-write', 'DELETE', '/users/user_1/ba'],
+      ['bapi-write', 'POST', '/users/user_1/ba'],
+      ['bapi-browse', '--'],
+      ['bapi-browse', 'use'],
+    ]);
+    assert.deepEqual(got, [['PATCH'], ['/users/user_1/backup_code'], ['/users/user_1/ban'], ['--api-version', '--include-platform', '--help'], ['Users']]);
     const registered = await bash(`eval "$(api-specs-context --completion bash)" && complete -p bapi-write bapi-browse`);
     assert.equal(registered.stdout, 'complete -F _clerk_bapi_complete bapi-write\ncomplete -F _clerk_bapi_complete bapi-browse');
   });
