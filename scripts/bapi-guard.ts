@@ -183,8 +183,8 @@ async function checkBatch(options: Options, io: IO, ttlSeconds: number): Promise
 async function readTarget(path: string, version: string, io: IO): Promise<unknown> {
   const key = findSecretKey(io.env, io.cwd);
   if (key.value === null) return undefined;
-  const [{ readCurrent }, { createHttpClient }, { buildRequestUrl, resolveBaseUrl }] = await Promise.all([import('../lib/http/send.js'), import('../lib/http/client.js'), import('../lib/request/url.js')]);
-  return readCurrent({ io, createClient: createHttpClient }, { key: key.value, version, timeoutMs: 5_000 }, buildRequestUrl(resolveBaseUrl(io.env.CLERK_API_URL), path, []));
+  const [{ readWithKey }, { buildRequestUrl, resolveBaseUrl }] = await Promise.all([import('../lib/http/read-current.js'), import('../lib/request/url.js')]);
+  return readWithKey(key.value, version, buildRequestUrl(resolveBaseUrl(io.env.CLERK_API_URL), path, []), 5_000);
 }
 
 runMain('bapi-guard', import.meta.url, main);

@@ -26,7 +26,8 @@ import type { ClientConfig, HttpClient } from './client.js';
 import { renderDryRun } from './dry-run.js';
 import { pagePlan } from './page-plan.js';
 import { emit, printResponse, runPaginated } from './print.js';
-import { clerkClient, readCurrent, sendRequest, usableStateDir } from './send.js';
+import { readCurrent } from './read-current.js';
+import { clerkClient, sendRequest, usableStateDir } from './send.js';
 
 /** One request to execute, as the command line (or another front-end) gives it. */
 export interface ExecuteOptions {

@@ -204,20 +204,6 @@ function sharedBudget(stateDir: string, key: SecretKey, io: IO): Governor | null
   }
 }
 
-/** The resource at `url` now, or undefined when it cannot be read (then the guard judges the body alone). */
-export async function readCurrent(deps: ClientDeps, config: { key: string; version: string; timeoutMs: number }, url: URL): Promise<unknown> {
-  const client = deps.createClient({ key: config.key, apiVersion: config.version, userAgent: userAgent(), timeoutMs: config.timeoutMs, maxRetries: 1, retryDelayMs: 200, maxRetryAfterMs: 10_000 });
-  try {
-    const response = await client.send({ method: 'GET', url, headers: { 'clerk-api-version': config.version }, body: null }, { redirects: 'same-origin' });
-    const parsed = response.status === 200 ? parseBody(response) : null;
-    return parsed?.ok ? parsed.value : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    await client.close();
-  }
-}
-
 /** The state directory, made private, or a clear error naming it: checked before a write is sent. */
 export function usableStateDir(stateDir: string): void {
   try {
