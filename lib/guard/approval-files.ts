@@ -7,28 +7,7 @@ import { join } from 'node:path';
 import { crypto } from '../core/builtins.js';
 import { ensurePrivateDir, stateSubdir, writePrivateFile } from '../core/state-dir.js';
 import { hmacMatches, hmacOf, requestDigest } from './approval-digest.js';
-import {
-  APPROVAL_FORMAT,
-  approvalRecord,
-  CLOCK_SKEW_MS,
-  DEFAULT_APPROVAL_TTL_SECONDS,
-  effectiveExpiry,
-  ID_PATTERN,
-  isExpired,
-  isUnusable,
-  listingOf,
-  MAX_APPROVAL_TTL_SECONDS,
-  pollDecision,
-  type Approval,
-  type ApprovalListing,
-  type ApprovalRequest,
-  type ApprovalStore,
-  type ConsumeFailure,
-  type ConsumeOptions,
-  type ConsumeResult,
-  type CreateApprovalOptions,
-  type DecisionResult,
-} from './approvals.js';
+import { APPROVAL_FORMAT, approvalRecord, claimFailures, decidedRecord, decisionRefusal, whyUnusable, CLOCK_SKEW_MS, ID_PATTERN, isExpired, isUnusable, listingOf, MAX_APPROVAL_TTL_SECONDS, pollDecision, type Approval, type ApprovalListing, type ApprovalRequest, type ApprovalStore, type ConsumeOptions, type ConsumeResult, type CreateApprovalOptions, type DecisionResult } from './approvals.js';
 
 const SECRET_FILE = 'approval-secret';
 const APPROVALS_DIR = 'approvals';
@@ -201,14 +180,7 @@ function consumeApproval(stateDir: string, request: ApprovalRequest, options: Co
     return { ok: false, reason: 'none', message: `cannot read the approvals in ${stateDir}: ${(error as Error).message}` };
   }
   const digest = requestDigest(request);
-  let failure: { reason: ConsumeFailure; message: string } = {
-    reason: 'none',
-    message: options.id !== undefined ? `approval ${options.id} does not exist (already used, or never issued)` : 'no approval for this request',
-  };
-  const rank: Record<ConsumeFailure, number> = { none: 0, mismatch: 1, expired: 2, pending: 3, denied: 4, consumed: 5, tampered: 6 };
-  const fail = (reason: ConsumeFailure, message: string) => {
-    if (rank[reason] >= rank[failure.reason]) failure = { reason, message };
-  };
+  const { fail, result } = claimFailures(options.id);
   for (const name of names) {
     const path = join(dir, name);
     const read = readApproval(path);
@@ -218,25 +190,9 @@ function consumeApproval(stateDir: string, request: ApprovalRequest, options: Co
       if (options.id !== undefined || approval.digest === digest) fail('tampered', `approval ${name.slice(0, -5)} was modified after the guard issued it; it is refused`);
       continue;
     }
-    if (approval.status === 'used') {
-      if (options.id !== undefined) fail('consumed', `approval ${approval.id} was already used; an approval is good for one request`);
-      continue;
-    }
-    if (approval.digest !== digest) {
-      if (options.id !== undefined) fail('mismatch', `approval ${approval.id} is for ${approval.method} ${approval.path} (spec ${approval.version}), not for this exact request (method, path, query, body, spec version and key must all match)`);
-      continue;
-    }
-    if (approval.status === 'denied') {
-      fail('denied', `approval ${approval.id} was denied by a person`);
-      continue;
-    }
-    if (approval.status === 'pending') {
-      if (!isUnusable(approval, now)) fail('pending', `approval ${approval.id} is waiting for a person: to approve, run in your own terminal: bapi-guard approve ${approval.id}`);
-      else fail('expired', `approval ${approval.id} expired at ${approval.expiresAt} before a person approved it`);
-      continue;
-    }
-    if (isUnusable(approval, now)) {
-      fail('expired', `approval ${approval.id} expired at ${new Date(Math.max(0, effectiveExpiry(approval))).toISOString()}`);
+    const unusable = whyUnusable(approval, digest, now, options.id !== undefined);
+    if (unusable) {
+      fail(unusable.reason, unusable.message);
       continue;
     }
     const claimed = `${path}.claimed.${process.pid}.${crypto().randomBytes(4).toString('hex')}`;
@@ -264,7 +220,7 @@ function consumeApproval(stateDir: string, request: ApprovalRequest, options: Co
     }
     return { ok: true, approval };
   }
-  return { ok: false, ...failure };
+  return result();
 }
 
 function writeSealed(stateDir: string, approval: Approval | Omit<Approval, 'mac'>, secret: Buffer): Approval {
@@ -340,11 +296,8 @@ function decideApproval(
   if (!found) return { ok: false, reason: 'unknown', message: `there is no approval ${id} (never issued, or already cleaned up)` };
   const { approval, tampered } = found;
   if (tampered) return { ok: false, reason: 'tampered', message: `approval ${id} was modified after the guard issued it; it is refused` };
-  if (approval.status !== 'pending') return { ok: false, reason: 'decided', message: `approval ${id} is not pending: it is ${listingOf(approval, now).status}` };
-  if (isUnusable(approval, now)) return { ok: false, reason: 'expired', message: `approval ${id} expired at ${approval.expiresAt}; ask for it again` };
-  if (decision === 'grant' && options.keyFingerprint !== approval.keyFingerprint) {
-    return { ok: false, reason: 'key', message: `approval ${id} was asked for with another secret key than the one here; approve it where the same CLERK_SECRET_KEY is set` };
-  }
+  const refusal = decisionRefusal(approval, decision, options.keyFingerprint, now);
+  if (refusal) return refusal;
   // One decision per approval: whoever creates the lock decides; the others lose (and the lock stays,
   // so a later decision finds it decided, or expired).
   const path = join(stateDir, APPROVALS_DIR, `${id}.json`);
@@ -358,18 +311,7 @@ function decideApproval(
     return { ok: false, reason: 'raced', message: `approval ${id} changed while it was being decided` };
   }
   const secret = approvalSecret(stateDir);
-  const ttl = options.ttlSeconds ?? DEFAULT_APPROVAL_TTL_SECONDS;
-  const decided = writeSealed(
-    stateDir,
-    {
-      ...approval,
-      status: decision === 'grant' ? 'granted' : 'denied',
-      confirmedBy: decision === 'grant' ? 'approve-command' : null,
-      decidedAt: now.toISOString(),
-      expiresAt: decision === 'grant' ? new Date(now.getTime() + ttl * 1000).toISOString() : approval.expiresAt,
-    },
-    secret,
-  );
+  const decided = writeSealed(stateDir, decidedRecord(approval, decision, now, options.ttlSeconds), secret);
   return { ok: true, approval: decided };
 }
 

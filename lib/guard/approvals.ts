@@ -262,3 +262,64 @@ export async function pollDecision(store: Pick<ApprovalStore, 'get'>, id: string
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/**
+ * The failure a claim reports when nothing could be used: the most telling one seen (an edited
+ * record over a used one over a denial, …, over no approval at all). Every store claims through it.
+ */
+export function claimFailures(id: string | undefined): { fail(reason: ConsumeFailure, message: string): void; result(): ConsumeResult } {
+  const rank: Record<ConsumeFailure, number> = { none: 0, mismatch: 1, expired: 2, pending: 3, denied: 4, consumed: 5, tampered: 6 };
+  let failure: { reason: ConsumeFailure; message: string } = {
+    reason: 'none',
+    message: id !== undefined ? `approval ${id} does not exist (already used, or never issued)` : 'no approval for this request',
+  };
+  return {
+    fail(reason, message) {
+      if (reason !== 'none' && rank[reason] >= rank[failure.reason]) failure = { reason, message };
+    },
+    result: () => ({ ok: false, ...failure }),
+  };
+}
+
+/**
+ * Why a trusted approval cannot be used for the request of `digest` now (null: it can). Used and
+ * mismatched approvals are worth naming only when the caller named the approval (`byId`); else
+ * their reason is `none`, which claimFailures does not report.
+ */
+export function whyUnusable(approval: Approval, digest: string, now: Date, byId: boolean): { reason: ConsumeFailure; message: string } | null {
+  const unnamed = { reason: 'none' as const, message: '' };
+  if (approval.status === 'used') return byId ? { reason: 'consumed', message: `approval ${approval.id} was already used; an approval is good for one request` } : unnamed;
+  if (approval.digest !== digest) {
+    return byId ? { reason: 'mismatch', message: `approval ${approval.id} is for ${approval.method} ${approval.path} (spec ${approval.version}), not for this exact request (method, path, query, body, spec version and key must all match)` } : unnamed;
+  }
+  if (approval.status === 'denied') return { reason: 'denied', message: `approval ${approval.id} was denied by a person` };
+  if (approval.status === 'pending') {
+    return isUnusable(approval, now)
+      ? { reason: 'expired', message: `approval ${approval.id} expired at ${approval.expiresAt} before a person approved it` }
+      : { reason: 'pending', message: `approval ${approval.id} is waiting for a person: to approve, run in your own terminal: bapi-guard approve ${approval.id}` };
+  }
+  if (isUnusable(approval, now)) return { reason: 'expired', message: `approval ${approval.id} expired at ${new Date(Math.max(0, effectiveExpiry(approval))).toISOString()}` };
+  return null;
+}
+
+/** Why a person's decision on a trusted approval cannot be taken (null: it can). */
+export function decisionRefusal(approval: Approval, decision: 'grant' | 'deny', keyFingerprint: string | null, now: Date): DecisionResult | null {
+  const { id } = approval;
+  if (approval.status !== 'pending') return { ok: false, reason: 'decided', message: `approval ${id} is not pending: it is ${listingOf(approval, now).status}` };
+  if (isUnusable(approval, now)) return { ok: false, reason: 'expired', message: `approval ${id} expired at ${approval.expiresAt}; ask for it again` };
+  if (decision === 'grant' && keyFingerprint !== approval.keyFingerprint) {
+    return { ok: false, reason: 'key', message: `approval ${id} was asked for with another secret key than the one here; approve it where the same CLERK_SECRET_KEY is set` };
+  }
+  return null;
+}
+
+/** A pending approval as a person decided it: granted for `ttlSeconds` from now, or denied. */
+export function decidedRecord(approval: Approval, decision: 'grant' | 'deny', now: Date, ttlSeconds = DEFAULT_APPROVAL_TTL_SECONDS): Approval {
+  return {
+    ...approval,
+    status: decision === 'grant' ? 'granted' : 'denied',
+    confirmedBy: decision === 'grant' ? 'approve-command' : null,
+    decidedAt: now.toISOString(),
+    expiresAt: decision === 'grant' ? new Date(now.getTime() + ttlSeconds * 1000).toISOString() : approval.expiresAt,
+  };
+}
