@@ -10,24 +10,9 @@ import { describe, test } from 'node:test';
 import { canonicalJson, requestDigest } from '../lib/guard/approval-digest.js';
 import { approvalStore } from '../lib/guard/approval-files.js';
 import { memoryApprovalStore } from '../lib/guard/approval-memory.js';
-import type { ApprovalRequest, ApprovalStore } from '../lib/guard/approvals.js';
+import type { ApprovalStore } from '../lib/guard/approvals.js';
 import { keyFingerprint } from '../lib/guard/key.js';
-
-const key = `sk_test_${randomBytes(20).toString('hex')}`;
-
-function request(overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
-  return {
-    method: 'PATCH',
-    path: '/users/user_1',
-    query: [['a', '1'], ['b', '2']],
-    body: { first_name: 'Ada', public_metadata: { x: 1, y: [1, 2] } },
-    version: '2025-11-10',
-    specDigest: 'store:0123456789abcdef0123456789abcdef01234567',
-    origin: 'https://api.clerk.com',
-    keyFingerprint: keyFingerprint(key),
-    ...overrides,
-  };
-}
+import { APPROVAL_KEY as key, approvalRequest as request } from './helpers/approval-fixtures.js';
 
 const IMPLEMENTATIONS: Array<[string, () => ApprovalStore]> = [
   ['the state directory (approval-files)', () => approvalStore(join(mkdtempSync(join(tmpdir(), 'approval-store-')), 'state'))],
@@ -113,7 +98,6 @@ for (const [label, make] of IMPLEMENTATIONS) {
       assert.equal(!late.ok && late.reason, 'expired');
       assert.equal(store.claim(request(), { now: new Date(now.getTime() + 59_000) }).ok, true);
     });
-
 
     test('pending: claimed as pending until a person grants it; then once; a denial or another key is final', () => {
       const store = make();

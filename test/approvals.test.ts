@@ -2,7 +2,6 @@
 // files, an HMAC that refuses an edited or forged file, one use per id however many copies of the
 // file exist, a claim that one process of many wins; and the TTL settings.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,25 +9,9 @@ import { describe, test } from 'node:test';
 import { execa } from 'execa';
 import { requestDigest } from '../lib/guard/approval-digest.js';
 import { approvalStore } from '../lib/guard/approval-files.js';
-import { approvalTtl, parseTtl, type ApprovalRequest } from '../lib/guard/approvals.js';
-import { keyFingerprint } from '../lib/guard/key.js';
+import { approvalTtl, parseTtl } from '../lib/guard/approvals.js';
 import { defaultStateDir } from '../lib/core/state-dir.js';
-
-const key = `sk_test_${randomBytes(20).toString('hex')}`;
-
-function request(overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
-  return {
-    method: 'PATCH',
-    path: '/users/user_1',
-    query: [['a', '1'], ['b', '2']],
-    body: { first_name: 'Ada', public_metadata: { x: 1, y: [1, 2] } },
-    version: '2025-11-10',
-    specDigest: 'store:0123456789abcdef0123456789abcdef01234567',
-    origin: 'https://api.clerk.com',
-    keyFingerprint: keyFingerprint(key),
-    ...overrides,
-  };
-}
+import { APPROVAL_KEY as key, approvalRequest as request } from './helpers/approval-fixtures.js';
 
 function stateDir(): string {
   return join(mkdtempSync(join(tmpdir(), 'guard-approvals-')), 'state');
