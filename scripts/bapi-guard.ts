@@ -6,7 +6,6 @@ import { UsageError } from '../lib/core/errors.js';
 import { readStdin, writeLine, type IO } from '../lib/core/io.js';
 import { defaultStateDir } from '../lib/core/state-dir.js';
 import { approvalTtl } from '../lib/guard/approvals.js';
-import { findSecretKey } from '../lib/guard/key.js';
 import { guardSpecOf, runGuard, type GuardSpec } from '../lib/guard/run-guard.js';
 import { readGuardRequest, type GuardArguments } from '../lib/guard/request.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom } from '../lib/spec/select.js';
@@ -154,7 +153,7 @@ export async function main(argv: string[], io: IO): Promise<number> {
   const detail = await selected.loadDetail();
   const spec: GuardSpec = guardSpecOf(selected, detail, options.spec.includePlatform);
   const request = await readGuardRequest(options, io, spec, stdin);
-  const outcome = await runGuard(request, spec, io, { admin: options.admin, yes: options.yes, ttlSeconds, ...(request.method === 'DELETE' ? { describeTarget: () => readTarget(request.path, spec.version, io) } : {}) });
+  const outcome = await runGuard(request, spec, io, { admin: options.admin, yes: options.yes, ttlSeconds, ...(request.method === 'DELETE' ? { describeTarget: (keyValue: string) => readTarget(keyValue, request.path, spec.version, io) } : {}) });
   if (options.json) writeLine(io.stdout, JSON.stringify(outcome.verdict, null, 2));
   return outcome.exitCode;
 }
@@ -179,12 +178,10 @@ async function checkBatch(options: Options, io: IO, ttlSeconds: number): Promise
   return outcome.exitCode;
 }
 
-/** The resource a DELETE removes, read with the key (once a person is about to be asked); undefined when it cannot be. */
-async function readTarget(path: string, version: string, io: IO): Promise<unknown> {
-  const key = findSecretKey(io.env, io.cwd);
-  if (key.value === null) return undefined;
+/** The resource a DELETE removes, read with the guard's key (once a person is about to be asked); undefined when it cannot be. */
+async function readTarget(keyValue: string, path: string, version: string, io: IO): Promise<unknown> {
   const [{ readWithKey }, { buildRequestUrl, resolveBaseUrl }] = await Promise.all([import('../lib/http/read-current.js'), import('../lib/request/url.js')]);
-  return readWithKey(key.value, version, buildRequestUrl(resolveBaseUrl(io.env.CLERK_API_URL), path, []), 5_000);
+  return readWithKey(keyValue, version, buildRequestUrl(resolveBaseUrl(io.env.CLERK_API_URL), path, []), 5_000);
 }
 
 runMain('bapi-guard', import.meta.url, main);

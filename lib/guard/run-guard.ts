@@ -75,8 +75,8 @@ export interface RunGuardOptions {
   consent?: Consent;
   /** Record a pending approval when only a person can allow the request (default true). */
   issuePending?: boolean;
-  /** Reads the resource a DELETE removes, so the prompt can say who it is (undefined when it cannot be read). */
-  describeTarget?: () => Promise<unknown>;
+  /** Reads, with the key the guard found, the resource a DELETE removes, so the prompt can say who it is (undefined when it cannot be read). */
+  describeTarget?: (keyValue: string) => Promise<unknown>;
 }
 
 export interface GuardOutcome {
@@ -146,7 +146,7 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
   }
   if (verdict.confirmation.pending && prompter) {
     if (explain) io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: false, label: options.label, width: terminalWidth(io.stderr, io.env) }));
-    const who = verdict.request.method === 'DELETE' && options.describeTarget ? whoIs(await options.describeTarget()) : null;
+    const who = verdict.request.method === 'DELETE' && options.describeTarget && key.value !== null ? whoIs(await options.describeTarget(key.value)) : null;
     if (who !== null) io.stderr.write(`\nThis deletes ${colors.bold(who)} (${verdict.request.path}).\n`);
     const expected = verdict.confirmation.expected ?? 'yes';
     const question = expected === 'yes' ? `Proceed? Type yes to confirm: ` : `Type ${colors.bold(expected)} to confirm: `;

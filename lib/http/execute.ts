@@ -228,8 +228,8 @@ async function authorizeWrite(request: NormalizedRequest, judged: GuardRequest, 
     waitApprovalMs: options.waitApprovalMs,
     ...(approvalId ? { approvalId } : {}),
     // A person asked to confirm a DELETE is told who it deletes (the GET the backup makes, made first).
-    ...(judged.method === 'DELETE' && key.value !== null && spec.matched && hasGet(spec.endpoints, spec.matched.path)
-      ? { describeTarget: () => readCurrent(deps, { key: key.value as string, version: spec.version, timeoutMs: Math.min(options.timeoutMs, 5_000) }, buildRequestUrl(resolveBaseUrl(io.env.CLERK_API_URL), judged.path, [])) }
+    ...(judged.method === 'DELETE' && spec.matched && hasGet(spec.endpoints, spec.matched.path)
+      ? { describeTarget: (keyValue: string) => readCurrent(deps, { key: keyValue, version: spec.version, timeoutMs: Math.min(options.timeoutMs, 5_000) }, buildRequestUrl(resolveBaseUrl(io.env.CLERK_API_URL), judged.path, [])) }
       : {}),
   });
   if (outcome.kind !== 'allowed') throw outcome.failure;

@@ -1,7 +1,7 @@
 // --paginate: follows limit/offset until a short page, for list endpoints that answer with an array
 // or with {data, total_count}. Items are handed on page by page as they arrive, so memory stays flat
 // however many there are; the next page is requested while the current one is being written.
-import { setStatusLine, type OutStream } from '../core/io.js';
+import { setStatusLine, terminalWidth, type OutStream } from '../core/io.js';
 import { PaginationError } from '../core/errors.js';
 import type { HttpResponse } from './client.js';
 import { parseBody } from './response.js';
@@ -238,8 +238,9 @@ export function progressLine(stderr: OutStream, options: { now?: () => number; i
     shown = 0;
   };
   const draw = (full: string): void => {
+    const width = terminalWidth(stderr, {});
     // Wider than the terminal, the line would wrap and \r would redraw only its last row.
-    const line = full.length < (stderr.columns || 80) ? full : `${full.slice(0, (stderr.columns || 80) - 2)}…`;
+    const line = full.length < width ? full : `${full.slice(0, width - 2)}…`;
     stderr.write(`\r${line}${' '.repeat(Math.max(0, shown - line.length))}`);
     shown = Math.max(shown, line.length);
   };
