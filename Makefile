@@ -8,8 +8,8 @@ install:
 # One self-contained CommonJS bundle per command: start-up reads one file and skips Node's ESM loader
 # (about 10 ms of a 25 ms budget here). dist/scripts/package.json marks the .js files as CommonJS.
 # yaml, jq-wasm and the MCP SDK (with zod) stay external, imported lazily where needed (undici: tests only).
-# The code of batches, of the time-range walk, of bapi-guard's one read (with its HTTP client) and of
-# its approve/deny/approvals/policy commands is bundled apart (LAZY) and loaded only by the runs
+# The code of batches, of the time-range walk, of bapi-guard's one read (with its HTTP client), of
+# its approve/deny/approvals/policy commands and of key custody (a client's and the broker's) is bundled apart (LAZY) and loaded only by the runs
 # that use them: inlined, its parsing cost every bapi-curl start ~1.4 ms. Each lazy bundle sits where
 # its import path points from dist/scripts/, and carries its own copy of what it uses (errors
 # compare by brand, not by class identity: see lib/core/errors.ts).
@@ -18,7 +18,8 @@ ESBUILD = npx esbuild --bundle --platform=node --format=cjs --target=node20 --lo
 	  '--banner:js="use strict"; const __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' \
 	  --define:import.meta.url=__importMetaUrl
 LAZY = --external:../lib/http/batch.js --external:../lib/guard/batch.js --external:./split-walk.js --external:./endpoint-limits.js \
-	--external:../lib/http/read-current.js --external:../lib/guard/person.js
+	--external:../lib/http/read-current.js --external:../lib/guard/person.js \
+	--external:../lib/custody/forward.js --external:../lib/custody/broker.js
 
 build:
 	rm -rf dist
@@ -29,6 +30,8 @@ build:
 	$(ESBUILD) lib/http/endpoint-limits.ts --outfile=dist/scripts/endpoint-limits.js
 	$(ESBUILD) lib/http/read-current.ts --outfile=dist/lib/http/read-current.js
 	$(ESBUILD) lib/guard/person.ts --outfile=dist/lib/guard/person.js
+	$(ESBUILD) lib/custody/forward.ts --outfile=dist/lib/custody/forward.js
+	$(ESBUILD) lib/custody/broker.ts --outfile=dist/lib/custody/broker.js
 	echo '{ "type": "commonjs" }' > dist/scripts/package.json
 	echo '{ "type": "commonjs" }' > dist/lib/package.json
 	chmod +x dist/scripts/*.js

@@ -2,6 +2,7 @@
 import { answerMetaRequest, isMetaRequest, reportError, runMain } from '../lib/cli/command.js';
 import { curlTarget, DEFAULT_CONCURRENCY, MAX_CONCURRENCY, timeoutFrom, waitApproval } from '../lib/cli/curl-args.js';
 import { COMMAND_FLAGS } from '../lib/cli/flags.js';
+import { brokerSocket } from '../lib/custody/protocol.js';
 import { parseFlags, stringFlag } from '../lib/core/args.js';
 import { UsageError } from '../lib/core/errors.js';
 import type { IO } from '../lib/core/io.js';
@@ -53,6 +54,8 @@ Options:
   --wait-approval          when a person must approve (person mode), wait for their decision,
                            then send or exit 4: as long as the pending approval lives, or at
                            most SECONDS with --wait-approval=SECONDS
+  --no-wait                under a key-custody broker: return approval_pending (exit 4) at once
+                           instead of waiting for the person at the broker's terminal
   --no-backup              do not save the resource before a DELETE
   --batch FILE|-           run a batch: one request per line ({method, path, query?, body?} or
                            METHOD<TAB>PATH), sent once bapi-guard --batch approved exactly these
@@ -74,6 +77,9 @@ ${SPEC_FLAGS_HELP.replace(/^(.{23})/gm, '$1    ')}
 Environment:
   CLERK_SECRET_KEY         the secret key; else read from .env.local, then .env, up to the repository
                            root. Sent only in the Authorization header, never printed or logged.
+  CLERK_BAPI_BROKER        a key-custody broker's socket (bapi-guard serve): every request goes
+                           through it and this process needs no key (also found at its default
+                           socket, $XDG_RUNTIME_DIR/clerk-bapi/broker.sock, when one listens there)
   CLERK_API_URL            API base URL (default https://api.clerk.com; /v1 is added to PATH);
                            https://, or http:// to localhost only
   CLERK_BAPI_SCOPES        what writes may do (see bapi-guard --help)
@@ -146,6 +152,8 @@ export function parseArgs(argv: string[], env: IO['env']): ExecuteOptions | 'hel
     // minimist reads --no-backup as backup=false.
     backup: flags.backup !== false && flags['no-backup'] !== true,
     waitApprovalMs: waitApproval(flags['wait-approval']),
+    // minimist reads --no-wait as wait=false.
+    noWait: flags.wait === false,
     spec: specOptionsFrom(flags, env),
     // Absent: the walk chooses (see lib/http/split-walk.ts); a batch takes DEFAULT_CONCURRENCY.
     ...(concurrency !== undefined ? { concurrency } : {}),
@@ -182,6 +190,12 @@ export function parseArgs(argv: string[], env: IO['env']): ExecuteOptions | 'hel
 export async function main(argv: string[], rawIo: IO): Promise<number> {
   const options = parseArgs(argv, rawIo.env);
   if (isMetaRequest(options)) return answerMetaRequest(options, USAGE, rawIo);
+  const broker = brokerSocket(rawIo.env, rawIo.cwd);
+  if (broker) {
+    // Key custody: the broker holds the key and asks its person; this process needs neither.
+    const { forwardCurl } = await import('../lib/custody/forward.js');
+    return forwardCurl(options, broker.path, options.noWait === true, rawIo);
+  }
   // Whatever a server echoes, the key is never printed: every stream, and every error, goes through this.
   const key = findSecretKey(rawIo.env, rawIo.cwd);
   const io = redactedIO(rawIo, key);

@@ -5,6 +5,7 @@ import { parseFlags, stringFlag } from '../lib/core/args.js';
 import { UsageError } from '../lib/core/errors.js';
 import { readStdin, writeLine, type IO } from '../lib/core/io.js';
 import { defaultStateDir } from '../lib/core/state-dir.js';
+import { brokerSocket } from '../lib/custody/protocol.js';
 import { approvalTtl } from '../lib/guard/approvals.js';
 import { guardSpecOf, runGuard, type GuardSpec } from '../lib/guard/run-guard.js';
 import { readGuardRequest, type GuardArguments } from '../lib/guard/request.js';
@@ -20,6 +21,10 @@ export const USAGE = `Usage: bapi-guard METHOD PATH [-d JSON|@file|-] [-q k=v]..
        bapi-guard --batch FILE|- [--admin] [--yes] [--json]
                                         (an NDJSON batch: every line checked, one consent and one
                                          approval for the exact lines, which bapi-curl --batch runs)
+       bapi-guard serve [--key-command CMD] [--socket PATH] [--scopes S]
+                                        (key custody: a person runs it in their own terminal; it
+                                         holds the key, judges and sends every client's request,
+                                         and asks that person, there, for every consent)
 
 The mandatory pre-flight check for a Clerk Backend API request. It checks, in order, and reports
 each check: (1) the secret key, (2) the request against the spec (endpoint, required parameters,
@@ -48,6 +53,8 @@ Options:
   --json                   print the verdict as JSON on stdout: {allowed, request, endpoint,
                            checks:[{id, ok, message}], destroys, warnings, approval, ...}
   --ttl DURATION           approval lifetime: seconds, or 90s, 5m (default 5m, at most 60m)
+  --no-wait                under a key-custody broker: return approval_pending (exit 4) at once
+                           instead of waiting for the person at the broker's terminal
   --batch FILE|-           check a batch: one request per line, {method, path, query?, body?}
                            or METHOD<TAB>PATH; every problem is named with its line number and
                            refuses the whole batch; the summary counts each endpoint and says what
@@ -58,7 +65,20 @@ ${SPEC_FLAGS_HELP.replace(/^(.{23})/gm, '$1    ')}
   -h, --help               show this help
   -V, --version            show the toolkit's version
 
+Key custody (bapi-guard serve, see README):
+  --key-command CMD        the key is the first line CMD prints (sh -c): op read op://…,
+                           security find-generic-password -w …, secret-tool lookup …, pass show …;
+                           without it, the key is typed at this terminal with echo off. Never
+                           from this process's environment, argv or a .env file.
+  --socket PATH            where it listens (default $XDG_RUNTIME_DIR/clerk-bapi/broker.sock,
+                           else broker.sock in the state directory); 0600 in a 0700 directory
+  --scopes S               what writes may do (else CLERK_BAPI_SCOPES as it starts); a client's
+                           scopes, --spec, --yes and --admin count for nothing
+  Clients (bapi-curl, bapi-guard, bapi-mcp) use it when CLERK_BAPI_BROKER names its socket, or
+  when one listens at the default socket, and then need no key.
+
 Environment:
+  CLERK_BAPI_BROKER        a key-custody broker's socket: requests are judged there (see above)
   CLERK_SECRET_KEY         the secret key (sk_test_… or sk_live_…); else read from .env.local,
                            then .env, in this directory or a parent up to the repository root
                            or $HOME. Never printed: at most its prefix and last 4 characters.
@@ -95,6 +115,11 @@ export interface Options extends GuardArguments {
   json: boolean;
   ttl: string | undefined;
   batch: string | undefined;
+  noWait: boolean;
+  /** bapi-guard serve's own. */
+  keyCommand: string | undefined;
+  socket: string | undefined;
+  scopes: string | undefined;
 }
 
 export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'version' {
@@ -126,6 +151,11 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
     json: flags.json === true,
     ttl: stringFlag(flags, 'ttl'),
     batch: stringFlag(flags, 'batch'),
+    // minimist reads --no-wait as wait=false.
+    noWait: flags.wait === false,
+    keyCommand: stringFlag(flags, 'key-command'),
+    socket: stringFlag(flags, 'socket'),
+    scopes: stringFlag(flags, 'scopes'),
     spec,
   };
 }
@@ -144,6 +174,15 @@ export async function main(argv: string[], io: IO): Promise<number> {
     if (command === 'approvals') return person.list(options.json, deps);
     if (command === 'policy') return person.policy(argument, deps);
     return person.decide(argument, command === 'approve' ? 'grant' : 'deny', deps);
+  }
+  if (command === 'serve') return serve(options, io, ttlSeconds);
+  const serveOnly = (['keyCommand', 'socket', 'scopes'] as const).find((name) => options[name] !== undefined);
+  if (serveOnly) throw new UsageError(`--${serveOnly === 'keyCommand' ? 'key-command' : serveOnly} goes with bapi-guard serve`);
+  const broker = brokerSocket(io.env, io.cwd);
+  if (broker) {
+    // Key custody: the broker judges (with its spec, scopes and approvals) and asks its person.
+    const { forwardGuard } = await import('../lib/custody/forward.js');
+    return forwardGuard(options, broker.path, options.noWait, io);
   }
   if (options.batch !== undefined) return checkBatch(options, io, ttlSeconds);
   let stdinRead: Promise<string | null> | null = null;
@@ -176,6 +215,24 @@ async function checkBatch(options: Options, io: IO, ttlSeconds: number): Promise
   const outcome = await runBatchGuard(lines, problems, spec, io, { admin: options.admin, yes: options.yes, ttlSeconds, source });
   if (options.json) writeLine(io.stdout, JSON.stringify(outcome.verdict, null, 2));
   return outcome.exitCode;
+}
+
+/** `bapi-guard serve`: the key-custody broker, in this terminal, until Ctrl-C. */
+async function serve(options: Options, io: IO, ttlSeconds: number): Promise<number> {
+  if (options.args.length > 1) throw new UsageError(`unexpected argument: ${options.args[1]}`);
+  const { serve: run } = await import('../lib/custody/broker.js');
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  try {
+    return await run({ ttlSeconds, ...(options.keyCommand !== undefined ? { keyCommand: options.keyCommand } : {}), ...(options.socket !== undefined ? { socket: options.socket } : {}), ...(options.scopes !== undefined ? { scopes: options.scopes } : {}) }, { io, input: process.stdin, signal: stop.signal });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+  }
 }
 
 /** The resource a DELETE removes, read with the guard's key (once a person is about to be asked); undefined when it cannot be. */

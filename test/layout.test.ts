@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import ts from 'typescript';
 import { PROJECT_DIR } from './helpers/spec-fixtures.js';
 
-const STAGES = ['core', 'spec', 'endpoint', 'request', 'guard', 'http', 'mcp', 'cli'] as const;
+const STAGES = ['core', 'spec', 'endpoint', 'request', 'guard', 'http', 'custody', 'mcp', 'cli'] as const;
 const MAIN_FILE: Record<(typeof STAGES)[number], string> = {
   core: 'io.ts',
   spec: 'select.ts',
@@ -15,6 +15,7 @@ const MAIN_FILE: Record<(typeof STAGES)[number], string> = {
   request: 'args.ts',
   guard: 'policy.ts',
   http: 'execute.ts',
+  custody: 'broker.ts',
   mcp: 'server.ts',
   cli: 'command.ts',
 };

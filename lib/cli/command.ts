@@ -1,5 +1,5 @@
 // Stage cli: the commands' own plumbing: flags, --help, completion, text records, exit codes. It
-// may import core, spec, endpoint, request, guard, http, mcp.
+// may import core, spec, endpoint, request, guard, http, custody, mcp.
 //
 // A command's life: --help and --version, errors mapped to exit codes (a user error is one line and
 // its hints, never a stack trace), and main run only when the file is the entry point.

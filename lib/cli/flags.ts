@@ -38,14 +38,14 @@ export const COMMAND_FLAGS: Record<CommandName, FlagSpec> = {
     alias: { h: 'help', V: 'version' },
   },
   'bapi-guard': {
-    string: [...SPEC_FLAG_SPEC.string, 'data', 'ttl', 'batch'],
-    boolean: [...SPEC_FLAG_SPEC.boolean, 'admin', 'yes', 'json', 'help', 'version'],
+    string: [...SPEC_FLAG_SPEC.string, 'data', 'ttl', 'batch', 'key-command', 'socket', 'scopes'],
+    boolean: [...SPEC_FLAG_SPEC.boolean, 'admin', 'yes', 'json', 'no-wait', 'help', 'version'],
     repeatable: ['raw-field', 'field', 'query', 'form'],
     alias: { d: 'data', f: 'raw-field', F: 'field', q: 'query', y: 'yes', h: 'help', V: 'version' },
   },
   'bapi-curl': {
     string: [...SPEC_FLAG_SPEC.string, 'data', 'jq', 'timeout', 'wait-approval', 'method', 'max-items', 'batch', 'concurrency'],
-    boolean: [...SPEC_FLAG_SPEC.boolean, 'include', 'dry-run', 'paginate', 'slurp', 'admin', 'yes', 'no-backup', 'verbose', 'resume', 'help', 'version'],
+    boolean: [...SPEC_FLAG_SPEC.boolean, 'include', 'dry-run', 'paginate', 'slurp', 'admin', 'yes', 'no-backup', 'no-wait', 'verbose', 'resume', 'help', 'version'],
     repeatable: ['raw-field', 'field', 'query', 'form', 'header'],
     alias: { d: 'data', f: 'raw-field', F: 'field', q: 'query', H: 'header', i: 'include', y: 'yes', X: 'method', v: 'verbose', h: 'help', V: 'version' },
     explain: {

@@ -125,11 +125,17 @@ export class ConfirmationError extends ToolkitError {
 export class ApprovalPendingError extends ConfirmationError {
   static override readonly kind: string = 'ApprovalPendingError';
   override readonly code: string = 'approval_pending';
-  constructor(message: string, readonly approvalId: string, readonly approveCommand: string, options: ErrorOptions = {}) {
+  /**
+   * `approveCommand`: what the person runs in their own terminal; null under a key-custody broker,
+   * where the person answers in the broker's terminal (`decideWhere`) and there is nothing to run.
+   */
+  constructor(message: string, readonly approvalId: string, readonly approveCommand: string | null, options: ErrorOptions & { decideWhere?: string } = {}) {
     super(message, options);
+    this.decideWhere = options.decideWhere ?? null;
   }
+  readonly decideWhere: string | null;
   protected override details(): Record<string, unknown> {
-    return { approval_id: this.approvalId, approve_command: this.approveCommand };
+    return { approval_id: this.approvalId, approve_command: this.approveCommand, ...(this.decideWhere ? { decide_where: this.decideWhere } : {}) };
   }
 }
 

@@ -2,10 +2,17 @@
 // requests for others (a key-custody broker) and for tests; the same protocol as the state
 // directory's store, which test/approval-store.test.ts holds both to.
 import { requestDigest } from './approval-digest.js';
-import { approvalRecord, claimFailures, decidedRecord, decisionRefusal, whyUnusable, isUnusable, listingOf, pollDecision, type Approval, type ApprovalListing, type ApprovalRequest, type ApprovalStore, type ConsumeOptions, type ConsumeResult, type CreateApprovalOptions, type DecisionResult } from './approvals.js';
+import { approvalRecord, claimFailures, decidedRecord, decisionRefusal, whyUnusable, isUnusable, listingOf, pollDecision, type Approval, type ApprovalListing, type ApprovalRequest, type ApprovalStore, type ConsumeOptions, type ConsumeResult, type CreateApprovalOptions, type DecisionResult, type PersonDesk } from './approvals.js';
+
+export interface MemoryStoreOptions {
+  /** Where a person decides its pending approvals (a broker's terminal); default: bapi-guard approve. */
+  person?: PersonDesk;
+  /** Told of each new pending approval, once, as it is created (a broker puts it before its person). */
+  onPending?: (approval: Approval) => void;
+}
 
 /** A store of approvals in this process's memory; `used` ids are remembered for its lifetime. */
-export function memoryApprovalStore(): ApprovalStore {
+export function memoryApprovalStore(storeOptions: MemoryStoreOptions = {}): ApprovalStore {
   const approvals = new Map<string, Approval>();
   const get = (id: string) => {
     const approval = approvals.get(id);
@@ -15,6 +22,7 @@ export function memoryApprovalStore(): ApprovalStore {
     create(request: ApprovalRequest, options: CreateApprovalOptions = {}): Approval {
       const approval: Approval = { ...approvalRecord(request, options), mac: '' };
       approvals.set(approval.id, approval);
+      if (approval.status === 'pending') storeOptions.onPending?.(approval);
       return approval;
     },
     claim(request: ApprovalRequest, options: ConsumeOptions = {}): ConsumeResult {
@@ -33,13 +41,13 @@ export function memoryApprovalStore(): ApprovalStore {
       }
       return result();
     },
-    decide(id, decision, options): DecisionResult {
-      const now = options.now ?? new Date();
+    decide(id, decision, decideOptions): DecisionResult {
+      const now = decideOptions.now ?? new Date();
       const approval = approvals.get(id);
       if (!approval) return { ok: false, reason: 'unknown', message: `there is no approval ${id}` };
-      const refusal = decisionRefusal(approval, decision, options.keyFingerprint, now);
+      const refusal = decisionRefusal(approval, decision, decideOptions.keyFingerprint, now);
       if (refusal) return refusal;
-      const decided = decidedRecord(approval, decision, now, options.ttlSeconds);
+      const decided = decidedRecord(approval, decision, now, decideOptions.ttlSeconds, storeOptions.person?.by);
       approvals.set(id, decided);
       return { ok: true, approval: decided };
     },
@@ -52,5 +60,6 @@ export function memoryApprovalStore(): ApprovalStore {
       return [...approvals.values()].map((a) => listingOf(a, now)).sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
     },
     watch: (id, waitMs) => pollDecision({ get }, id, waitMs, 20),
+    ...(storeOptions.person ? { person: storeOptions.person } : {}),
   };
 }

@@ -75,8 +75,8 @@ export interface Approval {
 }
 
 export type ApprovalStatus = 'granted' | 'pending' | 'denied' | 'used';
-export type ConfirmedBy = 'terminal' | 'approve-command' | 'elicitation' | 'yes-flag' | 'not-needed';
-export type ScopeBypass = 'admin-flag' | 'terminal' | 'approve-command' | 'elicitation';
+export type ConfirmedBy = 'terminal' | 'approve-command' | 'broker-terminal' | 'elicitation' | 'yes-flag' | 'not-needed';
+export type ScopeBypass = 'admin-flag' | 'terminal' | 'approve-command' | 'broker-terminal' | 'elicitation';
 
 export type ConsumeFailure = 'none' | 'expired' | 'tampered' | 'mismatch' | 'consumed' | 'pending' | 'denied';
 
@@ -246,6 +246,18 @@ export interface ApprovalStore {
   list(now?: Date): ApprovalListing[];
   /** Waits until a person decided on `id` (or it expired, or `waitMs` passed). */
   watch(id: string, waitMs: number): Promise<'granted' | 'denied' | 'expired' | 'timeout'>;
+  /**
+   * Where a person decides this store's pending approvals, when not with `bapi-guard approve` in
+   * their own terminal (a key-custody broker: the terminal it runs in), and how the audit names it.
+   */
+  readonly person?: PersonDesk;
+}
+
+/** Where a person decides pending approvals, in words, and the audit's name for that consent. */
+export interface PersonDesk {
+  /** E.g. "the terminal running bapi-guard serve (pid 4242)". */
+  where: string;
+  by: ConfirmedBy & ScopeBypass;
 }
 
 /** watch() over get(): polls until the approval is decided, expired or the wait is over. */
@@ -313,12 +325,13 @@ export function decisionRefusal(approval: Approval, decision: 'grant' | 'deny', 
   return null;
 }
 
-/** A pending approval as a person decided it: granted for `ttlSeconds` from now, or denied. */
-export function decidedRecord(approval: Approval, decision: 'grant' | 'deny', now: Date, ttlSeconds = DEFAULT_APPROVAL_TTL_SECONDS): Approval {
+/** A pending approval as a person decided it (`by`: where, in the audit's words): granted for `ttlSeconds` from now, or denied. */
+export function decidedRecord(approval: Approval, decision: 'grant' | 'deny', now: Date, ttlSeconds = DEFAULT_APPROVAL_TTL_SECONDS, by: ConfirmedBy & ScopeBypass = 'approve-command'): Approval {
   return {
     ...approval,
     status: decision === 'grant' ? 'granted' : 'denied',
-    confirmedBy: decision === 'grant' ? 'approve-command' : null,
+    confirmedBy: decision === 'grant' ? by : null,
+    scopeBypass: approval.scopeBypass === null ? null : by,
     decidedAt: now.toISOString(),
     expiresAt: decision === 'grant' ? new Date(now.getTime() + ttlSeconds * 1000).toISOString() : approval.expiresAt,
   };

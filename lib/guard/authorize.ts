@@ -8,9 +8,9 @@ import { writeLine, type IO } from '../core/io.js';
 import { defaultStateDir } from '../core/state-dir.js';
 import { parseRequestTarget } from '../endpoint/match.js';
 import { approvalStore } from './approval-files.js';
-import type { Approval, ConfirmedBy, ScopeBypass } from './approvals.js';
+import type { Approval, ApprovalStore, ConfirmedBy, ScopeBypass } from './approvals.js';
 import { findSecretKey, keyError, type SecretKey } from './key.js';
-import { verdictError, type GuardRequest, type Verdict } from './policy.js';
+import { pendingError, verdictError, type GuardRequest, type Verdict } from './policy.js';
 import { apiOrigin, confirmedByOf, runGuard, specDigest, type GuardSpec, type RunGuardOptions } from './run-guard.js';
 import { isWriteMethod } from './scopes.js';
 
@@ -53,7 +53,7 @@ export async function authorizeWrite(request: GuardRequest, spec: GuardSpec, io:
       target = null;
     }
     if (target) {
-      const consumed = approvalStore(options.stateDir ?? defaultStateDir(io.env, io.cwd)).claim(
+      const consumed = (options.store ?? approvalStore(options.stateDir ?? defaultStateDir(io.env, io.cwd))).claim(
         {
           method,
           path: target.path,
@@ -100,10 +100,9 @@ export async function authorizeRequest(request: GuardRequest, spec: GuardSpec, i
   let authorization = await authorizeWrite(request, spec, io, options);
   const pending = authorization.verdict?.approval?.status === 'pending' ? authorization.verdict.approval : null;
   if (!authorization.allowed && pending && options.waitApprovalMs !== undefined && options.waitApprovalMs !== null) {
-    const decision = await waitForDecision(options.stateDir ?? defaultStateDir(io.env, io.cwd), pending.id, options.waitApprovalMs, io);
-    const command = pending.approveCommand ?? `bapi-guard approve ${pending.id}`;
+    const decision = await waitForDecision(options.store ?? approvalStore(options.stateDir ?? defaultStateDir(io.env, io.cwd)), pending.id, options.waitApprovalMs, io);
     const key = authorization.key;
-    if (decision === 'timeout') return { kind: 'pending', key, verdict: authorization.verdict as Verdict, failure: new ApprovalPendingError(`no decision on ${pending.id} within the wait; nothing was sent`, pending.id, command) };
+    if (decision === 'timeout') return { kind: 'pending', key, verdict: authorization.verdict as Verdict, failure: pendingError(`no decision on ${pending.id} within the wait; nothing was sent`, pending) };
     if (decision === 'denied') return { kind: 'refused', key, verdict: authorization.verdict, failure: new DeclinedError(`approval ${pending.id} was denied; nothing was sent`) };
     if (decision !== 'granted') return { kind: 'refused', key, verdict: authorization.verdict, failure: new ApprovalInvalidError(`approval ${pending.id} was ${decision}; nothing was sent`) };
     authorization = await authorizeWrite(request, spec, io, { ...options, approvalId: pending.id });
@@ -125,7 +124,7 @@ export async function authorizeRequest(request: GuardRequest, spec: GuardSpec, i
 }
 
 /** Waits for a person's decision on a pending approval, with one line on stderr saying where they decide. */
-export async function waitForDecision(stateDir: string, id: string, waitMs: number, io: IO): Promise<'granted' | 'denied' | 'expired' | 'timeout'> {
-  writeLine(io.stderr, `bapi-curl: waiting for a person to approve ${id}; in their own terminal: bapi-guard approve ${id}`);
-  return approvalStore(stateDir).watch(id, waitMs);
+export async function waitForDecision(store: ApprovalStore, id: string, waitMs: number, io: IO): Promise<'granted' | 'denied' | 'expired' | 'timeout'> {
+  writeLine(io.stderr, store.person ? `bapi-curl: waiting for the person to answer ${id} in ${store.person.where}` : `bapi-curl: waiting for a person to approve ${id}; in their own terminal: bapi-guard approve ${id}`);
+  return store.watch(id, waitMs);
 }

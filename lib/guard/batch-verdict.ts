@@ -61,11 +61,11 @@ export interface BatchVerdict {
   destroys: string[];
   problems: BatchProblem[];
   warnings: Array<{ message: string; lines: number[] }>;
-  confirmation: { required: boolean; reasons: string[]; expected: string | null; by: 'yes-flag' | 'prompt' | 'approve-command' | null; person: boolean };
+  confirmation: { required: boolean; reasons: string[]; expected: string | null; by: 'yes-flag' | 'prompt' | 'approve-command' | 'broker-terminal' | null; person: boolean };
   consent: { mode: 'flag' | 'person'; reasons: string[]; agent: string | null };
   key: { masked: string | null; kind: string | null; fingerprint: string | null };
-  scopeBypass: 'admin-flag' | 'terminal' | 'approve-command' | null;
-  approval: { id: string; expiresAt: string; status: 'granted' | 'pending'; approveCommand?: string } | null;
+  scopeBypass: 'admin-flag' | 'terminal' | 'approve-command' | 'broker-terminal' | null;
+  approval: { id: string; expiresAt: string; status: 'granted' | 'pending'; approveCommand?: string; decideWhere?: string } | null;
   exitCode: number;
   reason: string | null;
   hints: string[];

@@ -6,7 +6,7 @@
 // Here: reading the lines, and the batch guard's I/O (batch-verdict judges).
 import { batchApprovalRequest, batchDigest, evaluateBatch, renderBatchOutcome, renderBatchVerdict, type BatchLine, type BatchProblem, type BatchVerdict } from './batch-verdict.js';
 import { approvalStore } from './approval-files.js';
-import { approvalTtl, type Approval } from './approvals.js';
+import { approvalTtl, type Approval, type ApprovalStore } from './approvals.js';
 import { canPrompt, isConfirmed, terminalPrompter, type Prompter } from './confirm.js';
 import { consentFor, type Consent } from './consent.js';
 import { findSecretKey, redactSecret, type SecretKey } from './key.js';
@@ -122,6 +122,8 @@ export interface BatchGuardOptions {
   /** Where the lines came from, for the report (a file name, or "stdin"). */
   source?: string;
   now?: Date;
+  /** Where approvals live; default: the state directory's files (a key-custody broker passes its memory). */
+  store?: ApprovalStore;
 }
 
 export interface BatchGuardOutcome {
@@ -139,6 +141,7 @@ export interface BatchGuardOutcome {
 export async function runBatchGuard(lines: BatchLine[], parseProblems: BatchProblem[], spec: GuardSpec, io: IO, options: BatchGuardOptions = {}): Promise<BatchGuardOutcome> {
   const key = options.key ?? findSecretKey(io.env, io.cwd);
   const stateDir = options.stateDir ?? defaultStateDir(io.env, io.cwd);
+  const store = options.store ?? approvalStore(stateDir);
   const consent = options.consent ?? consentFor(io.env, stateDir);
   const prompter = options.prompter === undefined ? (canPrompt(io) ? terminalPrompter(io) : null) : options.prompter;
   const explain = options.explain ?? true;
@@ -156,12 +159,13 @@ export async function runBatchGuard(lines: BatchLine[], parseProblems: BatchProb
   const terminalPerson = prompter !== null && (!person || consent.agent === null);
 
   if (consentOnly && person && fingerprint && !terminalPerson) {
-    const open = approvalStore(stateDir).findOpen(binding(), now);
+    const open = store.findOpen(binding(), now);
     if (open?.status === 'granted') {
       approval = open;
-      verdict = { ...verdict, allowed: true, exitCode: EXIT.ok, reason: null, hints: [], confirmation: { ...verdict.confirmation, by: 'approve-command', person: false }, approval: { id: open.id, status: 'granted', expiresAt: open.expiresAt } };
+      const by = open.confirmedBy === 'broker-terminal' ? 'broker-terminal' : 'approve-command';
+      verdict = { ...verdict, allowed: true, exitCode: EXIT.ok, reason: null, hints: [], confirmation: { ...verdict.confirmation, by, person: false }, approval: { id: open.id, status: 'granted', expiresAt: open.expiresAt } };
     } else if (options.issuePending ?? true) {
-      const pending = askPerson(stateDir, binding(), open, io.env, now, {
+      const pending = askPerson(store, binding(), open, io.env, now, {
         endpoint: endpointLabel(),
         destructive: verdict.batch.destructive > 0,
         scopeBypass: null,
@@ -186,7 +190,7 @@ export async function runBatchGuard(lines: BatchLine[], parseProblems: BatchProb
   }
   if (explain) io.stderr.write(renderBatchOutcome(shown(verdict), colors));
   if (verdict.allowed && approval === null && (options.issueApproval ?? true) && fingerprint && verdict.batch.writes > 0) {
-    approval = approvalStore(stateDir).create(binding(), {
+    approval = store.create(binding(), {
       ttlSeconds: options.ttlSeconds ?? approvalTtl(undefined, io.env),
       now,
       endpoint: endpointLabel(),
@@ -219,23 +223,24 @@ export interface BatchAuthorization {
 export async function authorizeBatch(lines: BatchLine[], spec: GuardSpec, io: IO, options: BatchGuardOptions & { now?: Date } = {}): Promise<BatchAuthorization> {
   const key = options.key ?? findSecretKey(io.env, io.cwd);
   const stateDir = options.stateDir ?? defaultStateDir(io.env, io.cwd);
+  const store = options.store ?? approvalStore(stateDir);
   const writes = lines.some((l) => isWriteMethod(l.method));
   if (writes && key.info.fingerprint) {
     const binding = batchApprovalRequest(batchDigest(lines), lines.length, spec, io.env, key.info.fingerprint);
-    const consumed = approvalStore(stateDir).claim(binding, options.now ? { now: options.now } : {});
+    const consumed = store.claim(binding, options.now ? { now: options.now } : {});
     // The approval binds the lines and the spec's digest: what was judged is what is sent.
     if (consumed.ok) return { allowed: true, exitCode: EXIT.ok, key, approval: consumed.approval, verdict: null };
     if (consumed.reason === 'none' && options.explain !== false) {
-      const other = approvalStore(stateDir).list().filter((a) => a.method === 'BATCH' && (a.status === 'granted' || a.status === 'pending'));
+      const other = store.list().filter((a) => a.method === 'BATCH' && (a.status === 'granted' || a.status === 'pending'));
       if (other.length > 0) io.stderr.write(`${options.label ?? 'bapi-curl'}: ${other.length === 1 ? `approval ${other[0]!.id} is` : `${other.length} approvals are`} for another batch: these lines are not the ones approved (the file changed since?); running the guard now.\n`);
     } else if (consumed.reason !== 'none' && consumed.reason !== 'pending' && options.explain !== false) {
       io.stderr.write(`${consumed.message}; running the guard now.\n`);
     }
   }
-  const outcome = await runBatchGuard(lines, [], spec, io, { ...options, key, stateDir, issueApproval: false });
+  const outcome = await runBatchGuard(lines, [], spec, io, { ...options, key, stateDir, store, issueApproval: false });
   if (outcome.approval?.status === 'granted' && outcome.verdict.allowed) {
     // A person's grant found by the guard is consumed like any approval.
-    const consumed = approvalStore(stateDir).claim(batchApprovalRequest(outcome.verdict.batch.digest, lines.length, spec, io.env, key.info.fingerprint as string), { id: outcome.approval.id });
+    const consumed = store.claim(batchApprovalRequest(outcome.verdict.batch.digest, lines.length, spec, io.env, key.info.fingerprint as string), { id: outcome.approval.id });
     if (!consumed.ok) throw new ToolkitError(consumed.message);
     return { allowed: true, exitCode: EXIT.ok, key, approval: consumed.approval, verdict: outcome.verdict };
   }

@@ -74,7 +74,7 @@ export interface Verdict {
   /** What the request takes away until another request gives it back (a ban's sign-in ability). */
   reversible: string[];
   warnings: string[];
-  approval: { id: string; expiresAt: string; status: 'granted' | 'pending'; approveCommand?: string } | null;
+  approval: { id: string; expiresAt: string; status: 'granted' | 'pending'; approveCommand?: string; decideWhere?: string } | null;
   /** What failed, stable across releases (README, Error codes): null when allowed. */
   code: string | null;
   /** The exit code this verdict means: 0 allowed, 2 invalid, 3 policy, 4 confirmation. */
@@ -97,7 +97,7 @@ export interface Verdict {
     expected: string | null;
     /** A prompt at this terminal is about to ask. */
     pending: boolean;
-    by: 'yes-flag' | 'prompt' | 'approve-command' | null;
+    by: 'yes-flag' | 'prompt' | 'approve-command' | 'broker-terminal' | null;
     /** Only a person's `bapi-guard approve` can allow it (person mode, no terminal or an agent). */
     person: boolean;
     /** A person was asked at the terminal and did not confirm. */
@@ -386,9 +386,15 @@ export function verdictError(verdict: Verdict): ToolkitError | null {
   if (first?.id === 'key') return new KeyInvalidError(message, options);
   if (first?.id === 'request') return verdict.endpoint === null ? new NotFoundError(message, options) : new RequestInvalidError(message, options);
   if (first?.id === 'scopes' && verdict.scopes?.personNeeded !== true) return new ScopeDeniedError(message, options);
-  if (verdict.approval?.status === 'pending') return new ApprovalPendingError(message, verdict.approval.id, verdict.approval.approveCommand ?? `bapi-guard approve ${verdict.approval.id}`, options);
+  if (verdict.approval?.status === 'pending') return pendingError(message, verdict.approval, options);
   if (verdict.confirmation.declined) return new DeclinedError(message, options);
   return new ConfirmationError(message, options);
+}
+
+/** A pending approval's failure: the command a person runs, or (under a broker) where they answer. */
+export function pendingError(message: string, approval: NonNullable<Verdict['approval']>, options: { hints?: string[] } = {}): ApprovalPendingError {
+  if (approval.decideWhere) return new ApprovalPendingError(message, approval.id, null, { ...options, decideWhere: approval.decideWhere });
+  return new ApprovalPendingError(message, approval.id, approval.approveCommand ?? `bapi-guard approve ${approval.id}`, options);
 }
 
 /** The verdict with its failure's stable code (null when allowed), as --json prints it. */

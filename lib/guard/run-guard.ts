@@ -8,7 +8,7 @@ import { visibleEndpoints, type EndpointSummary, type SpecDetail } from '../spec
 import { provenanceOf } from '../spec/published.js';
 import type { SelectedSpec } from '../spec/select.js';
 import { approvalStore } from './approval-files.js';
-import { approvalTtl, pendingTtl, type Approval, type ApprovalRequest, type ConfirmedBy, type CreateApprovalOptions } from './approvals.js';
+import { approvalTtl, pendingTtl, type Approval, type ApprovalRequest, type ApprovalStore, type ConfirmedBy, type CreateApprovalOptions } from './approvals.js';
 import { canPrompt, isConfirmed, terminalPrompter, type Prompter } from './confirm.js';
 import { consentFor, type Consent } from './consent.js';
 import { findSecretKey, redactSecret, type SecretKey } from './key.js';
@@ -77,6 +77,8 @@ export interface RunGuardOptions {
   issuePending?: boolean;
   /** Reads, with the key the guard found, the resource a DELETE removes, so the prompt can say who it is (undefined when it cannot be read). */
   describeTarget?: (keyValue: string) => Promise<unknown>;
+  /** Where approvals live; default: the state directory's files (a key-custody broker passes its memory). */
+  store?: ApprovalStore;
 }
 
 export interface GuardOutcome {
@@ -108,6 +110,7 @@ export function approvalRequestFor(verdict: Verdict, spec: GuardSpec, env: Recor
 export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, options: RunGuardOptions = {}): Promise<GuardOutcome> {
   const key = options.key ?? findSecretKey(io.env, io.cwd);
   const stateDir = options.stateDir ?? defaultStateDir(io.env, io.cwd);
+  const store = options.store ?? approvalStore(stateDir);
   const consent = options.consent ?? consentFor(io.env, stateDir);
   const prompter = options.prompter === undefined ? (canPrompt(io) ? terminalPrompter(io) : null) : options.prompter;
   const explain = options.explain ?? true;
@@ -127,15 +130,15 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
   const binding = () => approvalRequestFor(verdict, spec, io.env, key.info.fingerprint as string);
   if (verdict.confirmation.person && key.info.fingerprint) {
     // A person already approved this exact request, or was already asked: no second approval.
-    const open = approvalStore(stateDir).findOpen(binding(), now);
+    const open = store.findOpen(binding(), now);
     if (open?.status === 'granted') {
       verdict = grantedByPerson(verdict, open);
       approval = open;
     } else if (options.issuePending ?? true) {
-      const pending = askPerson(stateDir, binding(), open, io.env, now, {
+      const pending = askPerson(store, binding(), open, io.env, now, {
         endpoint: verdict.endpoint ? `${verdict.endpoint.method} ${verdict.endpoint.path}` : null,
         destructive: verdict.destructive,
-        scopeBypass: verdict.scopes?.personNeeded ? 'approve-command' : null,
+        scopeBypass: verdict.scopes?.personNeeded ? (store.person?.by ?? 'approve-command') : null,
         destroys: verdict.destroys,
         report: renderVerdict(shown(verdict), colorsFor({ isTTY: false, write: () => true }, {}), { outcome: false, label: 'bapi-guard' }),
         expected: verdict.confirmation.expected ?? 'yes',
@@ -157,7 +160,7 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
   }
   if (verdict.allowed && verdict.write && approval === null && (options.issueApproval ?? true) && key.info.fingerprint) {
     const ttlSeconds = options.ttlSeconds ?? approvalTtl(undefined, io.env);
-    approval = approvalStore(stateDir).create(binding(), {
+    approval = store.create(binding(), {
       ttlSeconds,
       now,
       endpoint: verdict.endpoint ? `${verdict.endpoint.method} ${verdict.endpoint.path}` : null,
@@ -192,19 +195,28 @@ async function askAgainAfterATypo(prompter: Prompter, question: string, expected
 }
 
 /**
- * A pending approval for a person to grant with `bapi-guard approve` (the one already open for this
- * exact request, or a new one), with what to tell the agent: where the person approves, and that
- * the same command then goes through.
+ * A pending approval for a person to grant (the one already open for this exact request, or a new
+ * one), with what to tell the agent: where the person approves (with `bapi-guard approve` in their
+ * own terminal, or in the store's own place: a broker's terminal), and that the same command then
+ * goes through.
  */
 export function askPerson(
-  stateDir: string,
+  store: ApprovalStore,
   binding: ApprovalRequest,
   open: Approval | null,
   env: Record<string, string | undefined>,
   now: Date,
   details: Pick<CreateApprovalOptions, 'endpoint' | 'destructive' | 'scopeBypass' | 'destroys' | 'report' | 'expected'>,
 ): { approval: Approval; listed: NonNullable<Verdict['approval']>; hints: (sent: string) => string[] } {
-  const approval = open ?? approvalStore(stateDir).create(binding, { ...details, status: 'pending', ttlSeconds: pendingTtl(env), now, consentMode: 'person' });
+  const approval = open ?? store.create(binding, { ...details, status: 'pending', ttlSeconds: pendingTtl(env), now, consentMode: 'person' });
+  if (store.person) {
+    const { where } = store.person;
+    return {
+      approval,
+      listed: { id: approval.id, status: 'pending', expiresAt: approval.expiresAt, decideWhere: where },
+      hints: (sent) => [`The person answers in ${where}: there is nothing for you to run.`, `Then run the same command again: ${sent} once the person has approved.`],
+    };
+  }
   const approveCommand = `bapi-guard approve ${approval.id}`;
   return {
     approval,
@@ -218,14 +230,17 @@ export function confirmedByOf(verdict: { confirmation: { by: Verdict['confirmati
   if (verdict.confirmation.by === 'yes-flag') return 'yes-flag';
   if (verdict.confirmation.by === 'prompt') return 'terminal';
   if (verdict.confirmation.by === 'approve-command') return 'approve-command';
+  if (verdict.confirmation.by === 'broker-terminal') return 'broker-terminal';
   return 'not-needed';
 }
 
 /** The verdict once a person's `bapi-guard approve` granted this exact request. */
 function grantedByPerson(verdict: Verdict, approval: Approval): Verdict {
+  const by = approval.confirmedBy === 'broker-terminal' ? 'broker-terminal' : 'approve-command';
+  const how = by === 'broker-terminal' ? "at the key-custody broker's terminal" : 'with bapi-guard approve';
   const checks = verdict.checks.map((check) => {
     if (check.id === 'scopes' && !check.ok) return { ...check, ok: true, message: `bypass approved by a person (${approval.id})` };
-    if (check.id === 'confirmation') return { ...check, ok: true, message: `approved by a person with bapi-guard approve (${approval.id})` };
+    if (check.id === 'confirmation') return { ...check, ok: true, message: `approved by a person ${how} (${approval.id})` };
     return check;
   });
   const allowed = checks.every((c) => c.ok);
@@ -236,8 +251,8 @@ function grantedByPerson(verdict: Verdict, approval: Approval): Verdict {
     exitCode: allowed ? EXIT.ok : verdict.exitCode,
     reason: allowed ? null : verdict.reason,
     hints: allowed ? [] : verdict.hints,
-    scopes: verdict.scopes && verdict.scopes.personNeeded ? { ...verdict.scopes, bypassed: true, bypassBy: 'approve-command' } : verdict.scopes,
-    confirmation: { ...verdict.confirmation, person: false, by: 'approve-command' },
+    scopes: verdict.scopes && verdict.scopes.personNeeded ? { ...verdict.scopes, bypassed: true, bypassBy: by } : verdict.scopes,
+    confirmation: { ...verdict.confirmation, person: false, by },
     approval: { id: approval.id, status: 'granted', expiresAt: approval.expiresAt },
   };
 }

@@ -25,11 +25,11 @@ export interface AuditEntry {
   clerk_trace_id: string | null;
   approval_id: string | null;
   /** How consent was given: at the terminal, by `bapi-guard approve`, by --yes, or none was needed. */
-  confirmed_by: 'terminal' | 'approve-command' | 'elicitation' | 'yes-flag' | 'not-needed';
+  confirmed_by: 'terminal' | 'approve-command' | 'broker-terminal' | 'elicitation' | 'yes-flag' | 'not-needed';
   /** `flag` (--yes/--admin count) or `person` (only a person counts). */
   consent_mode: 'flag' | 'person';
   /** How the scope check was bypassed; null when the scopes allowed the write. */
-  scope_bypass: 'admin-flag' | 'terminal' | 'approve-command' | 'elicitation' | null;
+  scope_bypass: 'admin-flag' | 'terminal' | 'approve-command' | 'broker-terminal' | 'elicitation' | null;
   key_fingerprint: string | null;
   api_version: string | null;
   /** Names of the top-level body fields sent; their values are not recorded. */

@@ -4,23 +4,24 @@
 // what never left, and a line that was in flight is reported as unknown (checked with a GET where
 // one exists), never resent. Results are NDJSON on stdout, in line order.
 import { renameSync } from 'node:fs';
-import { ApprovalInvalidError, ApprovalPendingError, BackupFailedError, DeclinedError, EXIT, UsageError } from '../core/errors.js';
+import { ApprovalInvalidError, BackupFailedError, DeclinedError, EXIT, UsageError } from '../core/errors.js';
 import { colorsFor, writeLine, type IO } from '../core/io.js';
 import { defaultStateDir } from '../core/state-dir.js';
 import { hasGet, matchEndpoint } from '../endpoint/match.js';
-import { sealerFor } from '../guard/approval-files.js';
+import { approvalStore, sealerFor } from '../guard/approval-files.js';
 import type { Approval } from '../guard/approvals.js';
 import { authorizeBatch, parseBatch, readBatchInput } from '../guard/batch.js';
 import { batchDigest, evaluateBatch, renderBatchVerdict, type BatchLine, type BatchVerdict } from '../guard/batch-verdict.js';
 import { waitForDecision, type ConsentRecord } from '../guard/authorize.js';
 import { consentFor } from '../guard/consent.js';
 import { findSecretKey, keyError, redactSecret, type SecretKey } from '../guard/key.js';
+import { pendingError } from '../guard/policy.js';
 import { apiOrigin, confirmedByOf, guardSpecOf, specDigest, type GuardSpec } from '../guard/run-guard.js';
 import { prepareRequest } from '../request/prepare.js';
 import { buildRequestUrl, resolveBaseUrl, resolveRequestTarget } from '../request/url.js';
 import type { EndpointSummary } from '../spec/index.js';
 import type { HttpClient, HttpResponse } from './client.js';
-import type { ExecuteDeps, ExecuteOptions } from './execute.js';
+import type { Custody, ExecuteDeps, ExecuteOptions } from './execute.js';
 import { clerkClient, sendRequest, usableStateDir } from './send.js';
 import { endpointLimiter, RateLimitExhausted } from './endpoint-limits.js';
 import { Journal, JOURNAL_FORMAT, journalPath, lockRun, readJournal, unfinishedJournalFor, type JournalHeader, type JournalState } from './journal.js';
@@ -37,6 +38,8 @@ export interface BatchRunOptions extends Pick<ExecuteOptions, 'timeoutMs' | 'adm
   concurrency: number;
   /** Aborted: take no new line, finish those in flight, leave the rest for --resume. */
   signal?: AbortSignal;
+  /** The batch already read (by a client of a key-custody broker), and the name it was read from. */
+  input?: { text: string; source: string };
 }
 
 /** An interrupted run may be resumed for this long after it began. */
@@ -46,7 +49,7 @@ const MAX_RESUME_MS = 24 * 3600 * 1000;
 export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Promise<number> {
   const { io } = deps;
   if (options.batch === '-' && options.spec.spec === '-') throw new UsageError('--batch - and --spec - both want stdin: give one of them as a file');
-  const { text, source } = await readBatchInput(options.batch, io);
+  const { text, source } = options.input ?? (await readBatchInput(options.batch, io));
   const { lines, problems } = parseBatch(text);
   if (lines.length === 0 && problems.length === 0) {
     writeLine(io.stderr, `bapi-curl: the batch ${source} has no requests: nothing to do`);
@@ -70,7 +73,7 @@ export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Pro
   const path = journalPath(stateDir, digest);
   const unlock = lockRun(path);
   try {
-    const seal = sealerFor(stateDir);
+    const seal = deps.custody?.seal ?? sealerFor(stateDir);
     let journal: JournalState | null = readJournal(path, seal);
     const binding = { digest, key_fingerprint: key.info.fingerprint, origin: apiOrigin(io.env), version: spec.version, spec_digest: specDigest(spec) };
     let approval: Approval | null = null;
@@ -101,7 +104,7 @@ export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Pro
           hints: ['Finish it with: bapi-curl --batch FILE --resume (lines that were already sent are never sent again).'],
         });
       }
-      const authorization = await authorize(lines, spec, io, options, key, stateDir, source);
+      const authorization = await authorize(lines, spec, io, options, key, stateDir, source, deps.custody);
       if (!authorization.allowed) return authorization.exitCode;
       approval = authorization.approval;
       inlineVerdict = authorization.verdict;
@@ -124,13 +127,14 @@ export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Pro
 }
 
 /** The batch approval for these lines, or the batch guard inline; with --wait-approval, a person's decision awaited. */
-async function authorize(lines: BatchLine[], spec: GuardSpec, io: IO, options: BatchRunOptions, key: SecretKey, stateDir: string, source: string) {
-  const guardOptions = { admin: options.admin, yes: options.yes, key, stateDir, label: 'bapi-curl --batch (guard)', source, consent: consentFor(io.env, stateDir) };
+async function authorize(lines: BatchLine[], spec: GuardSpec, io: IO, options: BatchRunOptions, key: SecretKey, stateDir: string, source: string, custody: Custody | undefined) {
+  const store = custody?.store ?? approvalStore(stateDir);
+  const guardOptions = { admin: options.admin, yes: options.yes, key, stateDir, store, label: 'bapi-curl --batch (guard)', source, consent: custody?.consent ?? consentFor(io.env, stateDir) };
   let authorization = await authorizeBatch(lines, spec, io, guardOptions);
   const pending = authorization.verdict?.approval?.status === 'pending' ? authorization.verdict.approval : null;
   if (!authorization.allowed && pending && options.waitApprovalMs !== null) {
-    const decision = await waitForDecision(stateDir, pending.id, options.waitApprovalMs, io);
-    if (decision === 'timeout') throw new ApprovalPendingError(`no decision on ${pending.id} within the wait; nothing was sent`, pending.id, `bapi-guard approve ${pending.id}`);
+    const decision = await waitForDecision(store, pending.id, options.waitApprovalMs, io);
+    if (decision === 'timeout') throw pendingError(`no decision on ${pending.id} within the wait; nothing was sent`, pending);
     if (decision === 'denied') throw new DeclinedError(`approval ${pending.id} was denied; nothing was sent`);
     if (decision !== 'granted') throw new ApprovalInvalidError(`approval ${pending.id} was ${decision}; nothing was sent`);
     authorization = await authorizeBatch(lines, spec, io, { ...guardOptions, explain: false });

@@ -4,13 +4,15 @@
 // bapi-curl's executor: one request through the pipeline (prepare → judge → authorize → send), with
 // what the command line adds around it: the request from arguments or stdin, the dry run, the checks
 // of a read, and printing. Front-ends with a request of their own (bapi-mcp) call executeCall.
-import { EXIT, UnavailableError, UsageError } from '../core/errors.js';
+import { EXIT, ToolkitError, UnavailableError, UsageError } from '../core/errors.js';
 import { readStdin, writeLine, type IO } from '../core/io.js';
 import { defaultStateDir } from '../core/state-dir.js';
 import { isObject } from '../core/values.js';
 import { EndpointNotFoundError, findEndpoint, hasGet, matchEndpoint } from '../endpoint/match.js';
 import { placeholderIn } from '../endpoint/target.js';
+import type { ApprovalStore } from '../guard/approvals.js';
 import type { ConsentRecord } from '../guard/authorize.js';
+import type { Consent } from '../guard/consent.js';
 import { findSecretKey, keyError, redactingStream, type SecretKey } from '../guard/key.js';
 import type { GuardRequest } from '../guard/policy.js';
 import type { GuardSpec } from '../guard/run-guard.js';
@@ -55,6 +57,8 @@ export interface ExecuteOptions {
   backup: boolean;
   /** --wait-approval[=SECONDS]: how long to wait for a person's decision; null without the flag. */
   waitApprovalMs: number | null;
+  /** --no-wait: under a key-custody broker (which waits for its person by default), return approval_pending at once. */
+  noWait?: boolean;
   spec: SpecOptions;
   /** --concurrency N: cursors in flight for --paginate (GET /users), requests for --batch (default 4). */
   concurrency?: number;
@@ -70,10 +74,25 @@ export interface ExecuteDeps {
   now: () => Date;
   /** The key, when the caller found it already. */
   key?: SecretKey;
+  /** Set when a key-custody broker executes the request for a client (lib/custody). */
+  custody?: Custody;
+}
+
+/**
+ * A key-custody broker's rules for what it executes for others: approvals in its memory, decided at
+ * its terminal; consent is always a person's; batch journals sealed with a key derived from the
+ * secret key (so no one without the key forges one); and the client's going away aborts a request
+ * that has not been sent.
+ */
+export interface Custody {
+  store: ApprovalStore;
+  consent: Consent;
+  seal: (record: unknown) => string;
+  signal?: AbortSignal;
 }
 
 /** How one call is carried out and printed: what any front-end chooses, with no command-line request syntax in it. */
-export type CallOptions = Omit<ExecuteOptions, 'method' | 'path' | 'data' | 'rawFields' | 'typedFields' | 'query' | 'form' | 'headers' | 'batch'>;
+export type CallOptions = Omit<ExecuteOptions, 'method' | 'path' | 'data' | 'rawFields' | 'typedFields' | 'query' | 'form' | 'headers' | 'batch' | 'noWait'>;
 
 /** The spec a request is checked against, and what it says of this request's endpoint. */
 export interface SpecContext {
@@ -89,6 +108,16 @@ export interface SpecContext {
 
 /** bapi-curl's request: from METHOD PATH and the flags, or JSON on stdin; then executeCall. Returns the exit code. */
 export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps): Promise<number> {
+  const { call, spec } = await readCall(options, deps, true);
+  return executeCall(call, options, deps, spec ?? undefined);
+}
+
+/**
+ * The call bapi-curl's arguments (or the JSON on stdin) mean, with files and stdin read, and the
+ * spec context when `withSpec` (else only when -F needs its field types: a key-custody client lets
+ * the broker load its own).
+ */
+export async function readCall(options: ExecuteOptions, deps: ExecuteDeps, withSpec: boolean): Promise<{ call: ApiCall; spec: SpecContext | null }> {
   const { io } = deps;
   let stdin: Promise<string | null> | null = null;
   const stdinText = () => (stdin ??= readStdin(io));
@@ -105,7 +134,8 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
   // Where it goes, checked before anything else happens.
   const rawPath = fromJson?.path ?? (options.path as string);
   resolveRequestTarget(resolveBaseUrl(io.env.CLERK_API_URL), rawPath);
-  const spec = await loadSpecContext(options, deps, method, rawPath, options.spec.spec === '-' ? early : undefined, options.typedFields.length > 0);
+  const fieldTypes = options.typedFields.length > 0;
+  const spec = withSpec || fieldTypes ? await loadSpecContext(options, deps, method, rawPath, options.spec.spec === '-' ? early : undefined, fieldTypes) : null;
   const call: ApiCall =
     fromJson ??
     callFromArgs({
@@ -118,11 +148,11 @@ export async function executeRequest(options: ExecuteOptions, deps: ExecuteDeps)
       form: options.form,
       headers: options.headers,
       readStdin: () => early,
-      fieldType: spec.detail ? bodyFieldTypes(spec.raw, spec.detail.components) : () => null,
+      fieldType: spec?.detail ? bodyFieldTypes(spec.raw, spec.detail.components) : () => null,
       cwd: io.cwd,
     });
   if (fromJson) call.query.push(...callFromArgs({ method, path: '/', rawFields: [], typedFields: [], query: options.query, form: [], headers: [], cwd: io.cwd }).query);
-  return executeCall(call, options, deps, spec);
+  return { call, spec };
 }
 
 /**
@@ -224,7 +254,8 @@ async function authorizeWrite(request: NormalizedRequest, judged: GuardRequest, 
     stateDir,
     key,
     label: 'bapi-curl (guard)',
-    consent: consentFor(io.env, stateDir),
+    consent: deps.custody?.consent ?? consentFor(io.env, stateDir),
+    ...(deps.custody ? { store: deps.custody.store } : {}),
     waitApprovalMs: options.waitApprovalMs,
     ...(approvalId ? { approvalId } : {}),
     // A person asked to confirm a DELETE is told who it deletes (the GET the backup makes, made first).
@@ -233,6 +264,8 @@ async function authorizeWrite(request: NormalizedRequest, judged: GuardRequest, 
       : {}),
   });
   if (outcome.kind !== 'allowed') throw outcome.failure;
+  // The client that asked a broker for it went away while the person decided: not sent for no one.
+  if (deps.custody?.signal?.aborted) throw new ToolkitError('the client went away before the request was sent; nothing was sent');
   if (outcome.approval) writeLine(io.stderr, `bapi-curl: using approval ${outcome.approval.id}`);
   return { key: outcome.key, approvalId: outcome.approval?.id ?? null, consent: outcome.consent };
 }
@@ -290,7 +323,7 @@ async function dryRun(call: ApiCall, request: NormalizedRequest, judged: GuardRe
   // What the guard would say, with no prompt, no approval and nothing pending.
   const { guardSpecOf, runGuard } = await import('../guard/run-guard.js');
   const target = guardSpecOf(spec.selected as SelectedSpec, spec.detail as SpecDetail, options.spec.includePlatform);
-  const outcome = await runGuard(judged, target, io, { admin: options.admin, yes: options.yes, key: deps.key ?? findSecretKey(io.env, io.cwd), prompter: null, issueApproval: false, issuePending: false, label: 'bapi-curl --dry-run (guard)' });
+  const outcome = await runGuard(judged, target, io, { admin: options.admin, yes: options.yes, key: deps.key ?? findSecretKey(io.env, io.cwd), prompter: null, issueApproval: false, issuePending: false, label: 'bapi-curl --dry-run (guard)', ...(deps.custody ? { consent: deps.custody.consent } : {}) });
   writeLine(io.stderr, `bapi-curl: dry run: nothing was sent and nothing approved; the guard ${outcome.verdict.allowed ? 'would allow it' : `would refuse it (exit ${outcome.exitCode})`}.`);
   return EXIT.ok;
 }

@@ -1,5 +1,5 @@
 // Stage mcp: the toolkit as a stdio MCP server for agent hosts (bapi-mcp). It may import core, spec,
-// endpoint, request, guard, http. Every tool is a front-end over the same lib functions the commands
+// endpoint, request, guard, http, custody. Every tool is a front-end over the same lib functions the commands
 // use: describeEndpoint, the guard, executeRequest. A write that needs consent gets it from the person:
 // through the host's elicitation (the person sees the report and types the resource id), or a pending
 // approval that the person grants with `bapi-guard approve`. Never from a tool argument.
