@@ -214,7 +214,7 @@ export function askPerson(
     return {
       approval,
       listed: { id: approval.id, status: 'pending', expiresAt: approval.expiresAt, decideWhere: where },
-      hints: (sent) => [`The person answers in ${where}: there is nothing for you to run.`, `Then run the same command again: ${sent} once the person has approved.`],
+      hints: (sent) => [`The person answers ${approval.id} in ${where}: there is nothing for you to run.`, `Then run the same command again: ${sent} once the person has approved.`],
     };
   }
   const approveCommand = `bapi-guard approve ${approval.id}`;
