@@ -64,8 +64,7 @@ Options:
 ${SPEC_FLAGS_HELP.replace(/^(.{23})/gm, '$1    ')}
   -h, --help               show this help
   -V, --version            show the toolkit's version
-
-Key custody (bapi-guard serve, see README):
+  bapi-guard serve's own (key custody, see README):
   --key-command CMD        the key is the first line CMD prints (sh -c): op read op://…,
                            security find-generic-password -w …, secret-tool lookup …, pass show …;
                            without it, the key is typed at this terminal with echo off. Never

@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { execa } from 'execa';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
 import { startBroker, type Broker } from './helpers/broker.js';
@@ -156,6 +159,34 @@ describe('key custody: bapi-guard serve', { skip: !HAS_SCRIPT && 'script(1) is n
     assert.equal(sent.exitCode, 0, sent.stderr);
     assert.match(sent.stderr, /using approval apr_/);
     assert.equal(writes().length, before + 1);
+  });
+
+  it("bapi-mcp under the broker: an MCP client that accepts every elicitation gets nothing sent; the person is asked at the broker", async () => {
+    const before = writes().length;
+    const from = broker.screen().length;
+    const transport = new StdioClientTransport({ command: process.execPath, args: [scriptPath('bapi-mcp')], env: agentEnv() as Record<string, string>, stderr: 'pipe' });
+    const client = new Client({ name: 'self-approving agent', version: '1' }, { capabilities: { elicitation: {} } });
+    let elicited = 0;
+    client.setRequestHandler(ElicitRequestSchema, async () => (elicited++, { action: 'accept', content: { confirm: 'user_seed0000007' } }));
+    await client.connect(transport);
+    try {
+      const read = (await client.callTool({ name: 'call_api', arguments: { path: '/users', query: { limit: 1 } } })) as { isError?: boolean; content: Array<{ text: string }> };
+      assert.notEqual(read.isError, true, read.content[0]?.text);
+      const written = (await client.callTool({ name: 'write_api', arguments: { method: 'DELETE', path: '/users/user_seed0000007' } })) as { isError?: boolean; structuredContent?: { error?: Record<string, unknown> } };
+      assert.equal(written.isError, true);
+      assert.equal(written.structuredContent?.error?.code, 'approval_pending');
+      assert.match(String(written.structuredContent?.error?.decide_where), /the terminal running bapi-guard serve/);
+      assert.equal(elicited, 0, 'under a broker, an elicitation grants nothing, so none is asked');
+      const checked = (await client.callTool({ name: 'check_request', arguments: { method: 'DELETE', path: '/users/user_seed0000007' } })) as { content: Array<{ text: string }> };
+      assert.match(checked.content[0]!.text, /"allowed": false/);
+    } finally {
+      await client.close();
+    }
+    outputs.push(broker.screen());
+    await broker.waitFor(/to confirm, anything else refuses it: $/, from);
+    broker.type('');
+    await broker.waitFor(/is denied/, from);
+    assert.equal(writes().length, before);
   });
 
   it('a client that can read a key anyway is warned; a named broker that is not there sends nothing', async () => {

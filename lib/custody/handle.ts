@@ -44,18 +44,19 @@ export async function handle(request: unknown, socket: Socket, context: BrokerCo
     const selected = await deps.selectSpec(specOptions, io);
     const spec: GuardSpec = guardSpecOf(selected, await selected.loadDetail(), specOptions.includePlatform);
     const json = request.json === true;
-    if (op === 'guard') return judge(checkedGuardRequest(request.request), spec, io, context, wait, json);
+    if (op === 'guard') return judge(checkedGuardRequest(request.request), spec, io, context, request.check === true ? 'check' : wait, json);
     return judgeBatch(stringOf(request.text, 'text'), stringOf(request.source, 'source'), spec, io, context, wait, json);
   }
   throw new UsageError(`the broker does not know the request ${JSON.stringify(op)}`);
 }
 
 /** `bapi-guard METHOD PATH` through the broker: the verdict, after the person's answer when one is needed. */
-async function judge(request: GuardRequest, spec: GuardSpec, io: IO, context: BrokerContext, wait: Wait, json: boolean): Promise<number> {
-  const options = { key: context.key, store: context.store, consent: context.consent, prompter: null, ttlSeconds: context.ttlSeconds };
+async function judge(request: GuardRequest, spec: GuardSpec, io: IO, context: BrokerContext, wait: Wait | 'check', json: boolean): Promise<number> {
+  const check = wait === 'check' ? { issueApproval: false, issuePending: false } : {};
+  const options = { key: context.key, store: context.store, consent: context.consent, prompter: null, ttlSeconds: context.ttlSeconds, ...check };
   let outcome = await runGuard(request, spec, io, options);
   const pending = outcome.verdict.approval?.status === 'pending' ? outcome.verdict.approval : null;
-  if (pending && wait !== null) {
+  if (pending && wait !== null && wait !== 'check') {
     writeLine(io.stderr, `bapi-guard: waiting for the person to answer ${pending.id} in ${context.store.person?.where ?? 'the broker'}`);
     const decision = await context.store.watch(pending.id, wait);
     if (decision === 'granted') outcome = await runGuard(request, spec, io, { ...options, explain: false });

@@ -45,7 +45,7 @@ export type BrokerRequest =
   | { op: 'status' }
   | { op: 'call'; call: ApiCall; options: ForwardedCallOptions; wait?: Wait; terminal: ClientTerminal }
   | { op: 'batch'; text: string; source: string; resume: boolean; concurrency: number; options: ForwardedCallOptions; wait?: Wait; terminal: ClientTerminal }
-  | { op: 'guard'; request: GuardRequest; json: boolean; wait?: Wait; apiVersion?: string; includePlatform: boolean; terminal: ClientTerminal }
+  | { op: 'guard'; request: GuardRequest; json: boolean; wait?: Wait; /** A check only: nothing approved, nothing pending. */ check?: boolean; apiVersion?: string; includePlatform: boolean; terminal: ClientTerminal }
   | { op: 'guard-batch'; text: string; source: string; json: boolean; wait?: Wait; apiVersion?: string; includePlatform: boolean; terminal: ClientTerminal };
 
 /** What a broker says of itself (`status`): for api-specs-context and for a client's checks. */

@@ -5,7 +5,7 @@
 // ApprovalStore every implementation offers (approval-files: the state directory's, sealed with an
 // HMAC so an edited file is refused; approval-memory: one process's, for a broker and for tests).
 import { crypto } from '../core/builtins.js';
-import { UsageError } from '../core/errors.js';
+import { ApprovalPendingError, UsageError } from '../core/errors.js';
 import { escapeControls } from '../core/io.js';
 import { bodyHash, canonicalPath, canonicalQuery, requestDigest } from './approval-digest.js';
 
@@ -335,4 +335,10 @@ export function decidedRecord(approval: Approval, decision: 'grant' | 'deny', no
     decidedAt: now.toISOString(),
     expiresAt: decision === 'grant' ? new Date(now.getTime() + ttlSeconds * 1000).toISOString() : approval.expiresAt,
   };
+}
+
+/** A pending approval's failure: the command a person runs, or (under a key-custody broker) where they answer. */
+export function pendingError(message: string, approval: { id: string; approveCommand?: string; decideWhere?: string }, options: { hints?: string[] } = {}): ApprovalPendingError {
+  const command = approval.decideWhere ? null : (approval.approveCommand ?? `bapi-guard approve ${approval.id}`);
+  return new ApprovalPendingError(message, approval.id, command, { ...options, ...(approval.decideWhere ? { decideWhere: approval.decideWhere } : {}) });
 }

@@ -8,9 +8,9 @@ import { writeLine, type IO } from '../core/io.js';
 import { defaultStateDir } from '../core/state-dir.js';
 import { parseRequestTarget } from '../endpoint/match.js';
 import { approvalStore } from './approval-files.js';
-import type { Approval, ApprovalStore, ConfirmedBy, ScopeBypass } from './approvals.js';
+import { pendingError, type Approval, type ApprovalStore, type ConfirmedBy, type ScopeBypass } from './approvals.js';
 import { findSecretKey, keyError, type SecretKey } from './key.js';
-import { pendingError, verdictError, type GuardRequest, type Verdict } from './policy.js';
+import { verdictError, type GuardRequest, type Verdict } from './policy.js';
 import { apiOrigin, confirmedByOf, runGuard, specDigest, type GuardSpec, type RunGuardOptions } from './run-guard.js';
 import { isWriteMethod } from './scopes.js';
 

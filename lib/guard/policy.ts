@@ -5,12 +5,12 @@
 // judge, a pure function over (request, spec, environment): key, request against the spec
 // (check-request), scopes, destruction, metadata, confirmation. `runGuard` (run-guard) adds the I/O
 // around it; `authorizeRequest` (authorize) is what a front-end calls before sending.
-import { type ScopeBypass } from './approvals.js';
+import { pendingError, type ScopeBypass } from './approvals.js';
 import { type Consent } from './consent.js';
 import { isConfirmed } from './confirm.js';
 import { combineDestruction, destructionByPath, destructionFor, lostKeys, type Destruction } from './destruction.js';
 import { type EndpointMatch } from '../endpoint/match.js';
-import { ApprovalPendingError, ConfirmationError, DeclinedError, EXIT, KeyInvalidError, NotFoundError, RequestInvalidError, ScopeDeniedError, ToolkitError } from '../core/errors.js';
+import { ConfirmationError, DeclinedError, EXIT, KeyInvalidError, NotFoundError, RequestInvalidError, ScopeDeniedError, ToolkitError } from '../core/errors.js';
 import { adviseMetadata, type MetadataAdvice } from './metadata.js';
 import { type SchemaProblem } from '../endpoint/validate.js';
 import { checkScopes, isWriteMethod, parseScopes, SCOPES_VARIABLE, type ScopeCheck } from './scopes.js';
@@ -389,12 +389,6 @@ export function verdictError(verdict: Verdict): ToolkitError | null {
   if (verdict.approval?.status === 'pending') return pendingError(message, verdict.approval, options);
   if (verdict.confirmation.declined) return new DeclinedError(message, options);
   return new ConfirmationError(message, options);
-}
-
-/** A pending approval's failure: the command a person runs, or (under a broker) where they answer. */
-export function pendingError(message: string, approval: NonNullable<Verdict['approval']>, options: { hints?: string[] } = {}): ApprovalPendingError {
-  if (approval.decideWhere) return new ApprovalPendingError(message, approval.id, null, { ...options, decideWhere: approval.decideWhere });
-  return new ApprovalPendingError(message, approval.id, approval.approveCommand ?? `bapi-guard approve ${approval.id}`, options);
 }
 
 /** The verdict with its failure's stable code (null when allowed), as --json prints it. */

@@ -15,7 +15,7 @@ import { batchDigest, evaluateBatch, renderBatchVerdict, type BatchLine, type Ba
 import { waitForDecision, type ConsentRecord } from '../guard/authorize.js';
 import { consentFor } from '../guard/consent.js';
 import { findSecretKey, keyError, redactSecret, type SecretKey } from '../guard/key.js';
-import { pendingError } from '../guard/policy.js';
+import { pendingError } from '../guard/approvals.js';
 import { apiOrigin, confirmedByOf, guardSpecOf, specDigest, type GuardSpec } from '../guard/run-guard.js';
 import { prepareRequest } from '../request/prepare.js';
 import { buildRequestUrl, resolveBaseUrl, resolveRequestTarget } from '../request/url.js';

@@ -14,6 +14,8 @@ import { findSecretKey, redactSecret, type SecretKey } from '../guard/key.js';
 import { type GuardRequest } from '../guard/policy.js';
 import { approvalRequestFor, guardSpecOf, runGuard, type GuardSpec } from '../guard/run-guard.js';
 import { renderVerdict } from '../guard/render.js';
+import { viaBroker, warnIfKeyReadable } from '../custody/client.js';
+import { brokerSocket, type ForwardedCallOptions } from '../custody/protocol.js';
 import { createHttpClient } from '../http/client.js';
 import { executeCall, redactedIO, type CallOptions } from '../http/execute.js';
 import { queryPairs, type ApiCall } from '../request/args.js';
@@ -86,6 +88,8 @@ interface ToolContext {
   stateDir: string;
   limit: number;
   spec: (err: OutStream) => Promise<SelectedSpec>;
+  /** A key-custody broker's socket: then it judges, asks its person and sends; this server holds no key. */
+  broker: string | null;
 }
 
 /** Registers the tools and resources on `server`. */
@@ -103,7 +107,9 @@ export async function registerTools(server: McpServer, options: McpOptions, env:
     stateDir: defaultStateDir(agentEnv, cwd),
     limit: options.maxResultChars ?? DEFAULT_MAX_RESULT,
     spec: async (err: OutStream) => selectSpec(options.spec, quietIO(agentEnv, cwd, capture().stream, err)),
+    broker: brokerSocket(agentEnv, cwd)?.path ?? null,
   };
+  if (context.broker) warnIfKeyReadable(quietIO(agentEnv, cwd, capture().stream, process.stderr as OutStream), 'bapi-mcp');
   registerExploreTools(context);
   registerCallTool(context);
   registerCheckTool(context);
@@ -165,7 +171,7 @@ function registerExploreTools({ server, z, options, env, cwd, key, limit, spec }
 }
 
 /** One request through the executor: what it printed, and its failure as data (never read back from stderr). */
-async function execute({ options, env, cwd, key }: ToolContext, call: { method: string; path: string; query?: unknown; body?: unknown }, extra: Partial<CallOptions>): Promise<{ code: number; out: string; err: string; error: unknown }> {
+async function execute({ options, env, cwd, key, broker }: ToolContext, call: { method: string; path: string; query?: unknown; body?: unknown }, extra: Partial<CallOptions>): Promise<{ code: number; out: string; err: string; error: unknown }> {
   const out = capture();
   const err = capture();
   const io = redactedIO(quietIO(env, cwd, out.stream, err.stream), key);
@@ -185,7 +191,9 @@ async function execute({ options, env, cwd, key }: ToolContext, call: { method: 
     ...extra,
   };
   try {
-    const code = await executeCall(apiCall, request, { io, createClient: createHttpClient, selectSpec, now: () => new Date(), key });
+    const code = broker
+      ? await viaBroker(broker, { op: 'call', call: apiCall, options: forwardedOptions(request), wait: null, terminal: { stdout: false, stderr: false, noColor: true } }, io)
+      : await executeCall(apiCall, request, { io, createClient: createHttpClient, selectSpec, now: () => new Date(), key });
     return { code, out: out.text(), err: err.text(), error: null };
   } catch (error) {
     const message = error instanceof ToolkitError ? [error.message, ...error.hints].join('\n') : error instanceof Error ? error.message : String(error);
@@ -253,6 +261,7 @@ function registerCheckTool(context: ToolContext): void {
     },
     async (args) => {
       try {
+        if (context.broker) return result(await brokerVerdict(context, judged(args)), limit, 'see problems and checks');
         const err = capture();
         const outcome = await runGuard(judged(args), await guardSpec(context), quietIO(env, cwd, capture().stream, err.stream), { key, prompter: null, issueApproval: false, issuePending: false, explain: false, stateDir });
         return result(JSON.stringify(outcome.verdict, null, 2), limit, 'see problems and checks');
@@ -277,6 +286,7 @@ function registerWriteTool(context: ToolContext): void {
     async (args, extra) => {
       try {
         const request = judged(args);
+        if (context.broker) return await writeThroughBroker(context, args);
         const guardIo = quietIO(env, cwd, capture().stream, capture().stream);
         const target = await guardSpec(context);
         // The verdict as the person will read it, with nothing issued yet.
@@ -321,4 +331,49 @@ function registerWriteTool(context: ToolContext): void {
       }
     },
   );
+}
+
+/**
+ * write_api under a key-custody broker: the broker judges it and asks the person at its terminal;
+ * no elicitation here (whatever a host answered would grant nothing). Pending: where the person
+ * answers, as data, and to call again.
+ */
+async function writeThroughBroker(context: ToolContext, args: { method: string; path: string; query?: unknown; body?: unknown }): Promise<ToolResult> {
+  const done = await execute(context, args, { waitApprovalMs: null });
+  if (done.code === 0) return result(done.out, context.limit, 'the write was applied; read it back with call_api for the parts you need');
+  const error = done.error as { code?: string; approvalId?: unknown; toJSON?: () => Record<string, unknown> } | null;
+  if (error?.code === 'approval_pending') {
+    const details = error.toJSON?.() ?? {};
+    const id = String(details.approval_id ?? '');
+    const where = String(details.decide_where ?? 'the terminal running bapi-guard serve');
+    return failure(new ApprovalPendingError(`the person must answer ${id} in ${where} (it is shown there now); then call write_api again with the same request. Nothing for you to run.`, id, null, { decideWhere: where }), context.key, done.err);
+  }
+  return failure(done.error ?? new Error(`exit ${done.code}`), context.key, [done.err.trim(), done.out].filter(Boolean).join('\n'));
+}
+
+/** check_request under a broker: its verdict, judged with its spec and scopes; nothing issued. */
+async function brokerVerdict(context: ToolContext, request: GuardRequest): Promise<string> {
+  const out = capture();
+  const io = quietIO(context.env, context.cwd, out.stream, capture().stream);
+  await viaBroker(context.broker as string, { op: 'guard', check: true, request, json: true, wait: null, ...(context.options.spec.apiVersion ? { apiVersion: context.options.spec.apiVersion } : {}), includePlatform: context.options.spec.includePlatform, terminal: { stdout: false, stderr: false, noColor: true } }, io).catch((error: unknown) => {
+    // A refusal is a verdict too: its JSON is on stdout.
+    if (out.text() === '') throw error;
+  });
+  return out.text();
+}
+
+function forwardedOptions(request: CallOptions): ForwardedCallOptions {
+  return {
+    include: request.include,
+    verbose: false,
+    dryRun: request.dryRun,
+    paginate: request.paginate,
+    slurp: request.slurp,
+    ...(request.maxItems !== undefined ? { maxItems: request.maxItems } : {}),
+    ...(request.jq !== undefined ? { jq: request.jq } : {}),
+    timeoutMs: request.timeoutMs,
+    backup: request.backup,
+    ...(request.spec.apiVersion !== undefined ? { apiVersion: request.spec.apiVersion } : {}),
+    includePlatform: request.spec.includePlatform,
+  };
 }
