@@ -19,7 +19,7 @@ ESBUILD = npx esbuild --bundle --platform=node --format=cjs --target=node20 --lo
 	  --define:import.meta.url=__importMetaUrl
 LAZY = --external:../lib/http/batch.js --external:../lib/guard/batch.js --external:./split-walk.js --external:./endpoint-limits.js \
 	--external:../lib/http/read-current.js --external:../lib/guard/person.js \
-	--external:../lib/custody/forward.js --external:../lib/custody/broker.js
+	--external:../lib/custody/forward.js --external:../lib/custody/broker.js --external:../lib/custody/client.js
 
 build:
 	rm -rf dist
@@ -32,6 +32,7 @@ build:
 	$(ESBUILD) lib/guard/person.ts --outfile=dist/lib/guard/person.js
 	$(ESBUILD) lib/custody/forward.ts --outfile=dist/lib/custody/forward.js
 	$(ESBUILD) lib/custody/broker.ts --outfile=dist/lib/custody/broker.js
+	$(ESBUILD) lib/custody/client.ts --outfile=dist/lib/custody/client.js
 	echo '{ "type": "commonjs" }' > dist/scripts/package.json
 	echo '{ "type": "commonjs" }' > dist/lib/package.json
 	chmod +x dist/scripts/*.js

@@ -4,6 +4,7 @@ import { colorsFor, writeLine, type IO } from '../lib/core/io.js';
 import { parseFlags, stringFlag } from '../lib/core/args.js';
 import { COMMAND_FLAGS } from '../lib/cli/flags.js';
 import { UsageError } from '../lib/core/errors.js';
+import { brokerSocket, type BrokerStatus } from '../lib/custody/protocol.js';
 import { tagCounts, visibleEndpoints } from '../lib/spec/index.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, selectSpec, specOptionsFrom, type SpecOptions } from '../lib/spec/select.js';
 
@@ -14,7 +15,8 @@ one), and the tags of the selected version with their endpoint counts. Makes sur
 downloaded and indexed, so the other commands answer at once.
 
 Options:
-  --json               one JSON document: {api, source, versions, latest, selected, tags, endpoints}
+  --json               one JSON document: {api, source, versions, latest, selected, tags, endpoints,
+                       broker} (broker: null, or {socket, status} of a key-custody broker in use)
   --shell              print export lines for eval "$(api-specs-context --shell)": CLERK_API_VERSION,
                        CLERK_API_VERSIONS, CLERK_API_LATEST_VERSION
   --shell-init SHELL   print the shell integration for eval "$(api-specs-context --shell-init bash)"
@@ -87,6 +89,7 @@ export async function main(argv: string[], io: IO): Promise<number> {
   }
   const tags = tagCounts(selected.summary, options.spec.includePlatform);
   const endpoints = visibleEndpoints(selected.summary, options.spec.includePlatform).length;
+  const broker = await custody(io);
   if (options.json) {
     const document = {
       api: 'bapi',
@@ -97,6 +100,7 @@ export async function main(argv: string[], io: IO): Promise<number> {
       pinned: selected.pinned,
       tags,
       endpoints,
+      broker,
     };
     writeLine(io.stdout, JSON.stringify(document, null, 2));
     return 0;
@@ -112,10 +116,22 @@ export async function main(argv: string[], io: IO): Promise<number> {
   } else if (selected.version !== selected.latest) {
     lines.push(`${c.bold('SELECTED VERSION:')} ${selected.version}`);
   }
+  if (broker) {
+    const held = broker.status ? `pid ${broker.status.pid}, key ${broker.status.key.masked}, scopes: ${broker.status.scopes ?? 'none'}` : 'not answering: nothing can be sent until it runs';
+    lines.push(`${c.bold('KEY CUSTODY:')} a broker at ${broker.socket} (${held}); writes wait for the person at its terminal`);
+  }
   lines.push('', `${c.bold('TAGS:')} (${tags.length} tags, ${endpoints} endpoints in ${selected.version})`);
   for (const tag of tags) lines.push(`  - ${tag.name} (${tag.endpoints})`);
   io.stdout.write(`${lines.join('\n')}\n`);
   return 0;
+}
+
+/** The key-custody broker clients here use, and what it says of itself; null when there is none. */
+async function custody(io: IO): Promise<{ socket: string; status: BrokerStatus | null } | null> {
+  const found = brokerSocket(io.env, io.cwd);
+  if (!found) return null;
+  const { brokerStatus } = await import('../lib/custody/client.js');
+  return { socket: found.path, status: await brokerStatus(found.path) };
 }
 
 // The shell integration's code is loaded only when asked for, so the usual start-up stays cheap.

@@ -79,6 +79,19 @@ describe('key custody: bapi-guard serve', { skip: !HAS_SCRIPT && 'script(1) is n
     assert.equal(statSync(join(broker.socket, '..')).mode & 0o777, 0o700);
   });
 
+  it('api-specs-context says a broker is in use, and what it holds (masked)', async () => {
+    const context = await agent('api-specs-context', ['--json']);
+    assert.equal(context.exitCode, 0, context.stderr);
+    const shown = (JSON.parse(context.stdout) as { broker: { socket: string; status: { key: { masked: string }; scopes: string } } }).broker;
+    assert.equal(shown.socket, broker.socket);
+    assert.equal(shown.status.key.masked, `sk_test_…${fake.key.slice(-4)}`);
+    assert.equal(shown.status.scopes, 'write,delete');
+    const text = await agent('api-specs-context', []);
+    assert.match(text.stdout, /KEY CUSTODY: a broker at .*broker\.sock \(pid \d+/);
+    const none = await runCli('api-specs-context', ['--json'], { env: cleanEnv({ CLERK_SPECS_DIR: SHARED_STORE, CLERK_BAPI_STATE_DIR: agentState, XDG_RUNTIME_DIR: workDir }) });
+    assert.equal((JSON.parse(none.stdout) as { broker: unknown }).broker, null);
+  });
+
   it('a read goes through the broker with no key on the client', async () => {
     const listed = await agent('bapi-curl', ['GET', '/users', '-q', 'limit=2', '--jq', '.[].id']);
     assert.equal(listed.exitCode, 0, listed.stderr);
