@@ -29,6 +29,9 @@ ${SPEC_FLAGS_HELP}
 Environment:
   CLERK_SECRET_KEY     the secret key; else read from .env.local / .env up to the repository root.
                        Never in a tool result, a log or an error.
+  CLERK_BAPI_BROKER    a key-custody broker's socket (bapi-guard serve; also found at its default
+                       socket): every call goes through it, this server needs no key, and a write
+                       that needs consent is answered in the broker's terminal, not by elicitation
   CLERK_API_URL        API base URL (default https://api.clerk.com)
   CLERK_BAPI_SCOPES    what writes may do without a person's approval (see bapi-guard --help)
   CLERK_BAPI_STATE_DIR approvals, audit.log and backups/ (default ~/.local/state/clerk-bapi)
