@@ -2,7 +2,7 @@
 // ratios reported), so the machine's noise hits every contender alike. Not a test: nothing fails on
 // time. Prints a table and writes .bench/results.json.
 //
-//   node --import tsx test/bench/bench.ts [--rounds N] [--users N] [--quick] [--baseline REV]
+//   node --import tsx test/bench/bench.ts [--rounds N] [--users N] [--quick] [--baseline REV] [--only custody]
 //
 // --baseline REV builds that git revision in a temporary worktree and runs its warm commands beside
 // this build's, alternating, so a change's cost is a ratio measured in one run.
@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import minimist from 'minimist';
 import { PROJECT_DIR, SHARED_BAPI_DIR, SHARED_SPECS_DIR } from '../helpers/spec-fixtures.js';
 
-const args = minimist(process.argv.slice(2), { string: ['rounds', 'users', 'baseline'], boolean: ['quick'] });
+const args = minimist(process.argv.slice(2), { string: ['rounds', 'users', 'baseline', 'only'], boolean: ['quick'] });
 const quick = args.quick === true;
 const ROUNDS = Number(args.rounds ?? (quick ? 5 : 15));
 const USERS = Number(args.users ?? (quick ? 20_000 : 100_000));
@@ -227,8 +227,83 @@ async function batches(say: (line: string) => void, report: Record<string, unkno
   }
 }
 
+/** A key-custody broker (bapi-guard serve) in a pseudo-terminal, its key read from a file by --key-command. */
+async function startBroker(env: NodeJS.ProcessEnv, name: string): Promise<{ socket: string; stop: () => Promise<void> }> {
+  const dir = join(work, `broker-${name}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const vault = join(dir, 'key');
+  writeFileSync(vault, `${KEY}\n`, { mode: 0o600 });
+  const socket = join(dir, 'broker.sock');
+  const command = [process.execPath, script('bapi-guard'), 'serve', '--key-command', `cat ${vault}`, '--socket', socket, '--scopes', 'write'].map((a) => `'${a}'`).join(' ');
+  const brokerEnv = { ...env };
+  delete brokerEnv.CLERK_SECRET_KEY;
+  const child = spawn('script', ['-qec', command, '/dev/null'], { env: brokerEnv, stdio: ['pipe', 'pipe', 'ignore'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('listening on')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`bapi-guard serve exited ${code}: ${out}`)));
+  });
+  return { socket, stop: async () => void (child.kill('SIGTERM'), await new Promise((resolve) => child.once('exit', resolve))) };
+}
+
+/** Key custody's costs: a warm GET through the broker beside the same GET sent directly, and a 300-write batch through it at Clerk's development limit. */
+async function custody(say: (line: string) => void, report: Record<string, unknown>): Promise<void> {
+  const { startFakeClerk } = await import('../fake-clerk.js');
+  const fake = await startFakeClerk({ key: KEY, users: 400 });
+  fake.record = false;
+  const direct = { ...baseEnv, CLERK_API_URL: fake.url, CLERK_BAPI_RATE_LIMIT: '1000000/1s', CLERK_BAPI_STATE_DIR: join(work, 'state-custody') };
+  const broker = await startBroker(direct, 'get');
+  try {
+    const client: NodeJS.ProcessEnv = { ...direct, CLERK_BAPI_BROKER: broker.socket };
+    delete client.CLERK_SECRET_KEY;
+    await run(['node', script('bapi-curl'), 'GET', '/users', '-q', 'limit=10'], client);
+    const gets = await measure(
+      [
+        { name: 'bapi-curl GET /users?limit=10, the key in its environment', argv: () => ['node', script('bapi-curl'), 'GET', '/users', '-q', 'limit=10'], env: () => direct },
+        { name: 'bapi-curl GET /users?limit=10 through the broker, no key', argv: () => ['node', script('bapi-curl'), 'GET', '/users', '-q', 'limit=10'], env: () => client },
+      ],
+      ROUNDS,
+    );
+    say('| key custody | median ms | ratio | |');
+    say('| --- | --- | --- | --- |');
+    say(`| ${gets[0]!.name} | ${gets[0]!.medianMs.toFixed(1)} | 1.00 | |`);
+    say(`| ${gets[1]!.name} | ${gets[1]!.medianMs.toFixed(1)} | ${(gets[1]!.medianMs / gets[0]!.medianMs).toFixed(2)} × direct (target ≤ 1.15) | |`);
+    report.custodyGet = gets;
+  } finally {
+    await broker.stop();
+  }
+  // 300 writes at Clerk's development limit, 100 per 10 s: the first 100 at once, then 100 per 10 s, so 20 s at least.
+  fake.rateLimit = { requests: 100, windowMs: 10_000 };
+  const limited = { ...direct, CLERK_BAPI_RATE_LIMIT: '100/10s', CLERK_BAPI_STATE_DIR: join(work, 'state-custody-batch') };
+  const batchBroker = await startBroker(limited, 'batch');
+  try {
+    const file = join(work, 'custody-300.ndjson');
+    writeFileSync(file, Array.from({ length: 300 }, (_, i) => JSON.stringify({ method: 'PATCH', path: `/users/user_seed${String(i).padStart(7, '0')}/metadata`, body: { public_metadata: { custody: i } } })).join('\n') + '\n');
+    const client: NodeJS.ProcessEnv = { ...limited, CLERK_BAPI_BROKER: batchBroker.socket };
+    delete client.CLERK_SECRET_KEY;
+    const before = fake.tooManyRequests;
+    const batch = await run(['node', script('bapi-curl'), '--batch', file, '--concurrency', '8'], client);
+    const rejected = fake.tooManyRequests - before;
+    say(`| --batch of 300 PATCH …/metadata through the broker, fake limited to 100 per 10 s (1 run) | ${batch.ms.toFixed(0)} | ${(batch.ms / 20_000).toFixed(2)} × the limit's 20 s minimum (target ≤ 1.15); ${rejected} × 429 (target 0) | exit ${batch.exitCode} |`);
+    report.custodyBatch = { ms: batch.ms, rejected, exitCode: batch.exitCode };
+    say('');
+  } finally {
+    await batchBroker.stop();
+    await fake.close();
+  }
+}
+
 async function main(): Promise<void> {
   if (!existsSync(script('api-specs-context'))) throw new Error('build first: make build');
+  if (args.only === 'custody') {
+    const lines: string[] = [];
+    const report: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, rounds: ROUNDS };
+    await custody((line) => (lines.push(line), process.stdout.write(`${line}\n`)), report);
+    return;
+  }
   const lines: string[] = [];
   const report: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, rounds: ROUNDS, users: USERS };
   const say = (line: string) => {
@@ -402,6 +477,7 @@ async function main(): Promise<void> {
 
   await latencyWalk(say, report);
   await batches(say, report);
+  await custody(say, report);
   mkdirSync(join(PROJECT_DIR, '.bench'), { recursive: true });
   writeFileSync(join(PROJECT_DIR, '.bench', 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(PROJECT_DIR, '.bench', 'results.md'), `${lines.join('\n')}\n`);
