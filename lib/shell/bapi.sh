@@ -31,7 +31,7 @@ bapi-write() (
       *) name=$arg ;;
     esac
     case $name in
-      -d | --data | --spec | -q | --query | --form | --api-version | --ttl | -H | --header | --jq | --timeout | -X | --method | --max-items | --batch | --concurrency)
+      -d | --data | --spec | -q | --query | --form | --api-version | --ttl | --key-command | --socket | --scopes | -H | --header | --jq | --timeout | -X | --method | --max-items | --batch | --concurrency)
         if [ "$has_value" = 0 ]; then
           if [ $# -eq 0 ]; then
             printf 'bapi-write: %s needs a value\n' "$name" >&2
@@ -105,7 +105,8 @@ USAGE
         guard_args+=("$name" "$value")
         curl_args+=("$name" "$value")
         ;;
-      --ttl)
+      --ttl | --key-command | --socket | --scopes)
+        # The last three are bapi-guard serve's: the guard refuses them here, saying so.
         guard_args+=("$name" "$value")
         ;;
       -H | --header | --jq | --timeout | -X | --method | --max-items | --concurrency)
