@@ -3,6 +3,7 @@
 // fake Clerk counts what reaches it. Every route the attack run used must send 0 writes here.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -52,6 +53,16 @@ const writes = () => fake.received().filter((r) => r.method !== 'GET');
 function audit(): Array<Record<string, unknown>> {
   const file = join(brokerState, 'audit.log');
   return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>) : [];
+}
+
+/** One request line written by hand on the broker's socket; the frames it answers with. */
+async function raw(request: unknown): Promise<unknown[]> {
+  const socket = connect(broker.socket);
+  socket.write(`${typeof request === 'string' ? request : JSON.stringify(request)}\n`);
+  if (typeof request === 'string') socket.end();
+  let text = '';
+  for await (const chunk of socket) text += String(chunk);
+  return text.trim().split('\n').map((line) => JSON.parse(line) as unknown);
 }
 
 function filesUnder(dir: string): string[] {
@@ -150,10 +161,16 @@ describe('key custody: bapi-guard serve', { skip: !HAS_SCRIPT && 'script(1) is n
     const crafted = await agent('bapi-curl', ['POST', '/users/user_seed0000005/ban', '--spec', evil, '--no-wait']);
     assert.equal(crafted.exitCode, 4, crafted.stderr);
     assert.match(crafted.stderr, /--spec is not used for judging/);
-    // A forged request line on the socket: a "current" resource and the client's own flags are not taken.
-    const forged = await agent('bapi-guard', ['POST', '/users/user_seed0000005/ban', '--no-wait', '--yes', '--admin', '--json']);
-    assert.equal(forged.exitCode, 4, forged.stderr);
-    assert.equal((JSON.parse(forged.stdout) as { code: string }).code, 'approval_pending');
+    const viaGuard = await agent('bapi-guard', ['POST', '/users/user_seed0000005/ban', '--no-wait', '--yes', '--admin', '--json']);
+    assert.equal(viaGuard.exitCode, 4, viaGuard.stderr);
+    assert.equal((JSON.parse(viaGuard.stdout) as { code: string }).code, 'approval_pending');
+    // Request lines written by hand on the socket: a header that changes what is judged, a body that is not JSON's, garbage.
+    const header = await raw({ op: 'call', call: { method: 'POST', path: '/users/user_seed0000005/ban', query: [], body: null, form: null, headers: { authorization: 'Bearer sk_test_other' } }, options: {}, wait: null });
+    assert.equal((header.at(-1) as { error: { code: string } }).error.code, 'usage');
+    const garbage = await raw('{"op":');
+    assert.equal((garbage.at(-1) as { error: { message: string } }).error.message, 'the broker got a message that is not JSON');
+    const unknown = await raw({ op: 'approve', id: id });
+    assert.match((unknown.at(-1) as { error: { message: string } }).error.message, /does not know the request "approve"/);
     // The one pending approval stays the person's: refused at the broker, nothing sent.
     await broker.waitFor(/to confirm, anything else refuses it: $/, from);
     broker.type('n');
@@ -202,6 +219,21 @@ describe('key custody: bapi-guard serve', { skip: !HAS_SCRIPT && 'script(1) is n
     assert.equal(writes().length, before);
   });
 
+  it('--paginate and a guarded batch through the broker: one consent for the batch, each line sent once', async () => {
+    const paged = await agent('bapi-curl', ['GET', '/users', '-q', 'limit=5', '--paginate', '--jq', '.id']);
+    assert.equal(paged.exitCode, 0, paged.stderr);
+    assert.ok(paged.stdout.trim().split('\n').length >= 20, paged.stdout);
+    const file = join(workDir, 'deletes.ndjson');
+    writeFileSync(file, ['user_seed0000020', 'user_seed0000021'].map((id) => JSON.stringify({ method: 'DELETE', path: `/users/${id}` })).join('\n') + '\n');
+    const judged = await withPerson('2', 'bapi-guard', ['--batch', file]);
+    assert.equal(judged.exitCode, 0, judged.stderr);
+    const ran = await agent('bapi-curl', ['--batch', file]);
+    assert.equal(ran.exitCode, 0, ran.stderr);
+    assert.match(ran.stderr, /using batch approval apr_/);
+    for (const id of ['user_seed0000020', 'user_seed0000021']) assert.equal(fake.received('DELETE', `/v1/users/${id}`).length, 1);
+    assert.equal(audit().at(-1)!.confirmed_by, 'broker-terminal');
+  });
+
   it('a client that can read a key anyway is warned; a named broker that is not there sends nothing', async () => {
     writeFileSync(join(workDir, '.env.local'), `CLERK_SECRET_KEY=${fake.key}\n`);
     try {
@@ -244,6 +276,19 @@ describe('key custody: bapi-guard serve', { skip: !HAS_SCRIPT && 'script(1) is n
     const edited = await agent('bapi-curl', ['--batch', file, '--resume']);
     assert.notEqual(edited.exitCode, 0);
     for (const id of ids) assert.ok(fake.received('PATCH', `/v1/users/${id}/metadata`).length <= 1, `${id} patched at most once after the edit`);
+  });
+
+  it('without --key-command the person types the key at the broker, and it is not shown', async () => {
+    const typed = await startBroker({ key: fake.key, env: brokerEnv(), typed: true });
+    try {
+      assert.match(typed.screen(), /typing is not shown/);
+      assert.match(typed.screen(), /\(from the key typed\)/);
+      outputs.push(typed.screen());
+      const listed = await runCli('bapi-curl', ['GET', '/users', '-q', 'limit=1'], { env: cleanEnv({ CLERK_BAPI_BROKER: typed.socket, CLERK_SPECS_DIR: SHARED_STORE, HOME: workDir }), cwd: workDir });
+      assert.equal(listed.exitCode, 0, listed.stderr);
+    } finally {
+      await typed.stop();
+    }
   });
 
   it('the key is in no process environment or argv, no file the toolkit wrote, no output', async () => {

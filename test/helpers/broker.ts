@@ -27,11 +27,13 @@ export function vault(key: string): string {
   return join(dir, 'clerk-key');
 }
 
-export async function startBroker(options: { key: string; env: Record<string, string | undefined>; scopes?: string; socket?: string }): Promise<Broker> {
+/** `typed`: no --key-command; the person types the key when the broker asks for it. */
+export async function startBroker(options: { key: string; env: Record<string, string | undefined>; scopes?: string; socket?: string; typed?: boolean }): Promise<Broker> {
   const socketDir = tempDir('bapi-broker-');
   const socket = options.socket ?? join(socketDir, 'run', 'broker.sock');
   mkdirSync(join(socketDir, 'run'), { recursive: true, mode: 0o700 });
-  const args = ['serve', '--key-command', `cat '${vault(options.key)}'`, '--socket', socket, ...(options.scopes !== undefined ? ['--scopes', options.scopes] : [])];
+  const source = options.typed ? [] : ['--key-command', `cat '${vault(options.key)}'`];
+  const args = ['serve', ...source, '--socket', socket, ...(options.scopes !== undefined ? ['--scopes', options.scopes] : [])];
   const quoted = [process.execPath, scriptPath('bapi-guard'), ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const child: ResultPromise = execa('script', ['-qec', quoted, '/dev/null'], { env: cleanEnv(options.env), extendEnv: false, reject: false, cwd: PROJECT_DIR });
   let seen = '';
@@ -69,6 +71,10 @@ export async function startBroker(options: { key: string; env: Record<string, st
       await child;
     },
   };
+  if (options.typed) {
+    await broker.waitFor(/typing is not shown\): $/);
+    broker.type(options.key);
+  }
   await broker.waitFor(/listening on/);
   return broker;
 }
