@@ -32,6 +32,21 @@ describe('flattenFields', () => {
 });
 
 describe('diffEndpoint', () => {
+  it("a query parameter's array items losing enum values is a breaking change, as in a body array (GET /organization_domains, enrollment_mode[])", () => {
+    const d = sharedIndex('2025-11-10').detail;
+    const before = buildEndpointDetail(rawEndpoint(d, 'GET', '/organization_domains')!, d.components, '2025-11-10');
+    const parameter = before.parameters.find((p) => p.name.startsWith('enrollment_mode'))!;
+    const items = (parameter.schema as { items: { enum: string[] } }).items;
+    assert.ok(items.enum.length > 1, 'the real spec has an enum on the items');
+    const after: EndpointDetail = { ...before, parameters: before.parameters.map((p) => (p === parameter ? { ...p, schema: { ...(p.schema as object), items: { ...items, enum: items.enum.slice(0, 1) } } } : p)) };
+    const diff = diffEndpoint(before, after, '2025-11-10', 'x');
+    const change = diff.changes.find((c) => c.kind === 'parameter' && c.aspect === 'items enum');
+    assert.ok(change, JSON.stringify(diff.changes));
+    assert.equal(change.breaking, true);
+    assert.match(change.message, new RegExp(`items enum -${items.enum[1]}`));
+    assert.equal(diff.breaking, true);
+  });
+
   it('reports added and removed endpoints', () => {
     const thing = detail({});
     assert.equal(diffEndpoint(null, thing, 'a', 'b').status, 'added');

@@ -247,14 +247,20 @@ function diffParameters(a: ParameterDetail[], b: ParameterDetail[]): EndpointCha
     const ta = schemaType(p.schema);
     const tb = schemaType(q.schema);
     if (ta !== tb) changes.push({ kind: 'parameter', change: 'changed', name: id, aspect: 'type', from: ta, to: tb, breaking: true, message: `${label}: type ${ta} → ${tb}` });
-    const ea = isObject(p.schema) && Array.isArray(p.schema.enum) ? p.schema.enum : null;
-    const eb = isObject(q.schema) && Array.isArray(q.schema.enum) ? q.schema.enum : null;
-    const enums = compareEnum(ea, eb);
-    if (enums) {
+    // The enum of the parameter, and of its items (an array parameter: `enrollment_mode[]`), as for body fields.
+    const enumOf = (schema: unknown, items: boolean): unknown[] | null => {
+      const at = isObject(schema) && items ? schema.items : schema;
+      return isObject(at) && Array.isArray(at.enum) ? at.enum : null;
+    };
+    for (const [aspect, items] of [['enum', false], ['items enum', true]] as const) {
+      const ea = enumOf(p.schema, items);
+      const eb = enumOf(q.schema, items);
+      const enums = compareEnum(ea, eb);
+      if (!enums) continue;
       const parts = [...enums.added.map((v) => `+${show(v)}`), ...enums.removed.map((v) => `-${show(v)}`)];
       changes.push({
-        kind: 'parameter', change: 'changed', name: id, aspect: 'enum', from: ea, to: eb, breaking: enums.removed.length > 0 || (ea === null && eb !== null),
-        message: `${label}: enum ${parts.length > 0 ? parts.join(' ') : `${show(ea)} → ${show(eb)}`}`,
+        kind: 'parameter', change: 'changed', name: id, aspect, from: ea, to: eb, breaking: enums.removed.length > 0 || (ea === null && eb !== null),
+        message: `${label}: ${aspect} ${parts.length > 0 ? parts.join(' ') : `${show(ea)} → ${show(eb)}`}`,
       });
     }
     if (isObject(p.schema) && isObject(q.schema)) changes.push(...constraintChanges('parameter', id, label, constraintsOf(p.schema), constraintsOf(q.schema), false));
