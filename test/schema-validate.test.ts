@@ -15,6 +15,12 @@ const components = {
 };
 
 describe('validateValue', () => {
+  test('format email: a quoted local part is legal ("quoted local"@example.com); a space outside quotes, or no @, is not', () => {
+    const email = { type: 'string', format: 'email' };
+    for (const good of ['ada@example.com', '"quoted local"@example.com', '"a\\"b"@example.com']) assert.deepEqual(validateValue(good, email, {}), [], good);
+    for (const bad of ['ada example.com', 'a b@example.com', '"unclosed@example.com']) assert.equal(validateValue(bad, email, {}).length, 1, bad);
+  });
+
   test('types, required, additionalProperties, at JSON paths', () => {
     const schema = {
       type: 'object',

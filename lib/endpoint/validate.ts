@@ -85,7 +85,8 @@ function isUri(value: string): boolean {
 }
 
 const FORMAT_CHECKS: Record<string, (value: string) => boolean> = {
-  email: (v) => /^[^\s@]+@[^\s@]+$/.test(v),
+  // RFC 5321 allows a quoted local part, spaces and @ included: "quoted local"@example.com.
+  email: (v) => /^(?:"(?:[^"\\\r\n]|\\.)+"|[^\s@"]+)@[^\s@]+$/.test(v),
   'date-time': isDateTime,
   date: (v) => /^(\d{4})-(\d{2})-(\d{2})$/.test(v) && realDate(Number(v.slice(0, 4)), Number(v.slice(5, 7)), Number(v.slice(8, 10))),
   uri: isUri,
