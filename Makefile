@@ -59,7 +59,8 @@ bench: build
 bench-compare: build
 	node --import tsx test/bench/bench.ts --baseline $(REV) $(BENCH_ARGS)
 
-# specs/sdk.json from the installed @clerk/backend (a devDependency): which SDK method sends which request.
+# specs/sdk.json from the installed @clerk/backend (a devDependency): which SDK method sends which request,
+# recorded by calling each method against a recording fetch.
 sdk-map:
 	node --import tsx tools/sdk-map.ts
 

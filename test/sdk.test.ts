@@ -1,19 +1,78 @@
-// SDK equivalents: specs/sdk.json is what the installed @clerk/backend gives (regenerate with make
-// sdk-map), the endpoints people ask about show their method, and the coverage is reported.
+// SDK equivalents: specs/sdk.json is what the installed @clerk/backend sends (recorded again here:
+// regenerate with make sdk-map), every example runs as printed and sends its endpoint's request,
+// the endpoints people ask about show their method, and the coverage is reported per version.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { sdkEquivalents } from '../lib/endpoint/sdk.js';
-import { extractSdkMap, installedSdk, SDK_MAP_FILE } from '../tools/sdk-map.js';
+import { buildEndpointDetail, rawEndpoint } from '../lib/endpoint/detail.js';
+import { installedSdk, recordingClient, recordSdkMap, SDK_MAP_FILE } from '../tools/sdk-map.js';
 import { cleanEnv, runCli, tempDir } from './helpers/run-cli.js';
 import { sharedIndex, sharedVersions } from './helpers/spec-fixtures.js';
 
+/** True when a sent path fits a spec template: literal segments equal, a parameter segment anything. */
+function fits(template: string, sent: string): boolean {
+  const a = template.split('/');
+  const b = sent.split('/');
+  return a.length === b.length && a.every((segment, i) => segment.includes('{') || segment === b[i]);
+}
+
 describe('SDK equivalents (@clerk/backend)', () => {
-  it('specs/sdk.json matches the installed package', () => {
+  it('specs/sdk.json is what the installed package sends, recorded again', async () => {
     const { distDir, version } = installedSdk();
-    const fresh = `${JSON.stringify(extractSdkMap(distDir, version), null, 2)}\n`;
+    const fresh = `${JSON.stringify(await recordSdkMap(version, distDir), null, 2)}\n`;
     assert.equal(readFileSync(SDK_MAP_FILE, 'utf8'), fresh, 'run make sdk-map');
-    assert.ok(JSON.parse(fresh).methods.length > 150);
+    const methods = (JSON.parse(fresh) as { methods: Array<{ call: string; method: string; path: string }> }).methods;
+    assert.ok(methods.length > 150);
+    // What the map once got wrong, from reading the built code instead of watching it send (#27).
+    const has = (call: string, method: string, path: string) => assert.ok(methods.some((m) => m.call === call && m.method === method && m.path === path), `${call}: ${method} ${path}`);
+    has('billing.getOrganizationBillingSubscription', 'GET', '/organizations/{organizationId}/billing/subscription');
+    has('billing.getUserBillingSubscription', 'GET', '/users/{userId}/billing/subscription');
+    has('m2m.list', 'GET', '/m2m_tokens');
+    has('m2m.createToken', 'POST', '/m2m_tokens');
+    has('m2m.revokeToken', 'POST', '/m2m_tokens/{m2mTokenId}/revoke');
+    has('m2m.verify', 'POST', '/m2m_tokens/verify');
+    has('sessions.getToken', 'POST', '/sessions/{sessionId}/tokens');
+    has('sessions.getToken', 'POST', '/sessions/{sessionId}/tokens/{template}');
+    has('domains.delete', 'DELETE', '/domains/{domainId}');
+    has('organizations.updateOrganization', 'PATCH', '/organizations/{organizationId}');
+  });
+
+  it('every example of every endpoint of 2025-11-10 and 2026-05-12 runs as printed and sends its endpoint', async (t) => {
+    const { client: clerkClient, record } = await recordingClient();
+    const sentPath = (url: string) => decodeURIComponent(new URL(url).pathname).replace(/^\/v1(?=\/)/, '');
+    const realWarn = console.warn;
+    console.warn = () => {};
+    try {
+      const AsyncFunction = (async () => {}).constructor as new (...args: string[]) => (client: unknown) => Promise<unknown>;
+      for (const version of ['2025-11-10', '2026-05-12']) {
+        const { summary, detail } = sharedIndex(version);
+        let examples = 0;
+        let covered = 0;
+        const failures: string[] = [];
+        for (const endpoint of summary.endpoints) {
+          const built = buildEndpointDetail(rawEndpoint(detail, endpoint.method, endpoint.path)!, detail.components, version);
+          const equivalents = sdkEquivalents(endpoint.method, endpoint.path, built.requestBody?.schema ?? null);
+          if (equivalents.length > 0) covered++;
+          for (const { example } of equivalents) {
+            examples++;
+            const from = record.length;
+            try {
+              await new AsyncFunction('clerkClient', example)(clerkClient);
+            } catch {
+              // The recorder's answer is no real resource: what was sent is what is checked.
+            }
+            const first = record[from];
+            const path = first ? sentPath(first.url) : '';
+            if (!first || first.method !== endpoint.method || !fits(endpoint.path, path)) failures.push(`${endpoint.method} ${endpoint.path}: ${example} sent ${first ? `${first.method} ${path}` : 'nothing'}`);
+          }
+        }
+        t.diagnostic(`${version}: ${covered} of ${summary.endpoints.length} endpoints have an @clerk/backend method; ${examples} examples run, ${failures.length} fail`);
+        assert.deepEqual(failures, [], version);
+      }
+    } finally {
+      console.warn = realWarn;
+    }
   });
 
   it('the endpoints people ask about show their @clerk/backend method, in text and --json', async () => {

@@ -153,7 +153,7 @@ export interface RenderDetailOptions {
   /** Ready commands to print at the end. */
   commands?: string[];
   /** The SDK calls that send this request, printed after the commands ([] says there is none). */
-  sdk?: Array<{ package: string; version: string; example: string }>;
+  sdk?: Array<{ package: string; version: string; example: string; alsoSends?: string[]; unversioned?: true }>;
 }
 
 /** The readable text of an endpoint's detail (built with `annotate` so component names show). */
@@ -208,7 +208,11 @@ export function renderEndpointText(detail: EndpointDetail, options: RenderDetail
     if (options.sdk.length === 0) out.push('', colors.dim('SDK: no @clerk/backend method sends this request; use bapi-curl, or clerkClient\'s request helper.'));
     else {
       out.push('', colors.bold(`SDK (${options.sdk[0]?.package} ${options.sdk[0]?.version}):`));
-      for (const equivalent of options.sdk) out.push(`  ${equivalent.example}`);
+      for (const equivalent of options.sdk) {
+        out.push(`  ${equivalent.example}`);
+        if (equivalent.alsoSends) out.push(colors.dim(`    also sends ${equivalent.alsoSends.join(', ')}: each counts against the rate limit`));
+        if (equivalent.unversioned) out.push(colors.dim('    the SDK sends it without the /v1 prefix'));
+      }
     }
   }
   return `${out.join('\n')}\n`;
