@@ -5,9 +5,10 @@ import { parseFlags } from '../lib/core/args.js';
 import { UsageError } from '../lib/core/errors.js';
 import type { IO } from '../lib/core/io.js';
 import { packageVersion } from '../lib/core/version.js';
+import { enabledTools, patterns } from '../lib/mcp/toolsets.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, specOptionsFrom, type SpecOptions } from '../lib/spec/select.js';
 
-export const USAGE = `Usage: bapi-mcp [--read-only] [--api-version DATE] [options]
+export const USAGE = `Usage: bapi-mcp [--read-only] [--tools PATTERNS] [--exclude-tools PATTERNS] [--api-version DATE] [options]
 
 A stdio MCP server for agent hosts (Claude Code, Claude Desktop, Cursor, VS Code): Clerk's Backend
 API with the spec at hand, and the guard in front of every write. Tools:
@@ -18,10 +19,16 @@ API with the spec at hand, and the guard in front of every write. Tools:
   write_api          POST/PUT/PATCH/DELETE behind the guard                        (destructive)
 A write that needs consent is confirmed by the person: the host asks them (elicitation), or the
 result names a 'bapi-guard approve apr_…' command for them to run in their own terminal. No tool
-argument can confirm anything. Results are capped and say when they were cut.
+argument can confirm anything. Every tool has an outputSchema and returns structuredContent (an
+error: {error: {code, message, hints, exit_code, …}}); results are capped and say when they were cut.
 
 Options:
-  --read-only          expose no write tool
+  --read-only          expose no write tool (wins over --tools)
+  --tools PATTERNS     only these tools: names, groups (explore: search_endpoints,
+                       describe_endpoint; read: call_api, check_request; write: write_api) or
+                       * patterns, comma separated or repeated; tools/list shows only these
+  --exclude-tools PATTERNS
+                       not these tools (after --tools)
 ${SPEC_FLAGS_HELP}
   -h, --help           show this help
   -V, --version        show the toolkit's version
@@ -45,12 +52,15 @@ Exit codes:
 Examples:
   bapi-mcp
   bapi-mcp --read-only --api-version 2025-11-10
+  bapi-mcp --tools explore,check_request
   bapi-mcp --include-platform
 `;
 
 export interface Options {
   readOnly: boolean;
   spec: SpecOptions;
+  tools?: string[];
+  excludeTools?: string[];
 }
 
 export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'version' {
@@ -58,7 +68,12 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
   if (flags.help) return 'help';
   if (flags.version) return 'version';
   if (flags._.length > 0) throw new UsageError(`unexpected argument: ${flags._[0]}`, { hints: ['Run bapi-mcp --help for usage.'] });
-  return { readOnly: flags['read-only'] === true, spec: specOptionsFrom(flags, env) };
+  const readOnly = flags['read-only'] === true;
+  const tools = patterns(flags.tools as string[]);
+  const excludeTools = patterns(flags['exclude-tools'] as string[]);
+  // Checked here, before the SDK loads: an unknown name, or nothing left, is a usage error.
+  if (enabledTools({ readOnly, tools, exclude: excludeTools }).size === 0) throw new UsageError('--tools and --exclude-tools leave no tool to serve');
+  return { readOnly, spec: specOptionsFrom(flags, env), ...(tools.length > 0 ? { tools } : {}), ...(excludeTools.length > 0 ? { excludeTools } : {}) };
 }
 
 export async function main(argv: string[], io: IO): Promise<number> {
@@ -71,7 +86,7 @@ export async function main(argv: string[], io: IO): Promise<number> {
     import('../lib/mcp/server.js'),
   ]);
   const server = new McpServer({ name: 'clerk-bapi-toolkit', version: packageVersion() }, { capabilities: { tools: {}, resources: {} } });
-  await registerTools(server, { readOnly: options.readOnly, spec: options.spec }, io.env, io.cwd);
+  await registerTools(server, { readOnly: options.readOnly, spec: options.spec, ...(options.tools ? { tools: options.tools } : {}), ...(options.excludeTools ? { excludeTools: options.excludeTools } : {}) }, io.env, io.cwd);
   const transport = new BoundedStdioTransport();
   await server.connect(transport);
   await new Promise<void>((resolve) => {

@@ -11,7 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
-import { cleanEnv, scriptPath, SHARED_STORE, tempDir } from './helpers/run-cli.js';
+import { cleanEnv, runCli, scriptPath, SHARED_STORE, tempDir } from './helpers/run-cli.js';
 
 const KEY = `sk_test_${randomBytes(24).toString('hex')}`;
 const specsDir = SHARED_STORE;
@@ -30,8 +30,14 @@ async function connect(options: { elicitation?: (message: string) => Answer; arg
     client.setRequestHandler(ElicitRequestSchema, async (request) => answer(String(request.params.message)));
   }
   await client.connect(transport);
+  // The tools' output schemas, cached by the client: every callTool then validates structuredContent against them.
+  await client.listTools();
+  open.push(client);
   return client;
 }
+
+/** Every client, closed at the end even when a test failed early (an open one keeps the file running). */
+const open: Client[] = [];
 
 async function call(client: Client, name: string, args: Record<string, unknown>): Promise<{ text: string; isError: boolean; structured: Record<string, unknown> | undefined }> {
   const result = (await client.callTool({ name, arguments: args })) as { content: Array<{ type: string; text?: string }>; isError?: boolean; structuredContent?: Record<string, unknown> };
@@ -49,6 +55,7 @@ before(async () => {
 });
 
 after(async () => {
+  await Promise.all(open.map((client) => client.close().catch(() => undefined)));
   await fake.close();
   for (const text of texts) assert.ok(!text.includes(KEY), 'the key is in no tool result');
 });
@@ -69,27 +76,55 @@ describe('bapi-mcp', () => {
     await readOnly.close();
   });
 
+  it('--tools and --exclude-tools choose what tools/list shows; --read-only wins; a hidden tool cannot be called', async () => {
+    const names = async (args: string[]) => (await (await connect({ args })).listTools()).tools.map((t) => t.name).sort();
+    assert.deepEqual(await names(['--tools', 'explore,check_request']), ['check_request', 'describe_endpoint', 'search_endpoints']);
+    assert.deepEqual(await names(['--tools', '*_api', '--read-only']), ['call_api']);
+    assert.deepEqual(await names(['--exclude-tools', 'write', '--exclude-tools', 'describe_*']), ['call_api', 'check_request', 'search_endpoints']);
+    const hidden = await connect({ args: ['--tools', 'read'] });
+    const refused = (await hidden.callTool({ name: 'write_api', arguments: { method: 'DELETE', path: '/users/user_seed0000009' } })) as { isError?: boolean; content: Array<{ text: string }> };
+    assert.equal(refused.isError, true);
+    assert.match(refused.content[0]!.text, /not found/i);
+    assert.equal(deletes('/v1/users/user_seed0000009'), 0);
+    const unknown = await runCli('bapi-mcp', ['--tools', 'users']);
+    assert.equal(unknown.exitCode, 2);
+    assert.match(unknown.stderr, /--tools users: no tool or group of that name/);
+    const none = await runCli('bapi-mcp', ['--tools', 'write', '--read-only']);
+    assert.equal(none.exitCode, 2);
+    assert.match(none.stderr, /leave no tool to serve/);
+  });
+
   it('answers each read tool', async () => {
     const client = await connect();
     const found = await call(client, 'search_endpoints', { tag: 'users', method: 'DELETE' });
     assert.equal(found.isError, false, found.text);
-    assert.ok(JSON.parse(found.text).some((e: { path: string }) => e.path === '/users/{user_id}'));
+    const endpoints = (found.structured as { endpoints: Array<{ method: string; path: string }>; total: number; cut: boolean }).endpoints;
+    assert.ok(endpoints.some((e) => e.path === '/users/{user_id}'));
+    assert.equal(found.structured?.cut, false);
     // A method as a model writes it: `patch` is PATCH.
     const lower = await call(client, 'search_endpoints', { tag: 'users', method: 'patch' });
     assert.equal(lower.isError, false, lower.text);
-    assert.ok(JSON.parse(lower.text).every((e: { method: string }) => e.method === 'PATCH') && JSON.parse(lower.text).length > 0);
+    const patches = (lower.structured as { endpoints: Array<{ method: string }> }).endpoints;
+    assert.ok(patches.length > 0 && patches.every((e) => e.method === 'PATCH'));
     const detail = await call(client, 'describe_endpoint', { method: 'patch', path: '/users/{user_id}/metadata' });
-    assert.equal(JSON.parse(detail.text).sdk[0].call, 'clerkClient.users.updateUserMetadata(userId, params)');
+    assert.equal((detail.structured as { endpoint: { sdk: Array<{ call: string }> } }).endpoint.sdk[0]!.call, 'clerkClient.users.updateUserMetadata(userId, params)');
     const unknown = await call(client, 'describe_endpoint', { method: 'GET', path: '/userz' });
     assert.equal(unknown.isError, true);
+    assert.equal((unknown.structured?.error as { code: string }).code, 'not_found');
     assert.match(unknown.text, /no endpoint GET \/userz[\s\S]*Closest endpoints/);
     const users = await call(client, 'call_api', { path: '/users', paginate: true, max_items: 3, jq: '.id' });
     assert.equal(users.isError, false, users.text);
     assert.equal(users.text.trim().split('\n').length, 3);
+    // Raw strings (jq prints a string as text) stay text; JSON lines become items.
+    assert.equal((users.structured as { items?: unknown[] }).items, undefined);
+    const objects = await call(client, 'call_api', { path: '/users', paginate: true, max_items: 3, jq: '{id}' });
+    assert.deepEqual((objects.structured as { items: Array<{ id: string }> }).items.map((item) => typeof item.id), ['string', 'string', 'string']);
+    const one = await call(client, 'call_api', { path: '/users', query: { limit: 2 } });
+    assert.equal((one.structured as { data: unknown[] }).data.length, 2);
     const checked = await call(client, 'check_request', { method: 'POST', path: '/users', body: { email_address: 'not-an-array' } });
-    const verdict = JSON.parse(checked.text);
+    const verdict = (checked.structured as { verdict: { allowed: boolean; problems: Array<{ path: string }> } }).verdict;
     assert.equal(verdict.allowed, false);
-    assert.ok(verdict.problems.some((p: { path: string }) => p.path.startsWith('$.email_address')));
+    assert.ok(verdict.problems.some((p) => p.path.startsWith('$.email_address')));
     const versions = await client.readResource({ uri: 'clerk-bapi://spec/versions' });
     assert.ok(JSON.parse(String((versions.contents[0] as { text: string }).text)).versions.length > 0);
     await client.close();

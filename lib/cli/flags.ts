@@ -63,6 +63,7 @@ export const COMMAND_FLAGS: Record<CommandName, FlagSpec> = {
   'bapi-mcp': {
     string: [...SPEC_FLAG_SPEC.string],
     boolean: [...SPEC_FLAG_SPEC.boolean, 'read-only', 'help', 'version'],
+    repeatable: ['tools', 'exclude-tools'],
     alias: { h: 'help', V: 'version' },
   },
 };

@@ -5,8 +5,10 @@
 // approval that the person grants with `bapi-guard approve`. Never from a tool argument.
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { colorsFor, type IO, type OutStream } from '../core/io.js';
+import { capture, failure, fitting, outputSchemas, printed, pruneSchema, quietIO, structured, type ToolResult } from './results.js';
+import { enabledTools, type ToolName } from './toolsets.js';
 import { defaultStateDir } from '../core/state-dir.js';
-import { ApprovalPendingError, errorDocument, ToolkitError } from '../core/errors.js';
+import { ApprovalPendingError, ToolkitError } from '../core/errors.js';
 import { describeEndpoint } from '../endpoint/answer.js';
 import { filterEndpoints, findTag, parseEndpointArgs } from '../endpoint/match.js';
 import { approvalStore } from '../guard/approval-files.js';
@@ -26,53 +28,14 @@ import { selectSpec, type SelectedSpec, type SpecOptions } from '../spec/select.
 export interface McpOptions {
   readOnly: boolean;
   spec: SpecOptions;
+  /** --tools and --exclude-tools: which tools the host sees (see toolsets.ts). */
+  tools?: string[];
+  excludeTools?: string[];
   /** A result larger than this is cut, and says so (default 60 000 characters). */
   maxResultChars?: number;
 }
 
 const DEFAULT_MAX_RESULT = 60_000;
-
-/** A sink for what a lib function prints: kept, up to a cap. */
-function capture(): { stream: OutStream; text: () => string } {
-  const chunks: string[] = [];
-  return { stream: { write: (chunk: string) => chunks.push(chunk), isTTY: false }, text: () => chunks.join('') };
-}
-
-function quietIO(env: IO['env'], cwd: string, out: OutStream, err: OutStream): IO {
-  return { stdin: Object.assign((async function* () {})(), { isTTY: false }), stdout: out, stderr: err, env, cwd };
-}
-
-type ToolResult = { content: Array<{ type: 'text'; text: string }>; isError?: boolean; structuredContent?: Record<string, unknown> };
-
-function result(text: string, limit: number, more: string): ToolResult {
-  if (text.length <= limit) return { content: [{ type: 'text', text }] };
-  return { content: [{ type: 'text', text: `${text.slice(0, limit)}\n[cut at ${limit} of ${text.length} characters: ${more}]` }] };
-}
-
-/** An error result: the text for hosts that show text, and the error as data with its stable code. */
-function failure(error: unknown, key: SecretKey, extra = ''): ToolResult {
-  const message = error instanceof ToolkitError ? [error.message, ...error.hints].join('\n') : error instanceof Error ? error.message : String(error);
-  const mask = key.info.masked ?? '[REDACTED]';
-  return {
-    content: [{ type: 'text', text: redactSecret(`${message}${extra ? `\n${extra}` : ''}`, key.value, mask) }],
-    isError: true,
-    structuredContent: { error: redactSecret(errorDocument(error), key.value, mask) },
-  };
-}
-
-/** `schema` with what lies deeper than `depth` levels of properties replaced by its type and a `$cut` mark. */
-function pruneSchema(schema: unknown, depth: number): unknown {
-  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return schema;
-  const node = schema as Record<string, unknown>;
-  if (depth <= 0 && (node.properties !== undefined || node.items !== undefined)) return { type: node.type ?? 'object', $cut: 'deeper fields left out: describe_endpoint with a larger depth' };
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(node)) {
-    if (key === 'properties' && value && typeof value === 'object') out[key] = Object.fromEntries(Object.entries(value).map(([name, child]) => [name, pruneSchema(child, depth - 1)]));
-    else if (key === 'items' || key === 'oneOf' || key === 'anyOf' || key === 'allOf') out[key] = Array.isArray(value) ? value.map((v) => pruneSchema(v, depth)) : pruneSchema(value, depth);
-    else out[key] = value;
-  }
-  return out;
-}
 
 // A method as a host's model may write it (`patch`): the tools read it in upper case.
 const ANY_CASE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'get', 'post', 'put', 'patch', 'delete'] as const;
@@ -90,6 +53,9 @@ interface ToolContext {
   spec: (err: OutStream) => Promise<SelectedSpec>;
   /** A key-custody broker's socket: then it judges, asks its person and sends; this server holds no key. */
   broker: string | null;
+  /** The tools the host sees; the others are not registered. */
+  enabled: Set<ToolName>;
+  outputs: ReturnType<typeof outputSchemas>;
 }
 
 /** Registers the tools and resources on `server`. */
@@ -108,27 +74,30 @@ export async function registerTools(server: McpServer, options: McpOptions, env:
     limit: options.maxResultChars ?? DEFAULT_MAX_RESULT,
     spec: async (err: OutStream) => selectSpec(options.spec, quietIO(agentEnv, cwd, capture().stream, err)),
     broker: brokerSocket(agentEnv, cwd)?.path ?? null,
+    enabled: enabledTools({ readOnly: options.readOnly, ...(options.tools ? { tools: options.tools } : {}), ...(options.excludeTools ? { exclude: options.excludeTools } : {}) }),
+    outputs: outputSchemas(z),
   };
   if (context.broker) warnIfKeyReadable(quietIO(agentEnv, cwd, capture().stream, process.stderr as OutStream), 'bapi-mcp');
   registerExploreTools(context);
-  registerCallTool(context);
-  registerCheckTool(context);
-  if (!options.readOnly) registerWriteTool(context);
+  if (context.enabled.has('call_api')) registerCallTool(context);
+  if (context.enabled.has('check_request')) registerCheckTool(context);
+  if (context.enabled.has('write_api')) registerWriteTool(context);
 }
 
 /** The spec versions resource, search_endpoints and describe_endpoint: the spec, nothing sent. */
-function registerExploreTools({ server, z, options, env, cwd, key, limit, spec }: ToolContext): void {
+function registerExploreTools({ server, z, options, env, cwd, key, limit, spec, enabled, outputs }: ToolContext): void {
   server.registerResource('spec-versions', 'clerk-bapi://spec/versions', { description: 'Spec versions, the latest, the selected one, and its tags with endpoint counts', mimeType: 'application/json' }, async (uri) => {
     const selected = await spec(capture().stream);
     const document = { versions: selected.versions, latest: selected.latest, selected: selected.version, tags: tagCounts(selected.summary, options.spec.includePlatform) };
     return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(document, null, 2) }] };
   });
 
-  server.registerTool(
+  if (enabled.has('search_endpoints')) server.registerTool(
     'search_endpoints',
     {
-      description: "Find Backend API endpoints by tag, keyword and method in the selected spec version. Returns [{method, path, operationId, summary, tags, deprecated}].",
+      description: 'Find Backend API endpoints by tag, keyword and method in the selected spec version. Returns {endpoints: [{method, path, operationId, summary, tags, deprecated}], total, cut}.',
       inputSchema: { tag: z.string().optional(), keyword: z.string().optional(), method: z.enum(ANY_CASE_METHODS).optional() },
+      outputSchema: outputs.search_endpoints,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async (args) => {
@@ -139,18 +108,22 @@ function registerExploreTools({ server, z, options, env, cwd, key, limit, spec }
         const tag = args.tag ? findTag(names, args.tag, selected.version) : null;
         const grep = (args.keyword ?? '').toLowerCase().split(/\s+/).filter((w) => w !== '');
         const found = filterEndpoints(visible, tag, grep, args.method ? [args.method.toUpperCase()] : []);
-        return result(JSON.stringify(found.map((e) => ({ method: e.method, path: e.path, operationId: e.operationId, summary: e.summary, tags: e.tags, deprecated: e.deprecated })), null, 2), limit, 'narrow it with tag, keyword or method');
+        const all = found.map((e) => ({ method: e.method, path: e.path, operationId: e.operationId ?? null, summary: e.summary ?? null, tags: e.tags, deprecated: e.deprecated }));
+        const endpoints = fitting(all, limit);
+        const document = { endpoints, total: all.length, cut: endpoints.length < all.length };
+        return structured(document, JSON.stringify(document, null, 2), limit, 'narrow it with tag, keyword or method');
       } catch (error) {
         return failure(error, key);
       }
     },
   );
 
-  server.registerTool(
+  if (enabled.has('describe_endpoint')) server.registerTool(
     'describe_endpoint',
     {
-      description: 'One endpoint in full: parameters, request body schema, responses (every $ref resolved), ready bapi-curl/curl lines and the @clerk/backend call. depth limits the field trees of responses.',
+      description: 'One endpoint in full: parameters, request body schema, responses (every $ref resolved), ready bapi-curl/curl lines and the @clerk/backend call. depth limits the field trees of responses. Returns {endpoint, cut}.',
       inputSchema: { method: z.enum(ANY_CASE_METHODS), path: z.string().min(1), depth: z.number().int().min(0).max(20).optional() },
+      outputSchema: outputs.describe_endpoint,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async (args) => {
@@ -161,7 +134,14 @@ function registerExploreTools({ server, z, options, env, cwd, key, limit, spec }
         const document = JSON.parse(out.text()) as { responses?: Record<string, { schema?: unknown }> };
         const depth = args.depth ?? 2;
         for (const response of Object.values(document.responses ?? {})) if (response && response.schema !== undefined) response.schema = pruneSchema(response.schema, depth);
-        return result(JSON.stringify(document, null, 2), limit, 'ask again with a smaller depth');
+        let text = JSON.stringify(document, null, 2);
+        // Still over the cap: the response schemas go, and the result says so.
+        const cut = text.length > limit;
+        if (cut) {
+          for (const response of Object.values(document.responses ?? {})) if (response) response.schema = { $cut: 'ask again with a smaller depth' };
+          text = JSON.stringify(document, null, 2);
+        }
+        return structured({ endpoint: document, cut }, text, limit, 'ask again with a smaller depth');
       } catch (error) {
         return failure(error, key);
       }
@@ -215,6 +195,7 @@ function registerCallTool(context: ToolContext): void {
         max_items: z.number().int().min(1).max(100_000).optional(),
         jq: z.string().optional(),
       },
+      outputSchema: context.outputs.call_api,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     async (args, extra) => {
@@ -223,7 +204,7 @@ function registerCallTool(context: ToolContext): void {
       const done = await execute(context, { method: 'GET', path: args.path, query: args.query }, { paginate, ...(paginate ? { maxItems: args.max_items ?? 100 } : {}), ...(args.jq ? { jq: args.jq } : {}) });
       // An HTTP error: Clerk's summary, then the body it sent (both already free of the key).
       if (done.code !== 0) return failure(done.error ?? new Error(`exit ${done.code}`), key, [done.err.trim(), done.out.slice(0, limit)].filter(Boolean).join('\n'));
-      return result(done.out, limit, paginate ? 'lower max_items, or filter with jq' : 'ask for fewer items (limit), or filter with jq');
+      return printed(done.out, limit, paginate ? 'lower max_items, or filter with jq' : 'ask for fewer items (limit), or filter with jq', paginate);
     },
   );
 
@@ -257,14 +238,18 @@ function registerCheckTool(context: ToolContext): void {
     {
       description: "The guard's verdict on a request, with nothing sent and nothing approved: key, request against the spec (problems at their JSON paths), scopes, what it destroys (IRREVERSIBLE) and what it only takes away until undone, metadata advice, and whether a person must confirm.",
       inputSchema: { ...writeInput(z), method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']) },
+      outputSchema: context.outputs.check_request,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async (args) => {
       try {
-        if (context.broker) return result(await brokerVerdict(context, judged(args)), limit, 'see problems and checks');
+        if (context.broker) {
+          const text = await brokerVerdict(context, judged(args));
+          return structured({ verdict: JSON.parse(text) as Record<string, unknown> }, text, limit, 'see problems and checks');
+        }
         const err = capture();
         const outcome = await runGuard(judged(args), await guardSpec(context), quietIO(env, cwd, capture().stream, err.stream), { key, prompter: null, issueApproval: false, issuePending: false, explain: false, stateDir });
-        return result(JSON.stringify(outcome.verdict, null, 2), limit, 'see problems and checks');
+        return structured({ verdict: outcome.verdict as unknown as Record<string, unknown> }, JSON.stringify(outcome.verdict, null, 2), limit, 'see problems and checks');
       } catch (error) {
         return failure(error, key);
       }
@@ -281,6 +266,7 @@ function registerWriteTool(context: ToolContext): void {
       description:
         "A write (POST, PUT, PATCH, DELETE) behind the guard. A write that needs consent (it destroys data, uses a live key, or is outside CLERK_BAPI_SCOPES) is confirmed by the person: the host asks them (they see what it destroys and type the resource id), or, when the host cannot ask, the result names a 'bapi-guard approve apr_…' command for the person to run in their own terminal; call again with the same request afterwards. Nothing in the arguments can confirm it.",
       inputSchema: writeInput(context.z),
+      outputSchema: context.outputs.write_api,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
     },
     async (args, extra) => {
@@ -320,10 +306,10 @@ function registerWriteTool(context: ToolContext): void {
         if (extra.signal.aborted) return failure(new Error('cancelled; nothing was sent'), key);
         // The executor consumes the approval (or, without one, records a pending approval for the person).
         const done = await execute(context, args, { waitApprovalMs: null });
-        if (done.code === 0) return result(done.out, limit, 'the write was applied; read it back with call_api for the parts you need');
+        if (done.code === 0) return printed(done.out, limit, 'the write was applied; read it back with call_api for the parts you need');
         if (done.error instanceof ApprovalPendingError) {
           const pending = done.error;
-          return failure(new ApprovalPendingError(`a person must approve this request: ask them to run in their own terminal: ${pending.approveCommand}, then call write_api again with the same request`, pending.approvalId, pending.approveCommand), key, done.err);
+          return failure(new ApprovalPendingError(`a person must approve this request: ask them to run in their own terminal: ${pending.approveCommand}, then call write_api again with the same request`, pending.approvalId, pending.approveCommand, { decideWhere: "the person's own terminal, not one the agent drives" }), key, done.err);
         }
         return failure(done.error ?? new Error(`exit ${done.code}`), key, [done.err.trim(), done.out].filter(Boolean).join('\n'));
       } catch (error) {
@@ -340,7 +326,7 @@ function registerWriteTool(context: ToolContext): void {
  */
 async function writeThroughBroker(context: ToolContext, args: { method: string; path: string; query?: unknown; body?: unknown }): Promise<ToolResult> {
   const done = await execute(context, args, { waitApprovalMs: null });
-  if (done.code === 0) return result(done.out, context.limit, 'the write was applied; read it back with call_api for the parts you need');
+  if (done.code === 0) return printed(done.out, context.limit, 'the write was applied; read it back with call_api for the parts you need');
   const error = done.error as { code?: string; approvalId?: unknown; toJSON?: () => Record<string, unknown> } | null;
   if (error?.code === 'approval_pending') {
     const details = error.toJSON?.() ?? {};

@@ -1,0 +1,111 @@
+// What a bapi-mcp tool returns: a short text for hosts that show text, and `structuredContent` that
+// validates against the tool's `outputSchema`, so a host (and its model) reads data, not prose.
+// Every result is capped and says when it was cut; an error carries the pipeline's stable `code`.
+import type { z as Zod } from 'zod';
+import { errorDocument, ToolkitError } from '../core/errors.js';
+import type { IO, OutStream } from '../core/io.js';
+import { redactSecret, type SecretKey } from '../guard/key.js';
+
+export type ToolResult = { content: Array<{ type: 'text'; text: string }>; isError?: boolean; structuredContent?: Record<string, unknown> };
+
+/** A sink for what a lib function prints. */
+export function capture(): { stream: OutStream; text: () => string } {
+  const chunks: string[] = [];
+  return { stream: { write: (chunk: string) => chunks.push(chunk), isTTY: false }, text: () => chunks.join('') };
+}
+
+export function quietIO(env: IO['env'], cwd: string, out: OutStream, err: OutStream): IO {
+  return { stdin: Object.assign((async function* () {})(), { isTTY: false }), stdout: out, stderr: err, env, cwd };
+}
+
+/**
+ * The output schema of each tool (zod shapes, as the SDK takes them). A client validates an error
+ * result's structuredContent too, so each schema also allows `{error}`: a result has either the
+ * tool's fields or `error` ({code, message, hints, exit_code, …}: README, Error codes).
+ */
+export function outputSchemas(z: typeof Zod) {
+  const endpoint = z.object({ method: z.string(), path: z.string(), operationId: z.string().nullable(), summary: z.string().nullable(), tags: z.array(z.string()), deprecated: z.boolean() });
+  const cut = z.boolean().describe('true when the result was cut to fit the cap; ask for less');
+  const error = z
+    .object({ code: z.string(), message: z.string(), hints: z.array(z.string()), exit_code: z.number().int() })
+    .passthrough()
+    .describe('the failure, instead of the fields above: its stable code, and details such as approval_id, approve_command, decide_where');
+  const either = <T extends Record<string, Zod.ZodTypeAny>>(shape: T) => ({ ...(Object.fromEntries(Object.entries(shape).map(([name, schema]) => [name, schema.optional()])) as { [K in keyof T]: Zod.ZodOptional<T[K]> }), error: error.optional() });
+  return {
+    search_endpoints: either({ endpoints: z.array(endpoint), total: z.number().int(), cut }),
+    describe_endpoint: either({ endpoint: z.record(z.unknown()).describe('the endpoint as extract-endpoint-detail --json prints it (responses pruned below depth)'), cut }),
+    call_api: either({
+      output: z.string().describe('what bapi-curl prints: the JSON body, or one value per line with jq or pagination'),
+      data: z.unknown().describe('the output parsed, when it is one JSON document and was not cut'),
+      items: z.array(z.unknown()).describe('with paginate: the items, when each line is JSON and nothing was cut'),
+      cut,
+    }),
+    check_request: either({ verdict: z.record(z.unknown()).describe("the guard's verdict, as bapi-guard --json prints it") }),
+    write_api: either({ output: z.string(), data: z.unknown(), cut }),
+  };
+}
+
+/** Text capped at `limit`, with a line that says it was cut and what to do. */
+export function capped(text: string, limit: number, more: string): { text: string; cut: boolean } {
+  if (text.length <= limit) return { text, cut: false };
+  return { text: `${text.slice(0, limit)}\n[cut at ${limit} of ${text.length} characters: ${more}]`, cut: true };
+}
+
+/** A result whose structured content is `document`; its text is the document as JSON, capped. */
+export function structured(document: Record<string, unknown>, text: string, limit: number, more: string): ToolResult {
+  const shown = capped(text, limit, more);
+  return { content: [{ type: 'text', text: shown.text }], structuredContent: document };
+}
+
+/** What bapi-curl printed, as a result: the text, and the data when it is whole JSON. */
+export function printed(output: string, limit: number, more: string, paginate = false): ToolResult {
+  const shown = capped(output, limit, more);
+  const document: Record<string, unknown> = { output: shown.text, cut: shown.cut };
+  if (!shown.cut) {
+    const trimmed = output.trim();
+    try {
+      if (trimmed !== '') document.data = JSON.parse(trimmed) as unknown;
+    } catch {
+      if (paginate) {
+        try {
+          document.items = trimmed.split('\n').map((line) => JSON.parse(line) as unknown);
+        } catch {
+          // Lines of text (a jq filter that prints strings): the output says it all.
+        }
+      }
+    }
+  }
+  return { content: [{ type: 'text', text: shown.text }], structuredContent: document };
+}
+
+/** The longest prefix of `items` whose JSON fits in `limit` characters. */
+export function fitting<T>(items: T[], limit: number): T[] {
+  let count = items.length;
+  while (count > 0 && JSON.stringify(items.slice(0, count)).length > limit) count = Math.floor(count * 0.8);
+  return items.slice(0, count);
+}
+
+/** An error result: the text for hosts that show text, and the error as data with its stable code. */
+export function failure(error: unknown, key: SecretKey, extra = ''): ToolResult {
+  const message = error instanceof ToolkitError ? [error.message, ...error.hints].join('\n') : error instanceof Error ? error.message : String(error);
+  const mask = key.info.masked ?? '[REDACTED]';
+  return {
+    content: [{ type: 'text', text: redactSecret(`${message}${extra ? `\n${extra}` : ''}`, key.value, mask) }],
+    isError: true,
+    structuredContent: { error: redactSecret(errorDocument(error), key.value, mask) },
+  };
+}
+
+/** `schema` with what lies deeper than `depth` levels of properties replaced by its type and a `$cut` mark. */
+export function pruneSchema(schema: unknown, depth: number): unknown {
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return schema;
+  const node = schema as Record<string, unknown>;
+  if (depth <= 0 && (node.properties !== undefined || node.items !== undefined)) return { type: node.type ?? 'object', $cut: 'deeper fields left out: describe_endpoint with a larger depth' };
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'properties' && value && typeof value === 'object') out[key] = Object.fromEntries(Object.entries(value).map(([name, child]) => [name, pruneSchema(child, depth - 1)]));
+    else if (key === 'items' || key === 'oneOf' || key === 'anyOf' || key === 'allOf') out[key] = Array.isArray(value) ? value.map((v) => pruneSchema(v, depth)) : pruneSchema(value, depth);
+    else out[key] = value;
+  }
+  return out;
+}
