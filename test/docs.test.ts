@@ -601,4 +601,41 @@ describe('the docs', () => {
     assert.match(front[1] as string, /^description: \S/m);
     for (const command of COMMANDS) assert.ok(skill.includes(command), `SKILL.md mentions ${command}`);
   });
+
+  test("bapi-mcp's setup blocks load in each host's format, and bapi-mcp accepts their arguments", () => {
+    const readme = readFileSync(join(PROJECT_DIR, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### `bapi-mcp`'), readme.indexOf('### Shell integration'));
+    const blocks = [...section.matchAll(/```(json|toml)\n([\s\S]*?)```/g)].map((m) => ({ kind: m[1] as string, text: m[2] as string }));
+    const servers: Array<{ host: string; entry: { command?: unknown; args?: unknown; env?: unknown; type?: unknown } }> = [];
+    for (const block of blocks.filter((b) => b.kind === 'json')) {
+      const config = JSON.parse(block.text) as { mcpServers?: Record<string, never>; servers?: Record<string, never>; inputs?: unknown[] };
+      // Cursor and Claude Desktop: mcpServers; VS Code: servers (with a type), and inputs for secrets.
+      if (config.mcpServers) for (const entry of Object.values(config.mcpServers)) servers.push({ host: 'cursor', entry });
+      if (config.servers) {
+        for (const entry of Object.values(config.servers) as Array<{ type?: unknown }>) {
+          assert.equal(entry.type, 'stdio', 'VS Code needs the transport type');
+          servers.push({ host: 'vscode', entry });
+        }
+        assert.ok(Array.isArray(config.inputs), 'VS Code reads ${input:…} from inputs');
+      }
+    }
+    // Codex's TOML: a [mcp_servers.NAME] table with command, args and an inline env table.
+    const toml = blocks.find((b) => b.kind === 'toml');
+    assert.ok(toml, 'a Codex block');
+    assert.match(toml.text, /^\[mcp_servers\.[\w-]+\]$/m);
+    const value = (key: string) => new RegExp(`^${key} = (.+)$`, 'm').exec(toml.text)?.[1];
+    const inlineTable = value('env')!;
+    assert.match(inlineTable, /^\{ ("[\w]+" = "[^"]*"(, )?)+ \}$/);
+    servers.push({ host: 'codex', entry: { command: JSON.parse(value('command')!), args: JSON.parse(value('args')!) } });
+    assert.deepEqual([...new Set(servers.map((s) => s.host))].sort(), ['codex', 'cursor', 'vscode']);
+    for (const { host, entry } of servers) {
+      assert.equal(entry.command, 'bapi-mcp', host);
+      assert.ok(Array.isArray(entry.args), host);
+      assert.doesNotThrow(() => bapiMcpArgs(entry.args as string[], {}), host);
+    }
+    // Claude Code's command line: `claude mcp add NAME [--env K=V]… -- bapi-mcp ARGS`.
+    const claude = /claude mcp add [\w-]+(?: --env \S+)* -- bapi-mcp(.*)$/m.exec(section);
+    assert.ok(claude, 'a Claude Code line');
+    assert.doesNotThrow(() => bapiMcpArgs((claude[1] as string).trim().split(/\s+/).filter(Boolean), {}));
+  });
 });
