@@ -23,7 +23,7 @@ LAZY = --external:../lib/http/batch.js --external:../lib/guard/batch.js --extern
 
 # The commands whose start-up is a target run through a loader with V8's code cache (tools/code-cache.ts):
 # their bundle is NAME.main.js, with import() turned into require() (a vm.Script cannot import() on Node 20).
-CACHED = api-specs-context extract-tags extract-tag-endpoints extract-endpoint-detail bapi-curl
+CACHED = api-specs-context extract-tags extract-tag-endpoints extract-endpoint-detail bapi-curl bapi-webhooks
 
 build:
 	rm -rf dist

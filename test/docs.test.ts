@@ -15,8 +15,9 @@ import { parseArgs as extractEndpointDetailArgs } from '../scripts/extract-endpo
 import { parseArgs as bapiGuardArgs } from '../scripts/bapi-guard.js';
 import { parseArgs as bapiCurlArgs } from '../scripts/bapi-curl.js';
 import { parseArgs as bapiMcpArgs } from '../scripts/bapi-mcp.js';
+import { parseArgs as bapiWebhooksArgs } from '../scripts/bapi-webhooks.js';
 
-const COMMANDS = ['api-specs-context', 'extract-tags', 'extract-tag-endpoints', 'extract-endpoint-detail', 'bapi-guard', 'bapi-curl', 'bapi-mcp'] as const;
+const COMMANDS = ['api-specs-context', 'extract-tags', 'extract-tag-endpoints', 'extract-endpoint-detail', 'bapi-guard', 'bapi-curl', 'bapi-mcp', 'bapi-webhooks'] as const;
 type Command = (typeof COMMANDS)[number];
 type ArgsParser = (argv: string[], env: Record<string, string | undefined>) => unknown;
 
@@ -28,6 +29,7 @@ const PARSERS: Record<Command, ArgsParser> = {
   'bapi-guard': bapiGuardArgs,
   'bapi-curl': bapiCurlArgs,
   'bapi-mcp': bapiMcpArgs,
+  'bapi-webhooks': bapiWebhooksArgs,
 };
 
 const DOCS = ['SKILL.md', 'README.md'];

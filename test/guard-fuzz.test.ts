@@ -10,6 +10,7 @@ import type { IO } from '../lib/core/io.js';
 import { main as curlMain } from '../scripts/bapi-curl.js';
 import { main as guardMain } from '../scripts/bapi-guard.js';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
+import { memoryIO } from './helpers/in-process.js';
 import { tempDir } from './helpers/run-cli.js';
 import { SHARED_SPECS_DIR } from './helpers/spec-fixtures.js';
 
@@ -96,22 +97,8 @@ function hostileArgs(next: () => number): string[] {
   return args;
 }
 
-function fakeIO(env: Record<string, string | undefined>): IO & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    stdin: Object.assign((async function* () {})(), { isTTY: false }),
-    stdout: { write: (s: string) => out.push(s), isTTY: false },
-    stderr: { write: (s: string) => err.push(s), isTTY: false },
-    env,
-    cwd: specsDir,
-    out,
-    err,
-  };
-}
-
 async function inProcess(main: (argv: string[], io: IO) => Promise<number>, args: string[], env: Record<string, string | undefined>) {
-  const io = fakeIO(env);
+  const io = memoryIO(env, specsDir);
   let code: number;
   try {
     code = await main(args, io);

@@ -197,6 +197,7 @@ describe('colour', () => {
     'bapi-guard': ['DELETE', '/users/user_123', '--yes'],
     'bapi-curl': ['GET', '/users', '--dry-run', '--api-version', '2025-11-10'],
     'bapi-mcp': ['--help'],
+    'bapi-webhooks': ['show', 'user.created'],
   };
 
   it('no lib or script writes escape codes of its own: colour comes from colorsFor only', () => {

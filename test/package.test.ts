@@ -23,7 +23,7 @@ interface PackageJson {
 }
 
 const pkg = JSON.parse(readFileSync(join(PROJECT_DIR, 'package.json'), 'utf8')) as PackageJson;
-const COMMANDS = ['api-specs-context', 'extract-tags', 'extract-tag-endpoints', 'extract-endpoint-detail', 'bapi-guard', 'bapi-curl', 'bapi-mcp'];
+const COMMANDS = ['api-specs-context', 'extract-tags', 'extract-tag-endpoints', 'extract-endpoint-detail', 'bapi-guard', 'bapi-curl', 'bapi-mcp', 'bapi-webhooks'];
 const VERSION = '2025-11-10';
 const KEY = `sk_test_${randomBytes(20).toString('hex')}`;
 

@@ -12,6 +12,7 @@ export const COMMANDS = [
   'bapi-guard',
   'bapi-curl',
   'bapi-mcp',
+  'bapi-webhooks',
 ] as const;
 
 export type CommandName = (typeof COMMANDS)[number];
@@ -65,6 +66,12 @@ export const COMMAND_FLAGS: Record<CommandName, FlagSpec> = {
     boolean: [...SPEC_FLAG_SPEC.boolean, 'read-only', 'help', 'version'],
     repeatable: ['tools', 'exclude-tools'],
     alias: { h: 'help', V: 'version' },
+  },
+  'bapi-webhooks': {
+    string: ['grep', 'url', 'secret', 'data', 'timeout', 'port', 'path', 'save', 'webhooks-version'],
+    boolean: ['json', 'example', 'schema-only', 'dry-run', 'refresh', 'help', 'version'],
+    repeatable: ['set', 'header'],
+    alias: { H: 'header', h: 'help', V: 'version' },
   },
 };
 

@@ -144,9 +144,15 @@ export function describeSecretKey(value: string | null | undefined, source: stri
 export function findSecretKey(env: Record<string, string | undefined>, cwd: string): SecretKey {
   const fromEnv = env[KEY_VARIABLE];
   if (fromEnv !== undefined && fromEnv.trim() !== '') return describe(fromEnv.trim(), KEY_VARIABLE);
+  const found = findDotenvValue(KEY_VARIABLE, env, cwd);
+  return found ? describe(found.value, found.from) : describe(null, null);
+}
+
+/** `name` from the first `.env.local`, then `.env`, that defines it, walking up from `cwd` to the repository root or $HOME. */
+export function findDotenvValue(name: string, env: Record<string, string | undefined>, cwd: string): { value: string; from: string } | null {
   for (const dir of envSearchDirs(cwd, env.HOME)) {
-    for (const name of ENV_FILES) {
-      const file = join(dir, name);
+    for (const fileName of ENV_FILES) {
+      const file = join(dir, fileName);
       if (!existsSync(file) || isDirectory(file)) continue;
       let text: string;
       try {
@@ -154,11 +160,11 @@ export function findSecretKey(env: Record<string, string | undefined>, cwd: stri
       } catch {
         continue;
       }
-      const value = parseDotenv(text).get(KEY_VARIABLE);
-      if (value !== undefined && value !== '') return describe(value, file);
+      const value = parseDotenv(text).get(name);
+      if (value !== undefined && value !== '') return { value, from: file };
     }
   }
-  return describe(null, null);
+  return null;
 }
 
 /** How to set the key, for a refusal. */

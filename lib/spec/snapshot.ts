@@ -57,11 +57,11 @@ export function snapshotManifest(): { dir: string; files: SnapshotFile[] } | nul
   return manifest;
 }
 
-/** The snapshot's Backend API versions as store entries (location: the compressed file); [] without a snapshot. */
-export function snapshotEntries(): VersionEntry[] {
+/** The snapshot's Backend API (or webhooks) versions as store entries (location: the compressed file); [] without a snapshot. */
+export function snapshotEntries(family: 'bapi' | 'webhooks' = 'bapi'): VersionEntry[] {
   const found = snapshotManifest();
   if (!found) return [];
-  return found.files.filter((f) => f.family === 'bapi').map((f) => ({ version: f.version, name: `${f.version}.yml`, sha: f.sha, size: f.size, location: join(found.dir, f.file), snapshot: true }));
+  return found.files.filter((f) => f.family === family).map((f) => ({ version: f.version, name: `${f.version}.yml`, sha: f.sha, size: f.size, location: join(found.dir, f.file), snapshot: true }));
 }
 
 /** The spec text of a snapshot entry, checked against its sha. */

@@ -49,8 +49,8 @@ export function sourceFromEnv(env: Record<string, string | undefined>, cwd: stri
   return env.GITHUB_TOKEN ? { kind: 'github', apiUrl, token: env.GITHUB_TOKEN, timeoutMs } : { kind: 'github', apiUrl, timeoutMs };
 }
 
-export function listingUrl(source: { apiUrl: string }): string {
-  return `${source.apiUrl}/repos/${SPEC_REPO}/contents/${SPEC_DIR}`;
+export function listingUrl(source: { apiUrl: string }, dir = SPEC_DIR): string {
+  return `${source.apiUrl}/repos/${SPEC_REPO}/contents/${dir}`;
 }
 
 /** A stable name for a source: shown to users and used to keep listings of different sources apart. */
@@ -63,13 +63,13 @@ export function sortEntries(entries: VersionEntry[]): VersionEntry[] {
 }
 
 /** Lists a local source, reusing the shas of files whose size and mtime did not change. */
-export function listLocal(source: { dir: string }, previous: VersionEntry[] = []): VersionEntry[] {
-  const dir = join(source.dir, SPEC_DIR);
+export function listLocal(source: { dir: string }, previous: VersionEntry[] = [], family = SPEC_DIR): VersionEntry[] {
+  const dir = join(source.dir, family);
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch (error) {
-    throw new UnavailableError(`CLERK_SPECS_SOURCE has no readable ${SPEC_DIR}/ directory: ${dir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
+    throw new UnavailableError(`CLERK_SPECS_SOURCE has no readable ${family}/ directory: ${dir} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, {
       hints: ['Point CLERK_SPECS_SOURCE at a checkout of clerk/openapi-specs (it holds bapi/YYYY-MM-DD.yml), or unset it to use GitHub.'],
     });
   }
@@ -188,9 +188,9 @@ function githubHeaders(source: { token?: string }): Record<string, string> {
   return headers;
 }
 
-/** Fetches the listing of bapi/ from GitHub's contents API; `etag` makes an unchanged listing cost a 304. */
-export async function fetchGithubListing(source: { apiUrl: string; token?: string; timeoutMs?: number }, etag: string | null): Promise<GithubListing> {
-  const url = listingUrl(source);
+/** Fetches the listing of bapi/ (or `family`/) from GitHub's contents API; `etag` makes an unchanged listing cost a 304. */
+export async function fetchGithubListing(source: { apiUrl: string; token?: string; timeoutMs?: number }, etag: string | null, family = SPEC_DIR): Promise<GithubListing> {
+  const url = listingUrl(source, family);
   const headers = githubHeaders(source);
   if (etag) headers['if-none-match'] = etag;
   const answer = await httpGet(url, headers, 'the list of spec versions', source.timeoutMs ?? DEFAULT_LISTING_TIMEOUT_MS);
@@ -200,9 +200,9 @@ export async function fetchGithubListing(source: { apiUrl: string; token?: strin
   try {
     items = JSON.parse(answer.body.toString('utf8'));
   } catch {
-    throw new UnavailableError(`GitHub's listing of ${SPEC_DIR}/ is not JSON (${url})`);
+    throw new UnavailableError(`GitHub's listing of ${family}/ is not JSON (${url})`);
   }
-  if (!Array.isArray(items)) throw new UnavailableError(`GitHub's listing of ${SPEC_DIR}/ is not a directory listing (${url})`);
+  if (!Array.isArray(items)) throw new UnavailableError(`GitHub's listing of ${family}/ is not a directory listing (${url})`);
   const entries: VersionEntry[] = [];
   for (const item of items as Array<Record<string, unknown>>) {
     if (item?.type !== 'file' || typeof item.name !== 'string' || typeof item.sha !== 'string' || typeof item.download_url !== 'string') continue;

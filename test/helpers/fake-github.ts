@@ -1,10 +1,12 @@
-// A local server that imitates GitHub for the spec source: the contents API listing of bapi/ (in the
-// shape of ../shared/clerk-openapi-specs/github-contents-bapi.json, download_urls pointing here) and
-// the raw files, with the failures users meet (rate limit, 404, 5xx, truncated downloads) on demand.
+// A local server that imitates GitHub for the spec source: the contents API listings of bapi/ and
+// webhooks/ (in the shape of ../shared/clerk-openapi-specs/github-contents-*.json, download_urls
+// pointing here) and the raw files, with the failures users meet (rate limit, 404, 5xx, truncated
+// downloads) on demand, and files a test adds (a version no one has seen).
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { gitBlobSha } from '../../lib/spec/git-blob.js';
 import { SHARED_SPECS_DIR } from './spec-fixtures.js';
 
 export type GithubFault = 'rate-limit' | 'not-found' | 'server-error' | 'truncate' | 'reset' | 'hang';
@@ -17,18 +19,28 @@ export interface FakeGithub {
   faults: { listing?: GithubFault; download?: GithubFault };
   /** Only these file names are listed (default: all in the shared listing). */
   only: string[] | null;
+  /** Files listed besides the shared ones: `webhooks/2026-09-01.yml` → a path on disk. */
+  extra: Record<string, string>;
   close(): Promise<void>;
 }
 
 export async function startFakeGithub(): Promise<FakeGithub> {
-  const listing = JSON.parse(readFileSync(join(SHARED_SPECS_DIR, 'github-contents-bapi.json'), 'utf8')) as Array<Record<string, unknown>>;
+  const listings = Object.fromEntries(['bapi', 'webhooks'].map((family) => [family, JSON.parse(readFileSync(join(SHARED_SPECS_DIR, `github-contents-${family}.json`), 'utf8')) as Array<Record<string, unknown>>]));
   const state: FakeGithub = {
     url: '',
     requests: [],
     faults: {},
     only: null,
+    extra: {},
     close: async () => {},
   };
+  const extraEntries = (family: string) =>
+    Object.entries(state.extra)
+      .filter(([path]) => path.startsWith(`${family}/`))
+      .map(([path, file]) => {
+        const bytes = readFileSync(file);
+        return { name: path.slice(family.length + 1), path, sha: gitBlobSha(bytes), size: bytes.length, type: 'file' };
+      });
 
   function fail(res: ServerResponse, fault: GithubFault, body: Buffer | null): void {
     if (fault === 'rate-limit') {
@@ -57,9 +69,10 @@ export async function startFakeGithub(): Promise<FakeGithub> {
       return Array.isArray(value) ? value[0] : value;
     };
     state.requests.push({ method: req.method ?? 'GET', path, authorization: header('authorization'), ifNoneMatch: header('if-none-match') });
-    if (path === '/repos/clerk/openapi-specs/contents/bapi') {
+    const listed = /^\/repos\/clerk\/openapi-specs\/contents\/(bapi|webhooks)$/.exec(path)?.[1];
+    if (listed) {
       if (state.faults.listing) return fail(res, state.faults.listing, null);
-      const entries = listing
+      const entries = [...(listings[listed] as Array<Record<string, unknown>>), ...extraEntries(listed)]
         .filter((entry) => state.only === null || state.only.includes(String(entry.name)))
         .map((entry) => ({ ...entry, download_url: `${state.url}/raw/${String(entry.path)}` }));
       const body = JSON.stringify(entries);
@@ -71,11 +84,11 @@ export async function startFakeGithub(): Promise<FakeGithub> {
       res.writeHead(200, { 'content-type': 'application/json', etag, 'x-ratelimit-remaining': '59' });
       return void res.end(body);
     }
-    const raw = /^\/raw\/(bapi\/\d{4}-\d{2}-\d{2}\.yml)$/.exec(path);
+    const raw = /^\/raw\/((?:bapi|webhooks)\/\d{4}-\d{2}-\d{2}\.yml)$/.exec(path);
     if (raw?.[1]) {
       let bytes: Buffer;
       try {
-        bytes = readFileSync(join(SHARED_SPECS_DIR, raw[1]));
+        bytes = readFileSync(state.extra[raw[1]] ?? join(SHARED_SPECS_DIR, raw[1]));
       } catch {
         res.writeHead(404);
         return void res.end('404: Not Found');

@@ -1,0 +1,103 @@
+// A webhook delivery as Clerk's Svix sends one: the JSON body, `svix-id`, `svix-timestamp` and
+// `svix-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>`, keyed by the base64 part of the
+// `whsec_` secret. Signed and verified with `standardwebhooks`, the library Clerk's own verifier
+// (`verifyWebhook` of @clerk/backend/webhooks) uses, so the format and the 5-minute tolerance are its.
+import { createRequire } from 'node:module';
+import { UsageError } from '../core/errors.js';
+import { isObject } from '../core/values.js';
+import { findDotenvValue } from '../guard/key.js';
+
+export const SECRET_VARIABLE = 'CLERK_WEBHOOK_SIGNING_SECRET';
+/** Where Clerk's Next.js guide mounts its webhook route. */
+export const DEFAULT_WEBHOOK_URL = 'http://localhost:3000/api/webhooks';
+
+export interface Delivery {
+  headers: { 'svix-id': string; 'svix-timestamp': string; 'svix-signature': string };
+  body: string;
+}
+
+type StandardWebhooks = typeof import('standardwebhooks');
+let library: StandardWebhooks | null = null;
+
+function standardWebhooks(): StandardWebhooks {
+  library ??= createRequire(import.meta.url)('standardwebhooks') as StandardWebhooks;
+  return library;
+}
+
+/**
+ * The signing secret: --secret, else CLERK_WEBHOOK_SIGNING_SECRET (the name Clerk's verifier reads),
+ * else that name in .env.local or .env. Never printed; a malformed one is refused without echoing it.
+ */
+export function signingSecret(given: string | undefined, env: Record<string, string | undefined>, cwd: string): { value: string; from: string } {
+  const found = given !== undefined ? { value: given, from: '--secret' } : env[SECRET_VARIABLE] ? { value: env[SECRET_VARIABLE] as string, from: SECRET_VARIABLE } : findDotenvValue(SECRET_VARIABLE, env, cwd);
+  if (!found) {
+    throw new UsageError(`no webhook signing secret: give --secret whsec_…, or set ${SECRET_VARIABLE} (here or in .env.local)`, {
+      hints: ["It is the endpoint's Signing Secret in the Clerk Dashboard (Webhooks), or any whsec_ value your app's verifier is given."],
+    });
+  }
+  const value = found.value.trim();
+  const base64 = value.startsWith('whsec_') ? value.slice(6) : value;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(base64) || Buffer.from(base64, 'base64').length < 16) {
+    throw new UsageError(`the webhook signing secret from ${found.from} is not a whsec_ secret (whsec_ followed by base64 of at least 16 bytes)`);
+  }
+  return { value, from: found.from };
+}
+
+/** A message id as Svix writes one: unique, not secret (node:crypto costs a command 3 ms to load). */
+function messageId(): string {
+  return `msg_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 12)}${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** `body` signed as Svix signs it, with a new message id (or `id`) and the time `at`. */
+export function signDelivery(body: string, secret: string, at = new Date(), id = messageId()): Delivery {
+  const signature = new (standardWebhooks().Webhook)(secret).sign(id, at, body);
+  return { headers: { 'svix-id': id, 'svix-timestamp': String(Math.floor(at.getTime() / 1000)), 'svix-signature': signature }, body };
+}
+
+/** Why a delivery is not valid (null: it is): a missing header, a timestamp outside 5 minutes, or the signature. */
+export function verifyDelivery(delivery: { headers: Record<string, string | undefined>; body: string }, secret: string): string | null {
+  const header = (name: string) => delivery.headers[`svix-${name}`] ?? delivery.headers[`webhook-${name}`];
+  const missing = ['id', 'timestamp', 'signature'].filter((name) => !header(name));
+  if (missing.length > 0) return `missing header${missing.length > 1 ? 's' : ''}: ${missing.map((name) => `svix-${name}`).join(', ')}`;
+  try {
+    new (standardWebhooks().Webhook)(secret).verify(delivery.body, { 'webhook-id': header('id') as string, 'webhook-timestamp': header('timestamp') as string, 'webhook-signature': header('signature') as string });
+    return null;
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/too old|too new/i.test(message)) return `the timestamp ${header('timestamp')} is outside the 5-minute tolerance (${message.toLowerCase()})`;
+    if (/signature/i.test(message)) return 'the signature does not match the body with this secret';
+    return message;
+  }
+}
+
+/** A saved delivery (`{headers, body}`, as `receive --save` writes one), checked for shape. */
+export function parseDelivery(text: string, label: string): { headers: Record<string, string>; body: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${label} is not JSON: expected {headers, body}`);
+  }
+  if (!isObject(value) || !isObject(value.headers) || typeof value.body !== 'string') throw new UsageError(`${label} is not a delivery: expected {headers: {svix-id, …}, body: "…"}`);
+  const headers: Record<string, string> = {};
+  for (const [name, header] of Object.entries(value.headers)) if (typeof header === 'string') headers[name.toLowerCase()] = header;
+  return { headers, body: value.body };
+}
+
+/** POSTs a delivery; resolves with the status and the answer's text. */
+export async function postDelivery(url: string, delivery: Delivery, timeoutMs: number): Promise<{ status: number; body: string }> {
+  const target = new URL(url);
+  if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new UsageError(`--url must be http(s): ${url}`);
+  const { request } = target.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request(target, { method: 'POST', timeout: timeoutMs, headers: { 'content-type': 'application/json', 'user-agent': 'Svix-Webhooks/1.x (clerk-bapi-toolkit)', ...delivery.headers, 'content-length': Buffer.byteLength(delivery.body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${target.origin} within ${timeoutMs / 1000} s`)));
+    req.on('error', reject);
+    req.end(delivery.body);
+  });
+}
