@@ -17,6 +17,8 @@ API with the spec at hand, and the guard in front of every write. Tools:
   call_api           a GET, with pagination up to max_items and a jq filter         (read-only)
   check_request      the guard's verdict; nothing sent, nothing approved            (read-only)
   write_api          POST/PUT/PATCH/DELETE behind the guard                        (destructive)
+  list_webhook_events  Clerk's webhook event types, from the webhooks spec          (read-only)
+  trigger_webhook    one event sent to the person's app, signed as Clerk signs it   (destructive)
 A write that needs consent is confirmed by the person: the host asks them (elicitation), or the
 result names a 'bapi-guard approve apr_…' command for them to run in their own terminal. No tool
 argument can confirm anything. Every tool has an outputSchema and returns structuredContent (an
@@ -25,10 +27,14 @@ error: {error: {code, message, hints, exit_code, …}}); results are capped and 
 Options:
   --read-only          expose no write tool (wins over --tools)
   --tools PATTERNS     only these tools: names, groups (explore: search_endpoints,
-                       describe_endpoint; read: call_api, check_request; write: write_api) or
-                       * patterns, comma separated or repeated; tools/list shows only these
+                       describe_endpoint; read: call_api, check_request; write: write_api;
+                       webhooks: list_webhook_events, trigger_webhook) or * patterns, comma
+                       separated or repeated; tools/list shows only these
   --exclude-tools PATTERNS
                        not these tools (after --tools)
+  --webhook-url-allow PATTERN
+                       trigger_webhook may also send to URLs this matches (* for any
+                       characters; repeatable); by default only to localhost and 127.0.0.1
 ${SPEC_FLAGS_HELP}
   -h, --help           show this help
   -V, --version        show the toolkit's version
@@ -40,6 +46,7 @@ Environment:
                        socket): every call goes through it, this server needs no key, and a write
                        that needs consent is answered in the broker's terminal, not by elicitation
   CLERK_API_URL        API base URL (default https://api.clerk.com)
+  CLERK_WEBHOOK_SIGNING_SECRET  what trigger_webhook signs with (else from .env.local / .env)
   CLERK_BAPI_SCOPES    what writes may do without a person's approval (see bapi-guard --help)
   CLERK_BAPI_STATE_DIR approvals, audit.log and backups/ (default ~/.local/state/clerk-bapi)
 ${SPEC_ENV_HELP}
@@ -61,6 +68,7 @@ export interface Options {
   spec: SpecOptions;
   tools?: string[];
   excludeTools?: string[];
+  webhookUrlAllow?: string[];
 }
 
 export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'version' {
@@ -73,7 +81,8 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
   const excludeTools = patterns(flags['exclude-tools'] as string[]);
   // Checked here, before the SDK loads: an unknown name, or nothing left, is a usage error.
   if (enabledTools({ readOnly, tools, exclude: excludeTools }).size === 0) throw new UsageError('--tools and --exclude-tools leave no tool to serve');
-  return { readOnly, spec: specOptionsFrom(flags, env), ...(tools.length > 0 ? { tools } : {}), ...(excludeTools.length > 0 ? { excludeTools } : {}) };
+  const webhookUrlAllow = flags['webhook-url-allow'] as string[];
+  return { readOnly, spec: specOptionsFrom(flags, env), ...(tools.length > 0 ? { tools } : {}), ...(excludeTools.length > 0 ? { excludeTools } : {}), ...(webhookUrlAllow.length > 0 ? { webhookUrlAllow } : {}) };
 }
 
 export async function main(argv: string[], io: IO): Promise<number> {
@@ -86,7 +95,8 @@ export async function main(argv: string[], io: IO): Promise<number> {
     import('../lib/mcp/server.js'),
   ]);
   const server = new McpServer({ name: 'clerk-bapi-toolkit', version: packageVersion() }, { capabilities: { tools: {}, resources: {} } });
-  await registerTools(server, { readOnly: options.readOnly, spec: options.spec, ...(options.tools ? { tools: options.tools } : {}), ...(options.excludeTools ? { excludeTools: options.excludeTools } : {}) }, io.env, io.cwd);
+  const { readOnly, spec, tools, excludeTools, webhookUrlAllow } = options;
+  await registerTools(server, { readOnly, spec, ...(tools ? { tools } : {}), ...(excludeTools ? { excludeTools } : {}), ...(webhookUrlAllow ? { webhookUrlAllow } : {}) }, io.env, io.cwd);
   const transport = new BoundedStdioTransport();
   await server.connect(transport);
   await new Promise<void>((resolve) => {

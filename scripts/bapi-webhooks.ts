@@ -7,8 +7,8 @@ import { parseFlags, stringFlag } from '../lib/core/args.js';
 import { EXIT, NotFoundError, ToolkitError, UsageError } from '../lib/core/errors.js';
 import { colorsFor, escapeControls, readStdin, writeLine, type IO } from '../lib/core/io.js';
 import { isObject } from '../lib/core/values.js';
-import { buildPayload, eventFields, exampleConflicts, findEvent, payloadProblems, setPath, webhookEvents, type WebhookEvent } from '../lib/endpoint/webhook-events.js';
-import { DEFAULT_WEBHOOK_URL, parseDelivery, postDelivery, SECRET_VARIABLE, signDelivery, signingSecret, verifyDelivery, type Delivery } from '../lib/http/webhook-delivery.js';
+import { eventFields, exampleConflicts, findEvent, webhookEvents, type WebhookEvent } from '../lib/endpoint/webhook-events.js';
+import { applySets, DEFAULT_WEBHOOK_URL, parseDelivery, parseSet, postDelivery, prepareEvent, SECRET_VARIABLE, signDelivery, signingSecret, verifyDelivery, type Delivery } from '../lib/http/webhook-delivery.js';
 import { loadWebhooks, type WebhooksDocument } from '../lib/spec/webhooks.js';
 
 export const USAGE = `Usage: bapi-webhooks events [--grep WORDS] [--json]
@@ -211,7 +211,7 @@ async function show(options: Options, io: IO): Promise<number> {
 }
 
 /** The payload to send: a file's (or a saved delivery's body), or built for the event; then --set. */
-async function payloadFor(options: Options, io: IO): Promise<{ body: string; type: string; note: string }> {
+async function payloadFor(options: Options, io: IO): Promise<{ body: string; type: string; note: string; added?: string[] }> {
   if (options.data !== undefined) {
     if (options.args.length > 0) throw new UsageError('--data gives the payload: no EVENT beside it');
     const text = options.data === '-' ? await readStdin(io) : options.data.startsWith('@') ? readFileSync(resolve(io.cwd, options.data.slice(1)), 'utf8') : null;
@@ -225,36 +225,12 @@ async function payloadFor(options: Options, io: IO): Promise<{ body: string; typ
     // A delivery saved by receive: its body, sent again with a fresh signature.
     const payload = isObject(value) && isObject(value.headers) && typeof value.body === 'string' ? (JSON.parse(parseDelivery(text, options.data).body) as unknown) : value;
     if (!isObject(payload)) throw new UsageError(`--data ${options.data} is not a JSON object`);
-    applySets(payload, options.set);
+    applySets(payload, options.set.map(parseSet));
     return { body: JSON.stringify(payload), type: typeof payload.type === 'string' ? payload.type : '(no type)', note: `from ${options.data}` };
   }
   const { document, events: all } = await spec(options, io);
   const event = eventNamed(all, options.args[0], document.version);
-  const { payload, added, from } = buildPayload(event, { schemaOnly: options.schemaOnly });
-  applySets(payload, options.set);
-  const problems = payloadProblems(payload, event, document);
-  const how = from === 'example' ? `the spec's example${added.length > 0 ? `, with what its schema requires added: ${added.join(', ')}` : ''}` : 'generated from the schema';
-  const note = `${event.type} (webhooks ${document.version}), ${how}${problems.length > 0 ? `; still not valid against the schema: ${problems.slice(0, 3).map((p) => `${p.path} ${p.message}`).join('; ')}` : ''}`;
-  return { body: JSON.stringify(payload), type: event.type, note };
-}
-
-function applySets(payload: Record<string, unknown>, sets: string[]): void {
-  for (const raw of sets) {
-    const at = raw.indexOf('=');
-    if (at <= 0) throw new UsageError(`--set expects PATH=VALUE, got ${JSON.stringify(raw)}`);
-    const text = raw.slice(at + 1);
-    let value: unknown = text;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      // A plain string.
-    }
-    try {
-      setPath(payload, raw.slice(0, at), value);
-    } catch (error) {
-      throw new UsageError(`--set ${raw.slice(0, at)}: ${(error as Error).message}`);
-    }
-  }
+  return prepareEvent(event, document, { schemaOnly: options.schemaOnly, sets: options.set.map(parseSet) });
 }
 
 async function trigger(options: Options, io: IO): Promise<number> {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -21,8 +22,8 @@ const texts: string[] = [];
 
 type Answer = { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, string> };
 
-async function connect(options: { elicitation?: (message: string) => Answer; args?: string[] } = {}): Promise<Client> {
-  const env = cleanEnv({ CLERK_API_URL: fake.url, CLERK_SECRET_KEY: KEY, CLERK_SPECS_DIR: specsDir, CLERK_BAPI_STATE_DIR: stateDir, CLERK_BAPI_SCOPES: 'write' });
+async function connect(options: { elicitation?: (message: string) => Answer; args?: string[]; env?: Record<string, string> } = {}): Promise<Client> {
+  const env = cleanEnv({ CLERK_API_URL: fake.url, CLERK_SECRET_KEY: KEY, CLERK_SPECS_DIR: specsDir, CLERK_BAPI_STATE_DIR: stateDir, CLERK_BAPI_SCOPES: 'write', ...options.env });
   const transport = new StdioClientTransport({ command: process.execPath, args: [scriptPath('bapi-mcp'), ...(options.args ?? [])], env: env as Record<string, string>, stderr: 'pipe' });
   const client = new Client({ name: 'test', version: '1' }, { capabilities: options.elicitation ? { elicitation: {} } : {} });
   if (options.elicitation) {
@@ -65,14 +66,14 @@ describe('bapi-mcp', () => {
     const client = await connect();
     const { tools } = await client.listTools();
     const byName = new Map(tools.map((t) => [t.name, t]));
-    assert.deepEqual([...byName.keys()].sort(), ['call_api', 'check_request', 'describe_endpoint', 'search_endpoints', 'write_api']);
+    assert.deepEqual([...byName.keys()].sort(), ['call_api', 'check_request', 'describe_endpoint', 'list_webhook_events', 'search_endpoints', 'trigger_webhook', 'write_api']);
     for (const name of ['search_endpoints', 'describe_endpoint', 'call_api', 'check_request']) assert.equal(byName.get(name)?.annotations?.readOnlyHint, true, name);
     assert.equal(byName.get('write_api')?.annotations?.destructiveHint, true);
     const resources = await client.listResources();
     assert.ok(resources.resources.some((r) => r.uri === 'clerk-bapi://spec/versions'));
     await client.close();
     const readOnly = await connect({ args: ['--read-only'] });
-    assert.ok(!(await readOnly.listTools()).tools.some((t) => t.name === 'write_api'));
+    assert.ok(!(await readOnly.listTools()).tools.some((t) => t.name === 'write_api' || t.name === 'trigger_webhook'));
     await readOnly.close();
   });
 
@@ -80,7 +81,7 @@ describe('bapi-mcp', () => {
     const names = async (args: string[]) => (await (await connect({ args })).listTools()).tools.map((t) => t.name).sort();
     assert.deepEqual(await names(['--tools', 'explore,check_request']), ['check_request', 'describe_endpoint', 'search_endpoints']);
     assert.deepEqual(await names(['--tools', '*_api', '--read-only']), ['call_api']);
-    assert.deepEqual(await names(['--exclude-tools', 'write', '--exclude-tools', 'describe_*']), ['call_api', 'check_request', 'search_endpoints']);
+    assert.deepEqual(await names(['--exclude-tools', 'write', '--exclude-tools', 'describe_*,webhooks']), ['call_api', 'check_request', 'search_endpoints']);
     const hidden = await connect({ args: ['--tools', 'read'] });
     const refused = (await hidden.callTool({ name: 'write_api', arguments: { method: 'DELETE', path: '/users/user_seed0000009' } })) as { isError?: boolean; content: Array<{ text: string }> };
     assert.equal(refused.isError, true);
@@ -92,6 +93,37 @@ describe('bapi-mcp', () => {
     const none = await runCli('bapi-mcp', ['--tools', 'write', '--read-only']);
     assert.equal(none.exitCode, 2);
     assert.match(none.stderr, /leave no tool to serve/);
+  });
+
+  it('the webhook tools: the events as data; an event sent to a local app, signed with the secret of the environment; elsewhere only when allowed', async () => {
+    const secret = `whsec_${Buffer.from('the mcp test secret, 32 bytes ok').toString('base64')}`;
+    const received: Array<{ type: string; signature: string | undefined }> = [];
+    const app = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push({ type: (JSON.parse(body) as { type: string }).type, signature: req.headers['svix-signature'] as string | undefined });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', () => resolve()));
+    const url = `http://127.0.0.1:${(app.address() as { port: number }).port}/api/webhooks`;
+    try {
+      const client = await connect({ args: ['--tools', 'webhooks'], env: { CLERK_WEBHOOK_SIGNING_SECRET: secret } });
+      const listed = await call(client, 'list_webhook_events', { grep: 'user' });
+      assert.deepEqual((listed.structured as { events: Array<{ type: string }> }).events.map((e) => e.type), ['user.created', 'user.updated', 'user.deleted']);
+      const sent = await call(client, 'trigger_webhook', { event: 'user.created', url, set: { 'data.first_name': 'Ada' } });
+      assert.equal(sent.isError, false, sent.text);
+      assert.equal((sent.structured as { status: number }).status, 204);
+      assert.equal(received[0]?.type, 'user.created');
+      assert.match(String(received[0]?.signature), /^v1,/);
+      const away = await call(client, 'trigger_webhook', { event: 'user.created', url: 'https://example.com/api/webhooks' });
+      assert.equal(away.isError, true);
+      assert.match(away.text, /only to this machine/);
+      assert.ok(!sent.text.includes(secret.slice(6)) && !JSON.stringify(sent.structured).includes(secret.slice(6)), 'the secret is in no result');
+    } finally {
+      await new Promise<void>((resolve) => app.close(() => resolve()));
+    }
   });
 
   it('answers each read tool', async () => {
@@ -194,7 +226,7 @@ describe('bapi-mcp', () => {
       }
     }
     assert.equal(errors, 100);
-    assert.equal((await client.listTools()).tools.length, 5);
+    assert.equal((await client.listTools()).tools.length, 7);
     assert.equal(fake.received('DELETE').filter((r) => r.path.includes('user_id')).length, 0);
     await client.close();
   });
@@ -227,7 +259,7 @@ describe('bapi-mcp', () => {
     assert.equal((parse?.error as { code?: number })?.code, -32700);
     send({ jsonrpc: '2.0', id: 3, method: 'tools/list' });
     const [listed] = await answered(3, 1);
-    assert.equal(((listed?.result as { tools?: unknown[] })?.tools ?? []).length, 5);
+    assert.equal(((listed?.result as { tools?: unknown[] })?.tools ?? []).length, 7);
     // A body 100 000 levels deep: the CLI's limit, as a tool error, before anything walks it.
     child.stdin.write(`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"write_api","arguments":{"method":"POST","path":"/organizations","body":${'['.repeat(100_000)}${']'.repeat(100_000)}}}}\n`);
     const [deep] = await answered(4, 1);

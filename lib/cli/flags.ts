@@ -64,7 +64,7 @@ export const COMMAND_FLAGS: Record<CommandName, FlagSpec> = {
   'bapi-mcp': {
     string: [...SPEC_FLAG_SPEC.string],
     boolean: [...SPEC_FLAG_SPEC.boolean, 'read-only', 'help', 'version'],
-    repeatable: ['tools', 'exclude-tools'],
+    repeatable: ['tools', 'exclude-tools', 'webhook-url-allow'],
     alias: { h: 'help', V: 'version' },
   },
   'bapi-webhooks': {

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { UsageError } from '../core/errors.js';
 import { isObject } from '../core/values.js';
+import { buildPayload, payloadProblems, setPath, type WebhookEvent, type WebhooksSpec } from '../endpoint/webhook-events.js';
 import { findDotenvValue } from '../guard/key.js';
 
 export const SECRET_VARIABLE = 'CLERK_WEBHOOK_SIGNING_SECRET';
@@ -100,4 +101,45 @@ export async function postDelivery(url: string, delivery: Delivery, timeoutMs: n
     req.on('error', reject);
     req.end(delivery.body);
   });
+}
+
+/** `PATH=VALUE` pairs applied to a payload: VALUE is JSON when it parses, else a string. */
+export function applySets(payload: Record<string, unknown>, sets: Array<[string, unknown]>): void {
+  for (const [path, value] of sets) {
+    try {
+      setPath(payload, path, value);
+    } catch (error) {
+      throw new UsageError(`--set ${path}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** `--set PATH=VALUE` as a pair. */
+export function parseSet(raw: string): [string, unknown] {
+  const at = raw.indexOf('=');
+  if (at <= 0) throw new UsageError(`--set expects PATH=VALUE, got ${JSON.stringify(raw)}`);
+  const text = raw.slice(at + 1);
+  try {
+    return [raw.slice(0, at), JSON.parse(text) as unknown];
+  } catch {
+    return [raw.slice(0, at), text];
+  }
+}
+
+export interface PreparedEvent {
+  body: string;
+  type: string;
+  /** How the payload was made, in words: from the example (with what was added) or from the schema. */
+  note: string;
+  added: string[];
+}
+
+/** An event's payload, built by the rule (example plus what the schema requires), with the sets applied. */
+export function prepareEvent(event: WebhookEvent, spec: WebhooksSpec & { version: string }, options: { schemaOnly?: boolean; sets?: Array<[string, unknown]> } = {}): PreparedEvent {
+  const { payload, added, from } = buildPayload(event, options.schemaOnly ? { schemaOnly: true } : {});
+  applySets(payload, options.sets ?? []);
+  const problems = payloadProblems(payload, event, spec);
+  const how = from === 'example' ? `the spec's example${added.length > 0 ? `, with what its schema requires added: ${added.join(', ')}` : ''}` : 'generated from the schema';
+  const note = `${event.type} (webhooks ${spec.version}), ${how}${problems.length > 0 ? `; still not valid against the schema: ${problems.slice(0, 3).map((p) => `${p.path} ${p.message}`).join('; ')}` : ''}`;
+  return { body: JSON.stringify(payload), type: event.type, note, added };
 }

@@ -42,6 +42,8 @@ export function outputSchemas(z: typeof Zod) {
     }),
     check_request: either({ verdict: z.record(z.unknown()).describe("the guard's verdict, as bapi-guard --json prints it") }),
     write_api: either({ output: z.string(), data: z.unknown(), cut }),
+    list_webhook_events: either({ version: z.string(), events: z.array(z.object({ type: z.string(), description: z.string(), example: z.boolean() })), cut }),
+    trigger_webhook: either({ type: z.string(), url: z.string(), status: z.number().int(), body: z.string(), svix_id: z.string(), added: z.array(z.string()) }),
   };
 }
 

@@ -31,6 +31,8 @@ export interface McpOptions {
   /** --tools and --exclude-tools: which tools the host sees (see toolsets.ts). */
   tools?: string[];
   excludeTools?: string[];
+  /** --webhook-url-allow: URLs (with `*`) trigger_webhook may send to besides this machine. */
+  webhookUrlAllow?: string[];
   /** A result larger than this is cut, and says so (default 60 000 characters). */
   maxResultChars?: number;
 }
@@ -41,7 +43,7 @@ const DEFAULT_MAX_RESULT = 60_000;
 const ANY_CASE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'get', 'post', 'put', 'patch', 'delete'] as const;
 
 /** What every tool handler shares: the server, its options, the environment, the key and the state directory. */
-interface ToolContext {
+export interface ToolContext {
   server: McpServer;
   z: typeof import('zod').z;
   options: McpOptions;
@@ -79,6 +81,10 @@ export async function registerTools(server: McpServer, options: McpOptions, env:
   };
   if (context.broker) warnIfKeyReadable(quietIO(agentEnv, cwd, capture().stream, process.stderr as OutStream), 'bapi-mcp');
   registerExploreTools(context);
+  if (context.enabled.has('list_webhook_events') || context.enabled.has('trigger_webhook')) {
+    const { registerWebhookTools } = await import('./webhook-tools.js');
+    registerWebhookTools(context);
+  }
   if (context.enabled.has('call_api')) registerCallTool(context);
   if (context.enabled.has('check_request')) registerCheckTool(context);
   if (context.enabled.has('write_api')) registerWriteTool(context);

@@ -11,10 +11,13 @@ export const TOOLS = [
   { name: 'call_api', group: 'read', write: false },
   { name: 'check_request', group: 'read', write: false },
   { name: 'write_api', group: 'write', write: true },
+  { name: 'list_webhook_events', group: 'webhooks', write: false },
+  // It makes the person's app act (a user.deleted deletes): hidden by --read-only like a write.
+  { name: 'trigger_webhook', group: 'webhooks', write: true },
 ] as const;
 
 export type ToolName = (typeof TOOLS)[number]['name'];
-export const GROUPS = ['explore', 'read', 'write'] as const;
+export const GROUPS = ['explore', 'read', 'write', 'webhooks'] as const;
 
 export interface ToolSelection {
   /** --tools: patterns to enable (default: every tool). */
