@@ -55,7 +55,8 @@ export async function loadWebhooks(options: WebhooksOptions, io: IO): Promise<We
   else {
     try {
       entries = source.kind === 'local' ? listLocal(source, cached?.entries ?? [], WEBHOOKS_DIR) : await githubEntries(source);
-      store(dir, listingFile, { source: described, fetchedAt: Date.now(), entries });
+      // A local source is listed every run (a stat per file); the listing is written only when it changed.
+      if (source.kind !== 'local' || !cached || JSON.stringify(cached.entries) !== JSON.stringify(entries)) store(dir, listingFile, { source: described, fetchedAt: Date.now(), entries });
     } catch (error) {
       if (!(error instanceof UnavailableError)) throw error;
       // Out of reach: what was listed before, else the snapshot shipped with the toolkit.

@@ -2,7 +2,7 @@
 // ratios reported), so the machine's noise hits every contender alike. Not a test: nothing fails on
 // time. Prints a table and writes .bench/results.json.
 //
-//   node --import tsx test/bench/bench.ts [--rounds N] [--users N] [--quick] [--baseline REV] [--only custody]
+//   node --import tsx test/bench/bench.ts [--rounds N] [--users N] [--quick] [--baseline REV] [--only custody|webhooks]
 //
 // --baseline REV builds that git revision in a temporary worktree and runs its warm commands beside
 // this build's, alternating, so a change's cost is a ratio measured in one run.
@@ -296,12 +296,42 @@ async function custody(say: (line: string) => void, report: Record<string, unkno
   }
 }
 
+/** bapi-webhooks warm: the event list, and one event triggered at a local app that answers at once, beside node's floor. */
+async function webhooks(say: (line: string) => void, report: Record<string, unknown>): Promise<void> {
+  const { createServer } = await import('node:http');
+  const app = createServer((req, res) => req.resume().on('end', () => res.writeHead(204).end()));
+  await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', () => resolve()));
+  const url = `http://127.0.0.1:${(app.address() as { port: number }).port}/api/webhooks`;
+  const env = { ...baseEnv, CLERK_WEBHOOK_SIGNING_SECRET: `whsec_${Buffer.alloc(24, 7).toString('base64')}` };
+  try {
+    await run(['node', script('bapi-webhooks'), 'events'], env);
+    const floor: Contender = { name: 'node -e 0 (floor)', argv: () => ['node', '-e', '0'] };
+    const results = await measure(
+      [
+        floor,
+        { name: 'bapi-webhooks events', argv: () => ['node', script('bapi-webhooks'), 'events'], env: () => env },
+        { name: 'bapi-webhooks trigger user.created, to a local app answering 204 at once', argv: () => ['node', script('bapi-webhooks'), 'trigger', 'user.created', '--url', url], env: () => env },
+      ],
+      ROUNDS,
+    );
+    say('| bapi-webhooks (warm) | median ms | ratio to floor | peak RSS MB | target |');
+    say('| --- | --- | --- | --- | --- |');
+    say(row(results[0]!, results[0]!));
+    say(row(results[1]!, results[0]!, '≤ 1.3'));
+    say(row(results[2]!, results[0]!, '≤ 1.5 plus the app\'s answer (here ~0)'));
+    report.webhooks = results;
+    say('');
+  } finally {
+    app.close();
+  }
+}
+
 async function main(): Promise<void> {
   if (!existsSync(script('api-specs-context'))) throw new Error('build first: make build');
-  if (args.only === 'custody') {
+  if (args.only === 'custody' || args.only === 'webhooks') {
     const lines: string[] = [];
     const report: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, rounds: ROUNDS };
-    await custody((line) => (lines.push(line), process.stdout.write(`${line}\n`)), report);
+    await (args.only === 'custody' ? custody : webhooks)((line) => (lines.push(line), process.stdout.write(`${line}\n`)), report);
     return;
   }
   const lines: string[] = [];
@@ -478,6 +508,7 @@ async function main(): Promise<void> {
   await latencyWalk(say, report);
   await batches(say, report);
   await custody(say, report);
+  await webhooks(say, report);
   mkdirSync(join(PROJECT_DIR, '.bench'), { recursive: true });
   writeFileSync(join(PROJECT_DIR, '.bench', 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(PROJECT_DIR, '.bench', 'results.md'), `${lines.join('\n')}\n`);
