@@ -2,7 +2,7 @@
 // only place consent is given; clients run as an agent runs them (CLAUDECODE=1, no key), and the
 // fake Clerk counts what reaches it. Every route the attack run used must send 0 writes here.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -88,6 +88,15 @@ describe('key custody: bapi-guard serve', { skip: !HAS_SCRIPT && 'script(1) is n
     assert.match(broker.screen(), new RegExp(`holding the key sk_test_…${fake.key.slice(-4)} \\(from --key-command\\)`));
     assert.equal(statSync(broker.socket).mode & 0o777, 0o600);
     assert.equal(statSync(join(broker.socket, '..')).mode & 0o777, 0o700);
+  });
+
+  it('--socket in a directory others can enter is refused, and the directory is left as it was', async () => {
+    const open = tempDir('bapi-open-');
+    chmodSync(open, 0o755);
+    const refused = await runCli('bapi-guard', ['serve', '--socket', join(open, 'broker.sock'), '--key-command', 'true'], { env: cleanEnv(brokerEnv()), cwd: workDir });
+    assert.equal(refused.exitCode, 2, refused.stderr);
+    assert.match(refused.stderr, /not a directory only you can enter \(mode 755\)/);
+    assert.equal(statSync(open).mode & 0o777, 0o755);
   });
 
   it('api-specs-context says a broker is in use, and what it holds (masked)', async () => {

@@ -7,8 +7,8 @@
 // person at its terminal. Clients (bapi-curl, bapi-guard, bapi-mcp) need no key: they send the
 // prepared request and print what comes back. So an agent has neither the key nor the last word.
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { chmodSync, rmSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, existsSync, lstatSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { crypto } from '../core/builtins.js';
 import { errorDocument, ToolkitError, UsageError } from '../core/errors.js';
 import { writeLine, type IO } from '../core/io.js';
@@ -75,7 +75,7 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<num
   }
   if (options.scopes !== undefined) env[SCOPES_VARIABLE] = options.scopes;
   const socketPath = options.socket ?? defaultSocketPath(env, io.cwd);
-  ensurePrivateDir(dirname(socketPath));
+  privateSocketDir(dirname(socketPath), options.socket !== undefined);
   await refuseLiveSocket(socketPath);
   const key = options.keyCommand !== undefined ? await keyFromCommand(options.keyCommand, env) : await keyFromTerminal(io, deps.input);
   const where = `the terminal running bapi-guard serve (pid ${process.pid})`;
@@ -171,6 +171,25 @@ async function connection(socket: Socket, context: BrokerContext, io: IO): Promi
     send({ t: 'error', error: errorDocument(error), reported: error instanceof ToolkitError && error.reported });
   }
   socket.end();
+}
+
+/**
+ * The socket's directory, entered by this user only. The default one is the toolkit's and is made
+ * private; a --socket's existing directory is the person's, so it is checked, never changed (a
+ * --socket in $HOME must not chmod $HOME).
+ */
+function privateSocketDir(dir: string, given: boolean): void {
+  if (!given || !existsSync(dir)) {
+    ensurePrivateDir(dir);
+    return;
+  }
+  const stat = lstatSync(dir);
+  const uid = typeof process.getuid === 'function' ? process.getuid() : null;
+  if (!stat.isDirectory() || (uid !== null && stat.uid !== uid) || (stat.mode & 0o077) !== 0) {
+    throw new UsageError(`--socket: ${dir} is not a directory only you can enter (mode ${(stat.mode & 0o777).toString(8)}); the broker's socket must be in one`, {
+      hints: [`Give a path in a new directory, e.g. --socket ${join(dir, 'clerk-bapi', 'broker.sock')} (created 0700), or leave --socket out.`],
+    });
+  }
 }
 
 /** A socket file left by a broker that is gone is removed; one a live broker listens on is refused. */

@@ -70,7 +70,7 @@ export async function viaBroker(path: string, request: BrokerRequest, io: IO): P
       settle(() =>
         reject(
           new BrokerUnavailableError(`cannot reach the key-custody broker at ${path} (${error.code ?? error.message}); nothing was sent`, {
-            hints: ['Ask the person to start it in their own terminal: bapi-guard serve --key-command "…" (see README, Key custody).'],
+            hints: ['Ask the person to start it in their own terminal: bapi-guard serve --key-command "…" (see README, Key custody).', `If no broker should run here, remove ${path} (a broker that was killed leaves it behind) and unset ${BROKER_VARIABLE}.`],
           }),
         ),
       ),
