@@ -7,14 +7,14 @@ install:
 
 # One self-contained CommonJS bundle per command: start-up reads one file and skips Node's ESM loader
 # (about 10 ms of a 25 ms budget here). dist/scripts/package.json marks the .js files as CommonJS.
-# yaml, jq-wasm and the MCP SDK (with zod) stay external, imported lazily where needed (undici: tests only).
+# yaml and jq-wasm stay external, imported lazily where needed (undici: tests only).
 # The code of batches, of the time-range walk, of bapi-guard's one read (with its HTTP client), of
 # its approve/deny/approvals/policy commands and of key custody (a client's and the broker's) is bundled apart (LAZY) and loaded only by the runs
 # that use them: inlined, its parsing cost every bapi-curl start ~1.4 ms. Each lazy bundle sits where
 # its import path points from dist/scripts/, and carries its own copy of what it uses (errors
 # compare by brand, not by class identity: see lib/core/errors.ts).
 ESBUILD = npx esbuild --bundle --platform=node --format=cjs --target=node20 --log-level=warning \
-	  --external:yaml --external:undici --external:jq-wasm --external:@modelcontextprotocol/sdk --external:zod \
+	  --external:yaml --external:undici --external:jq-wasm \
 	  '--banner:js="use strict"; const __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' \
 	  --define:import.meta.url=__importMetaUrl
 LAZY = --external:../lib/http/batch.js --external:../lib/guard/batch.js --external:./split-walk.js --external:./endpoint-limits.js \
@@ -23,7 +23,7 @@ LAZY = --external:../lib/http/batch.js --external:../lib/guard/batch.js --extern
 
 # The commands whose start-up is a target run through a loader with V8's code cache (tools/code-cache.ts):
 # their bundle is NAME.main.js, with import() turned into require() (a vm.Script cannot import() on Node 20).
-CACHED = api-specs-context extract-tags extract-tag-endpoints extract-endpoint-detail bapi-curl bapi-webhooks
+CACHED = api-specs-context extract-tags extract-tag-endpoints extract-endpoint-detail bapi-curl bapi-webhooks bapi-mcp
 
 build:
 	rm -rf dist

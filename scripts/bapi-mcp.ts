@@ -4,7 +4,9 @@ import { COMMAND_FLAGS } from '../lib/cli/flags.js';
 import { parseFlags } from '../lib/core/args.js';
 import { UsageError } from '../lib/core/errors.js';
 import type { IO } from '../lib/core/io.js';
-import { packageVersion } from '../lib/core/version.js';
+import { McpProtocolServer } from '../lib/mcp/protocol.js';
+import { defineServer } from '../lib/mcp/server.js';
+import { BoundedStdioTransport } from '../lib/mcp/stdio.js';
 import { enabledTools, patterns } from '../lib/mcp/toolsets.js';
 import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, specOptionsFrom, type SpecOptions } from '../lib/spec/select.js';
 
@@ -79,7 +81,7 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
   const readOnly = flags['read-only'] === true;
   const tools = patterns(flags.tools as string[]);
   const excludeTools = patterns(flags['exclude-tools'] as string[]);
-  // Checked here, before the SDK loads: an unknown name, or nothing left, is a usage error.
+  // An unknown name, or nothing left, is a usage error before anything is served.
   if (enabledTools({ readOnly, tools, exclude: excludeTools }).size === 0) throw new UsageError('--tools and --exclude-tools leave no tool to serve');
   const webhookUrlAllow = flags['webhook-url-allow'] as string[];
   return { readOnly, spec: specOptionsFrom(flags, env), ...(tools.length > 0 ? { tools } : {}), ...(excludeTools.length > 0 ? { excludeTools } : {}), ...(webhookUrlAllow.length > 0 ? { webhookUrlAllow } : {}) };
@@ -88,21 +90,16 @@ export function parseArgs(argv: string[], env: IO['env']): Options | 'help' | 'v
 export async function main(argv: string[], io: IO): Promise<number> {
   const options = parseArgs(argv, io.env);
   if (isMetaRequest(options)) return answerMetaRequest(options, USAGE, io);
-  // The SDK (and its zod) load only here: the other commands' start-up does not change.
-  const [{ McpServer }, { BoundedStdioTransport }, { registerTools }] = await Promise.all([
-    import('@modelcontextprotocol/sdk/server/mcp.js'),
-    import('../lib/mcp/stdio.js'),
-    import('../lib/mcp/server.js'),
-  ]);
-  const server = new McpServer({ name: 'clerk-bapi-toolkit', version: packageVersion() }, { capabilities: { tools: {}, resources: {} } });
   const { readOnly, spec, tools, excludeTools, webhookUrlAllow } = options;
-  await registerTools(server, { readOnly, spec, ...(tools ? { tools } : {}), ...(excludeTools ? { excludeTools } : {}), ...(webhookUrlAllow ? { webhookUrlAllow } : {}) }, io.env, io.cwd);
+  const definition = defineServer({ readOnly, spec, ...(tools ? { tools } : {}), ...(excludeTools ? { excludeTools } : {}), ...(webhookUrlAllow ? { webhookUrlAllow } : {}) }, io.env, io.cwd);
   const transport = new BoundedStdioTransport();
-  await server.connect(transport);
+  const server = new McpProtocolServer(definition, (message) => transport.send(message));
+  transport.onmessage = (message) => server.handle(message);
   await new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
-    process.stdin.on('end', () => resolve());
+    void transport.start();
   });
+  server.close();
   return 0;
 }
 

@@ -1,6 +1,8 @@
-// bapi-mcp through the SDK's own client over stdio, against the fake Clerk: the tools and their
-// annotations, each tool called, consent for a destructive write only from the person (elicitation
-// or a pending approval), the key in no result, and malformed calls that never break the server.
+// bapi-mcp through the SDKs' own clients over stdio, against the fake Clerk: the 1.x client (2025-11-25)
+// and the 2.x client pinned to 2026-07-28; the tools and their annotations, each tool called (each
+// client validates structuredContent against the tool's outputSchema), consent for a destructive write
+// only from the person (elicitation, or a pending approval), the key in no result, and malformed calls
+// that never break the server. The protocol layer's revisions, raw, are in mcp-protocol.test.ts.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -11,6 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { Client as ModernClient } from '@modelcontextprotocol/client';
+import { StdioClientTransport as ModernStdioTransport } from '@modelcontextprotocol/client/stdio';
 import { startFakeClerk, type FakeClerk } from './fake-clerk.js';
 import { cleanEnv, runCli, scriptPath, SHARED_STORE, tempDir } from './helpers/run-cli.js';
 
@@ -83,9 +87,8 @@ describe('bapi-mcp', () => {
     assert.deepEqual(await names(['--tools', '*_api', '--read-only']), ['call_api']);
     assert.deepEqual(await names(['--exclude-tools', 'write', '--exclude-tools', 'describe_*,webhooks']), ['call_api', 'check_request', 'search_endpoints']);
     const hidden = await connect({ args: ['--tools', 'read'] });
-    const refused = (await hidden.callTool({ name: 'write_api', arguments: { method: 'DELETE', path: '/users/user_seed0000009' } })) as { isError?: boolean; content: Array<{ text: string }> };
-    assert.equal(refused.isError, true);
-    assert.match(refused.content[0]!.text, /not found/i);
+    // A protocol error (-32602, as the specification says for an unknown tool): the SDK's client throws it.
+    await assert.rejects(hidden.callTool({ name: 'write_api', arguments: { method: 'DELETE', path: '/users/user_seed0000009' } }), (error: { code?: number; message?: string }) => error.code === -32602 && /Unknown tool: write_api/.test(String(error.message)));
     assert.equal(deletes('/v1/users/user_seed0000009'), 0);
     const unknown = await runCli('bapi-mcp', ['--tools', 'users']);
     assert.equal(unknown.exitCode, 2);
@@ -198,6 +201,43 @@ describe('bapi-mcp', () => {
     assert.equal(deletes('/v1/users/user_seed0000003'), 0);
     await declining.close();
     await wrong.close();
+  });
+
+  it('2026-07-28 with the SDK 2.x client: discovery, the tools, a read, and a destructive write confirmed through input_required exactly once', async () => {
+    const env = cleanEnv({ CLERK_API_URL: fake.url, CLERK_SECRET_KEY: KEY, CLERK_SPECS_DIR: specsDir, CLERK_BAPI_STATE_DIR: stateDir, CLERK_BAPI_SCOPES: 'write' });
+    const modern = async (answer: (message: string) => { action: 'accept' | 'decline' | 'cancel'; content?: Record<string, string> }) => {
+      const client = new ModernClient({ name: 'modern-test', version: '1' }, { capabilities: { elicitation: { form: {} } }, versionNegotiation: { mode: { pin: '2026-07-28' } } });
+      client.setRequestHandler('elicitation/create', async (request) => answer(String((request.params as { message?: string }).message)));
+      await client.connect(new ModernStdioTransport({ command: process.execPath, args: [scriptPath('bapi-mcp')], env: env as Record<string, string>, stderr: 'pipe' }));
+      return client;
+    };
+    const asked: string[] = [];
+    const client = await modern((message) => (asked.push(message), { action: 'accept', content: { confirm: 'user_seed0000004' } }));
+    try {
+      assert.equal(client.getNegotiatedProtocolVersion(), '2026-07-28');
+      const { tools } = await client.listTools();
+      assert.equal(tools.length, 7);
+      const search = await client.callTool({ name: 'search_endpoints', arguments: { tag: 'users', method: 'DELETE' } });
+      texts.push(JSON.stringify(search));
+      assert.ok(((search.structuredContent as { endpoints: Array<{ path: string }> }).endpoints).some((e) => e.path === '/users/{user_id}'));
+      const written = await client.callTool({ name: 'write_api', arguments: { method: 'DELETE', path: '/users/user_seed0000004' } });
+      texts.push(JSON.stringify(written));
+      assert.equal(written.isError ?? false, false, JSON.stringify(written).slice(0, 500));
+      assert.equal(asked.length, 1);
+      assert.match(asked[0]!, /IRREVERSIBLE/);
+      assert.equal(deletes('/v1/users/user_seed0000004'), 1);
+    } finally {
+      await client.close();
+    }
+    const declining = await modern(() => ({ action: 'decline' }));
+    try {
+      const declined = await declining.callTool({ name: 'write_api', arguments: { method: 'DELETE', path: '/users/user_seed0000005' } });
+      assert.equal(declined.isError, true);
+      assert.equal((declined.structuredContent as { error: { code: string } }).error.code, 'declined');
+      assert.equal(deletes('/v1/users/user_seed0000005'), 0);
+    } finally {
+      await declining.close();
+    }
   });
 
   it('100 malformed calls each get an error, and the server still answers', async () => {

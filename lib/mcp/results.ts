@@ -1,10 +1,11 @@
 // What a bapi-mcp tool returns: a short text for hosts that show text, and `structuredContent` that
 // validates against the tool's `outputSchema`, so a host (and its model) reads data, not prose.
 // Every result is capped and says when it was cut; an error carries the pipeline's stable `code`.
-import type { z as Zod } from 'zod';
 import { errorDocument, ToolkitError } from '../core/errors.js';
 import type { IO, OutStream } from '../core/io.js';
 import { redactSecret, type SecretKey } from '../guard/key.js';
+import type { JsonSchema } from './json-schema.js';
+import { InputRequired, type Tool } from './protocol.js';
 
 export type ToolResult = { content: Array<{ type: 'text'; text: string }>; isError?: boolean; structuredContent?: Record<string, unknown> };
 
@@ -19,32 +20,36 @@ export function quietIO(env: IO['env'], cwd: string, out: OutStream, err: OutStr
 }
 
 /**
- * The output schema of each tool (zod shapes, as the SDK takes them). A client validates an error
- * result's structuredContent too, so each schema also allows `{error}`: a result has either the
- * tool's fields or `error` ({code, message, hints, exit_code, …}: README, Error codes).
+ * The output schema of each tool (JSON Schema). A client validates an error result's structuredContent
+ * too, so each schema also allows `{error}`: a result has either the tool's fields or `error` ({code,
+ * message, hints, exit_code, …}: README, Error codes).
  */
-export function outputSchemas(z: typeof Zod) {
-  const endpoint = z.object({ method: z.string(), path: z.string(), operationId: z.string().nullable(), summary: z.string().nullable(), tags: z.array(z.string()), deprecated: z.boolean() });
-  const cut = z.boolean().describe('true when the result was cut to fit the cap; ask for less');
-  const error = z
-    .object({ code: z.string(), message: z.string(), hints: z.array(z.string()), exit_code: z.number().int() })
-    .passthrough()
-    .describe('the failure, instead of the fields above: its stable code, and details such as approval_id, approve_command, decide_where');
-  const either = <T extends Record<string, Zod.ZodTypeAny>>(shape: T) => ({ ...(Object.fromEntries(Object.entries(shape).map(([name, schema]) => [name, schema.optional()])) as { [K in keyof T]: Zod.ZodOptional<T[K]> }), error: error.optional() });
+export function outputSchemas() {
+  const endpoint = { type: 'object', properties: { method: { type: 'string' }, path: { type: 'string' }, operationId: { type: ['string', 'null'] }, summary: { type: ['string', 'null'] }, tags: { type: 'array', items: { type: 'string' } }, deprecated: { type: 'boolean' } }, required: ['method', 'path', 'operationId', 'summary', 'tags', 'deprecated'] };
+  const cut = { type: 'boolean', description: 'true when the result was cut to fit the cap; ask for less' };
+  const error = {
+    type: 'object',
+    properties: { code: { type: 'string' }, message: { type: 'string' }, hints: { type: 'array', items: { type: 'string' } }, exit_code: { type: 'integer' } },
+    required: ['code', 'message', 'hints', 'exit_code'],
+    description: 'the failure, instead of the fields above: its stable code, and details such as approval_id, approve_command, decide_where',
+  };
+  const either = (properties: Record<string, JsonSchema>): JsonSchema & { type: 'object' } => ({ type: 'object', properties: { ...properties, error } });
+  const text = { type: 'string' };
+  const integer = { type: 'integer' };
   return {
-    search_endpoints: either({ endpoints: z.array(endpoint), total: z.number().int(), cut }),
-    describe_endpoint: either({ endpoint: z.record(z.unknown()).describe('the endpoint as extract-endpoint-detail --json prints it (responses pruned below depth)'), cut }),
+    search_endpoints: either({ endpoints: { type: 'array', items: endpoint }, total: integer, cut }),
+    describe_endpoint: either({ endpoint: { type: 'object', description: 'the endpoint as extract-endpoint-detail --json prints it (responses pruned below depth)' }, cut }),
     call_api: either({
-      output: z.string().describe('what bapi-curl prints: the JSON body, or one value per line with jq or pagination'),
-      data: z.unknown().describe('the output parsed, when it is one JSON document and was not cut'),
-      items: z.array(z.unknown()).describe('with paginate: the items, when each line is JSON and nothing was cut'),
+      output: { type: 'string', description: 'what bapi-curl prints: the JSON body, or one value per line with jq or pagination' },
+      data: { description: 'the output parsed, when it is one JSON document and was not cut' },
+      items: { type: 'array', description: 'with paginate: the items, when each line is JSON and nothing was cut' },
       cut,
     }),
-    check_request: either({ verdict: z.record(z.unknown()).describe("the guard's verdict, as bapi-guard --json prints it") }),
-    write_api: either({ output: z.string(), data: z.unknown(), cut }),
-    list_webhook_events: either({ version: z.string(), events: z.array(z.object({ type: z.string(), description: z.string(), example: z.boolean() })), cut }),
-    trigger_webhook: either({ type: z.string(), url: z.string(), status: z.number().int(), body: z.string(), svix_id: z.string(), added: z.array(z.string()) }),
-  };
+    check_request: either({ verdict: { type: 'object', description: "the guard's verdict, as bapi-guard --json prints it" } }),
+    write_api: either({ output: text, data: {}, cut }),
+    list_webhook_events: either({ version: text, events: { type: 'array', items: { type: 'object', properties: { type: text, description: text, example: { type: 'boolean' } }, required: ['type', 'description', 'example'] } }, cut }),
+    trigger_webhook: either({ type: text, url: text, status: integer, body: text, svix_id: text, added: { type: 'array', items: text } }),
+  } satisfies Record<string, JsonSchema>;
 }
 
 /** Text capped at `limit`, with a line that says it was cut and what to do. */
@@ -111,3 +116,21 @@ export function pruneSchema(schema: unknown, depth: number): unknown {
   }
   return out;
 }
+
+/** An input schema: these properties, these required. */
+export function input(properties: Record<string, JsonSchema>, required: string[] = []): JsonSchema & { type: 'object' } {
+  return { type: 'object', properties, ...(required.length > 0 ? { required } : {}) };
+}
+
+/** A handler whose failures become error results; a 2026-07-28 `input_required` passes through. */
+export function guarded(key: SecretKey, handler: Tool['handler']): Tool['handler'] {
+  return async (args, call) => {
+    try {
+      return await handler(args, call);
+    } catch (error) {
+      if (error instanceof InputRequired) throw error;
+      return failure(error, key);
+    }
+  };
+}
+

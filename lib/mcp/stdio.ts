@@ -1,9 +1,8 @@
 // bapi-mcp's stdio transport: newline-delimited JSON-RPC, as MCP's stdio transport specifies, with a
-// bound on one message. The SDK's own transport closes the connection on a message over its buffer
-// size, and the host loses the server; here an oversized or unreadable message is answered with a
-// JSON-RPC error (the request's id where it can be read) and the server keeps serving.
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+// bound on one message. The SDK's transport closes the connection on a message over its buffer size,
+// and the host loses the server; here an oversized or unreadable message is answered with a JSON-RPC
+// error (the request's id where it can be read) and the server keeps serving.
+import type { Message } from './protocol.js';
 
 /** The largest message read, in bytes: a tool call's body is far smaller. */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -13,10 +12,22 @@ const INVALID_REQUEST = -32600;
 // Where a message names its id: near its start, as clients write it.
 const ID = /"id"\s*:\s*("(?:[^"\\]|\\.){0,200}"|-?\d{1,16})/;
 
-export class BoundedStdioTransport implements Transport {
+/** A JSON-RPC 2.0 request, notification or response (its shape only; the protocol layer reads the rest). */
+function isMessage(value: unknown): value is Message {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const message = value as Record<string, unknown>;
+  if (message.jsonrpc !== '2.0') return false;
+  const id = message.id;
+  const idOk = id === undefined || id === null || typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));
+  if (!idOk) return false;
+  if (typeof message.method === 'string') return message.params === undefined || (message.params !== null && typeof message.params === 'object' && !Array.isArray(message.params));
+  return id !== undefined && ('result' in message || 'error' in message);
+}
+
+export class BoundedStdioTransport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
-  onmessage?: (message: JSONRPCMessage) => void;
+  onmessage?: (message: Message) => void;
   private chunks: Buffer[] = [];
   private size = 0;
   /** The first bytes of a line being dropped for its size, to find its id in. */
@@ -35,7 +46,7 @@ export class BoundedStdioTransport implements Transport {
     this.input.on('error', this.onInputError);
   }
 
-  async send(message: JSONRPCMessage): Promise<void> {
+  async send(message: Message): Promise<void> {
     if (this.closed) return;
     if (!this.output.write(`${JSON.stringify(message)}\n`)) await new Promise<void>((resolve) => this.output.once('drain', resolve));
   }
@@ -91,17 +102,16 @@ export class BoundedStdioTransport implements Transport {
       void this.reply(idOf(line.slice(0, 1024)), PARSE_ERROR, 'not JSON: each message is one line of JSON');
       return;
     }
-    const parsed = JSONRPCMessageSchema.safeParse(value);
-    if (!parsed.success) {
+    if (!isMessage(value)) {
       void this.reply(idOf(line.slice(0, 1024)), INVALID_REQUEST, 'not a JSON-RPC 2.0 message');
       return;
     }
-    this.onmessage?.(parsed.data);
+    this.onmessage?.(value);
   }
 
   private async reply(id: string | number | null, code: number, message: string): Promise<void> {
     // JSON-RPC: an error answer carries the request's id, or null when it could not be read.
-    await this.send({ jsonrpc: '2.0', id, error: { code, message } } as unknown as JSONRPCMessage);
+    await this.send({ jsonrpc: '2.0', id, error: { code, message } });
   }
 }
 
