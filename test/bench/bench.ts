@@ -2,7 +2,7 @@
 // ratios reported), so the machine's noise hits every contender alike. Not a test: nothing fails on
 // time. Prints a table and writes .bench/results.json.
 //
-//   node --import tsx test/bench/bench.ts [--rounds N] [--users N] [--quick] [--baseline REV] [--only custody|webhooks]
+//   node --import tsx test/bench/bench.ts [--rounds N] [--users N] [--quick] [--baseline REV] [--only custody|webhooks|mcp]
 //
 // --baseline REV builds that git revision in a temporary worktree and runs its warm commands beside
 // this build's, alternating, so a change's cost is a ratio measured in one run.
@@ -326,12 +326,88 @@ async function webhooks(say: (line: string) => void, report: Record<string, unkn
   }
 }
 
+/** Lines of JSON-RPC, one message each, as a host writes them to bapi-mcp's stdin. */
+function jsonLines(file: string, messages: unknown[]): string {
+  writeFileSync(file, messages.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  return file;
+}
+
+/**
+ * bapi-mcp: start-up to its first tools/list answer in each era, and to its first tool answer, beside
+ * node's floor (target ≤ 2); then, with the server up, a describe_endpoint call beside a warm
+ * extract-endpoint-detail --json process (target ≤ 1.3).
+ */
+async function mcp(say: (line: string) => void, report: Record<string, unknown>): Promise<void> {
+  const initialize = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } };
+  const initialized = { jsonrpc: '2.0', method: 'notifications/initialized' };
+  const meta = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+  const legacyList = jsonLines(join(work, 'mcp-list.jsonl'), [initialize, initialized, { jsonrpc: '2.0', id: 2, method: 'tools/list' }]);
+  const modernList = jsonLines(join(work, 'mcp-modern.jsonl'), [{ jsonrpc: '2.0', id: 1, method: 'tools/list', params: { _meta: meta } }]);
+  const firstCall = jsonLines(join(work, 'mcp-call.jsonl'), [initialize, initialized, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'search_endpoints', arguments: { tag: 'users', method: 'DELETE' } } }]);
+  const served = (input: string) => () => [`node '${script('bapi-mcp')}' < '${input}' > /dev/null`];
+  await run(['node', script('api-specs-context')], baseEnv);
+  await run(served(firstCall)(), baseEnv, { shell: true });
+  const floor: Contender = { name: 'node -e 0 (floor)', argv: () => ['node', '-e', '0'] };
+  const startup = await measure(
+    [
+      floor,
+      { name: 'bapi-mcp: initialize + tools/list (2025-11-25)', argv: served(legacyList), shell: true },
+      { name: 'bapi-mcp: tools/list (2026-07-28, no handshake)', argv: served(modernList), shell: true },
+      { name: 'bapi-mcp: initialize + first search_endpoints answer', argv: served(firstCall), shell: true },
+      { name: 'extract-endpoint-detail --json POST /users', argv: () => ['node', script('extract-endpoint-detail'), '--json', 'POST', '/users'] },
+    ],
+    ROUNDS,
+  );
+  say('| MCP server (warm store) | median ms | ratio to floor | peak RSS MB | target |');
+  say('| --- | --- | --- | --- | --- |');
+  say(row(startup[0]!, startup[0]!));
+  for (const result of startup.slice(1, 4)) say(row(result, startup[0]!, result.name.includes('tools/list') ? '≤ 2' : ''));
+  say(row(startup[4]!, startup[0]!));
+
+  // describe_endpoint round trips on one running server, after its first call.
+  const child = spawn(process.execPath, [script('bapi-mcp')], { env: baseEnv, stdio: ['pipe', 'pipe', 'ignore'] });
+  const waiting = new Map<number, () => void>();
+  let buffered = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString();
+    for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
+      const id = (JSON.parse(buffered.slice(0, at)) as { id?: number }).id;
+      buffered = buffered.slice(at + 1);
+      if (typeof id === 'number') waiting.get(id)?.();
+    }
+  });
+  let nextId = 1;
+  const roundTrip = async (message: Record<string, unknown>): Promise<number> => {
+    const id = nextId++;
+    const start = process.hrtime.bigint();
+    await new Promise<void>((resolve) => {
+      waiting.set(id, resolve);
+      child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', id, ...message })}\n`);
+    });
+    return Number(process.hrtime.bigint() - start) / 1e6;
+  };
+  const describe = { method: 'tools/call', params: { _meta: meta, name: 'describe_endpoint', arguments: { method: 'POST', path: '/users' } } };
+  const firstDescribe = await roundTrip(describe);
+  const calls: number[] = [];
+  for (let i = 0; i < ROUNDS * 2; i++) calls.push(await roundTrip(describe));
+  child.stdin.end();
+  const inServer = median(calls);
+  const detail = startup[4]!.medianMs;
+  say('');
+  say('| describe_endpoint POST /users, server up | median ms | ratio to extract-endpoint-detail --json (warm process) | target |');
+  say('| --- | --- | --- | --- |');
+  say(`| first call after start | ${firstDescribe.toFixed(1)} | ${(firstDescribe / detail).toFixed(2)} | |`);
+  say(`| later calls (${calls.length}) | ${inServer.toFixed(1)} | ${(inServer / detail).toFixed(2)} | ≤ 1.3 |`);
+  report.mcp = { startup, describe: { firstMs: firstDescribe, medianMs: inServer, detailMs: detail } };
+  say('');
+}
+
 async function main(): Promise<void> {
   if (!existsSync(script('api-specs-context'))) throw new Error('build first: make build');
-  if (args.only === 'custody' || args.only === 'webhooks') {
+  if (args.only === 'custody' || args.only === 'webhooks' || args.only === 'mcp') {
     const lines: string[] = [];
     const report: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, rounds: ROUNDS };
-    await (args.only === 'custody' ? custody : webhooks)((line) => (lines.push(line), process.stdout.write(`${line}\n`)), report);
+    await (args.only === 'custody' ? custody : args.only === 'webhooks' ? webhooks : mcp)((line) => (lines.push(line), process.stdout.write(`${line}\n`)), report);
     return;
   }
   const lines: string[] = [];
@@ -398,22 +474,7 @@ async function main(): Promise<void> {
     }
   }
 
-  // bapi-mcp: start-up to its first tool answer (initialize, then search_endpoints), beside the floor.
-  const mcpInput = join(work, 'mcp-input.jsonl');
-  writeFileSync(
-    mcpInput,
-    [
-      { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } },
-      { jsonrpc: '2.0', method: 'notifications/initialized' },
-      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'search_endpoints', arguments: { tag: 'users', method: 'DELETE' } } },
-    ].map((m) => `${JSON.stringify(m)}\n`).join(''),
-  );
-  const mcp = await measure([floor, { name: 'bapi-mcp: initialize + first tool answer', argv: () => [`node '${script('bapi-mcp')}' < '${mcpInput}' > /dev/null`], shell: true }], ROUNDS);
-  say('| MCP server | median ms | ratio to floor (target ≤ 2) | peak RSS MB | |');
-  say('| --- | --- | --- | --- | --- |');
-  for (const result of mcp) say(row(result, mcp[0]!));
-  report.mcp = mcp;
-  say('');
+  await mcp(say, report);
 
   // Cold: an empty store each run (index build of the latest spec), and --spec FILE.
   let cold = 0;
