@@ -12,8 +12,10 @@ import { SPEC_ENV_HELP, SPEC_FLAGS_HELP, specOptionsFrom, type SpecOptions } fro
 
 export const USAGE = `Usage: bapi-mcp [--read-only] [--tools PATTERNS] [--exclude-tools PATTERNS] [--api-version DATE] [options]
 
-A stdio MCP server for agent hosts (Claude Code, Claude Desktop, Cursor, VS Code): Clerk's Backend
-API with the spec at hand, and the guard in front of every write. Tools:
+A stdio MCP server for agent hosts (Claude Code, Claude Desktop, Cursor, VS Code, Codex): Clerk's
+Backend API with the spec at hand, and the guard in front of every write. It speaks MCP 2026-07-28
+(per-request _meta, server/discover) and, after an initialize, 2025-11-25, 2025-06-18, 2025-03-26
+and 2024-11-05. Tools:
   search_endpoints   tag / keyword / method → endpoints                          (read-only)
   describe_endpoint  one endpoint in full, every $ref resolved, and its SDK call    (read-only)
   call_api           a GET, with pagination up to max_items and a jq filter         (read-only)
