@@ -34,8 +34,9 @@ export async function keyFromTerminal(io: IO, input: NodeJS.ReadStream): Promise
   if (!input.isTTY || io.stderr.isTTY !== true) {
     throw new UsageError('no terminal to ask for the secret key on', { hints: ['Give --key-command CMD (e.g. --key-command "op read op://Private/Clerk/secret-key"), or run bapi-guard serve in your own terminal.'] });
   }
-  io.stderr.write('Clerk secret key (typing is not shown): ');
+  // Echo off before the prompt shows: a key typed the moment the prompt appears is never echoed.
   input.setRawMode(true);
+  io.stderr.write('Clerk secret key (typing is not shown): ');
   input.resume();
   try {
     const typed = await new Promise<string>((resolve, reject) => {
