@@ -54,14 +54,7 @@ export async function handle(request: unknown, socket: Socket, context: BrokerCo
 async function judge(request: GuardRequest, spec: GuardSpec, io: IO, context: BrokerContext, wait: Wait | 'check', json: boolean): Promise<number> {
   const check = wait === 'check' ? { issueApproval: false, issuePending: false } : {};
   const options = { key: context.key, store: context.store, consent: context.consent, prompter: null, ttlSeconds: context.ttlSeconds, ...check };
-  let outcome = await runGuard(request, spec, io, options);
-  const pending = outcome.verdict.approval?.status === 'pending' ? outcome.verdict.approval : null;
-  if (pending && wait !== null && wait !== 'check') {
-    writeLine(io.stderr, `bapi-guard: waiting for the person to answer ${pending.id} in ${context.store.person?.where ?? 'the broker'}`);
-    const decision = await context.store.watch(pending.id, wait);
-    if (decision === 'granted') outcome = await runGuard(request, spec, io, { ...options, explain: false });
-    else writeLine(io.stderr, `bapi-guard: ${pending.id} was ${decision === 'timeout' ? 'not answered within the wait' : decision}; nothing is approved`);
-  }
+  const outcome = await afterTheAnswer((explain) => runGuard(request, spec, io, { ...options, explain }), io, context, wait === 'check' ? null : wait);
   if (json) writeLine(io.stdout, JSON.stringify(outcome.verdict, null, 2));
   return outcome.exitCode;
 }
@@ -74,16 +67,24 @@ async function judgeBatch(text: string, source: string, spec: GuardSpec, io: IO,
     return 0;
   }
   const options = { key: context.key, store: context.store, consent: context.consent, prompter: null, ttlSeconds: context.ttlSeconds, source };
-  let outcome = await runBatchGuard(lines, problems, spec, io, options);
-  const pending = outcome.verdict.approval?.status === 'pending' ? outcome.verdict.approval : null;
-  if (pending && wait !== null) {
-    writeLine(io.stderr, `bapi-guard: waiting for the person to answer ${pending.id} in ${context.store.person?.where ?? 'the broker'}`);
-    const decision = await context.store.watch(pending.id, wait);
-    if (decision === 'granted') outcome = await runBatchGuard(lines, problems, spec, io, { ...options, explain: false });
-    else writeLine(io.stderr, `bapi-guard: ${pending.id} was ${decision === 'timeout' ? 'not answered within the wait' : decision}; nothing is approved`);
-  }
+  const outcome = await afterTheAnswer((explain) => runBatchGuard(lines, problems, spec, io, { ...options, explain }), io, context, wait);
   if (json) writeLine(io.stdout, JSON.stringify(outcome.verdict, null, 2));
   return outcome.exitCode;
+}
+
+/**
+ * A guard's outcome (one request's or a batch's), and, when it left an approval pending and the
+ * client waits, the outcome once the person answered at the broker's terminal.
+ */
+async function afterTheAnswer<O extends { verdict: { approval: { id: string; status: string } | null }; exitCode: number }>(run: (explain: boolean) => Promise<O>, io: IO, context: BrokerContext, wait: Wait): Promise<O> {
+  const outcome = await run(true);
+  const pending = outcome.verdict.approval?.status === 'pending' ? outcome.verdict.approval : null;
+  if (!pending || wait === null) return outcome;
+  writeLine(io.stderr, `bapi-guard: waiting for the person to answer ${pending.id} in ${context.store.person?.where ?? 'the broker'}`);
+  const decision = await context.store.watch(pending.id, wait);
+  if (decision === 'granted') return run(false);
+  writeLine(io.stderr, `bapi-guard: ${pending.id} was ${decision === 'timeout' ? 'not answered within the wait' : decision}; nothing is approved`);
+  return outcome;
 }
 
 /** The client's streams, as frames on its socket; they look as the client's own do (a terminal, its width, NO_COLOR). */

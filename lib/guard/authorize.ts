@@ -3,7 +3,7 @@
 // here and now (same checks, prompts and exit codes). The result is data: allowed (with the key and
 // what the audit says of consent), pending (a person must approve it, with the approval's id), or
 // refused (the verdict, and the failure it stands for). Front-ends decide what to print.
-import { ApprovalInvalidError, ApprovalPendingError, DeclinedError, EXIT, reported, type ToolkitError } from '../core/errors.js';
+import { ApprovalInvalidError, ApprovalPendingError, DeclinedError, EXIT, reported, ToolkitError } from '../core/errors.js';
 import { writeLine, type IO } from '../core/io.js';
 import { defaultStateDir } from '../core/state-dir.js';
 import { parseRequestTarget } from '../endpoint/match.js';
@@ -82,45 +82,81 @@ export interface ConsentRecord {
   scopeBypass: ScopeBypass | null;
 }
 
-export type AuthorizeOutcome =
+/** Whether a request (V = Verdict) or a batch (V = BatchVerdict) may be sent now, as data. */
+export type AuthorizeOutcome<V = Verdict> =
   | { kind: 'allowed'; key: SecretKey; approval: Approval | null; consent: ConsentRecord }
-  | { kind: 'pending'; key: SecretKey; verdict: Verdict; failure: ApprovalPendingError }
-  | { kind: 'refused'; key: SecretKey; verdict: Verdict | null; failure: ToolkitError };
+  | { kind: 'pending'; key: SecretKey; verdict: V; failure: ApprovalPendingError }
+  | { kind: 'refused'; key: SecretKey; verdict: V | null; failure: ToolkitError };
 
 export interface AuthorizeRequestOptions extends AuthorizeOptions {
   /** --wait-approval: how long to wait for a person's decision on a pending approval; null: not at all. */
   waitApprovalMs?: number | null;
 }
 
+/** The first step's answer, for one request or a batch: allowed (by an approval, or the guard inline), or the verdict that refuses. */
+export interface FirstStep<V> {
+  allowed: boolean;
+  key: SecretKey;
+  approval: Approval | null;
+  verdict: V | null;
+}
+
+/** What authorize needs of what it authorizes (one request, or a batch): everything else is the same for both. */
+export interface Authorizable<V> {
+  /** Claims the approval for exactly this, or else runs its guard inline; `again` after a person's grant. */
+  firstStep(again: { approvalId: string; explain: false } | null): Promise<FirstStep<V>>;
+  /** The failure a refused verdict stands for (its exit code is the verdict's). */
+  failure(verdict: V): ToolkitError;
+  /** What the audit says of the consent an allowed verdict carries. */
+  consent(verdict: V): ConsentRecord;
+  /** The pending approval a verdict names, if any. */
+  pending(verdict: V): { id: string; approveCommand?: string; decideWhere?: string } | null;
+}
+
+/**
+ * The pipeline's consent step, for one request and for a batch alike: the first step (an approval
+ * claimed, or the guard inline), then, with `waitApprovalMs`, a person's decision on the pending
+ * approval awaited and the approval they granted claimed; the answer as data.
+ */
+export async function authorize<V>(subject: Authorizable<V>, store: () => ApprovalStore, io: IO, options: { waitApprovalMs?: number | null; explain?: boolean }): Promise<AuthorizeOutcome<V>> {
+  let step = await subject.firstStep(null);
+  const pending = !step.allowed && step.verdict !== null ? subject.pending(step.verdict) : null;
+  if (pending && options.waitApprovalMs !== undefined && options.waitApprovalMs !== null) {
+    const decision = await waitForDecision(store(), pending.id, options.waitApprovalMs, io);
+    const { key, verdict } = step;
+    if (decision === 'timeout') return { kind: 'pending', key, verdict: verdict as V, failure: pendingError(`no decision on ${pending.id} within the wait; nothing was sent`, pending) };
+    if (decision === 'denied') return { kind: 'refused', key, verdict, failure: new DeclinedError(`approval ${pending.id} was denied; nothing was sent`) };
+    if (decision !== 'granted') return { kind: 'refused', key, verdict, failure: new ApprovalInvalidError(`approval ${pending.id} was ${decision}; nothing was sent`) };
+    step = await subject.firstStep({ approvalId: pending.id, explain: false });
+  }
+  const { key, approval, verdict } = step;
+  if (step.allowed) {
+    const consent: ConsentRecord = approval
+      ? { confirmedBy: approval.confirmedBy ?? 'not-needed', consentMode: approval.consentMode ?? 'flag', scopeBypass: approval.scopeBypass ?? null }
+      : verdict !== null
+        ? subject.consent(verdict)
+        : { confirmedBy: 'not-needed', consentMode: 'flag', scopeBypass: null };
+    return { kind: 'allowed', key, approval, consent };
+  }
+  const failure = verdict !== null ? subject.failure(verdict) : new ToolkitError('refused; nothing was sent');
+  // The guard's report on stderr said why: a front-end prints the failure no second time.
+  if (options.explain !== false) reported(failure);
+  if (failure instanceof ApprovalPendingError) return { kind: 'pending', key, verdict: verdict as V, failure };
+  return { kind: 'refused', key, verdict, failure };
+}
+
 /**
  * Whether `request` may be sent now, as data. With `waitApprovalMs`, a request that needs a person
  * waits for their `bapi-guard approve` (or deny) before the answer is given.
  */
-export async function authorizeRequest(request: GuardRequest, spec: GuardSpec, io: IO, options: AuthorizeRequestOptions = {}): Promise<AuthorizeOutcome> {
-  let authorization = await authorizeWrite(request, spec, io, options);
-  const pending = authorization.verdict?.approval?.status === 'pending' ? authorization.verdict.approval : null;
-  if (!authorization.allowed && pending && options.waitApprovalMs !== undefined && options.waitApprovalMs !== null) {
-    const decision = await waitForDecision(options.store ?? approvalStore(options.stateDir ?? defaultStateDir(io.env, io.cwd)), pending.id, options.waitApprovalMs, io);
-    const key = authorization.key;
-    if (decision === 'timeout') return { kind: 'pending', key, verdict: authorization.verdict as Verdict, failure: pendingError(`no decision on ${pending.id} within the wait; nothing was sent`, pending) };
-    if (decision === 'denied') return { kind: 'refused', key, verdict: authorization.verdict, failure: new DeclinedError(`approval ${pending.id} was denied; nothing was sent`) };
-    if (decision !== 'granted') return { kind: 'refused', key, verdict: authorization.verdict, failure: new ApprovalInvalidError(`approval ${pending.id} was ${decision}; nothing was sent`) };
-    authorization = await authorizeWrite(request, spec, io, { ...options, approvalId: pending.id });
-  }
-  const { key, approval, verdict } = authorization;
-  if (authorization.allowed) {
-    const consent: ConsentRecord = approval
-      ? { confirmedBy: approval.confirmedBy ?? 'not-needed', consentMode: approval.consentMode ?? 'flag', scopeBypass: approval.scopeBypass ?? null }
-      : verdict
-        ? { confirmedBy: confirmedByOf(verdict), consentMode: verdict.consent.mode, scopeBypass: verdict.scopes?.bypassBy ?? null }
-        : { confirmedBy: 'not-needed', consentMode: 'flag', scopeBypass: null };
-    return { kind: 'allowed', key, approval, consent };
-  }
-  const failure = verdictError(verdict as Verdict) as ToolkitError;
-  // The guard's report on stderr said why: a front-end prints the failure no second time.
-  if (options.explain !== false) reported(failure);
-  if (failure instanceof ApprovalPendingError) return { kind: 'pending', key, verdict: verdict as Verdict, failure };
-  return { kind: 'refused', key, verdict, failure };
+export function authorizeRequest(request: GuardRequest, spec: GuardSpec, io: IO, options: AuthorizeRequestOptions = {}): Promise<AuthorizeOutcome> {
+  const subject: Authorizable<Verdict> = {
+    firstStep: (again) => authorizeWrite(request, spec, io, again ? { ...options, approvalId: again.approvalId } : options),
+    failure: (verdict) => verdictError(verdict) ?? new ToolkitError('refused by the guard'),
+    consent: (verdict) => ({ confirmedBy: confirmedByOf(verdict), consentMode: verdict.consent.mode, scopeBypass: verdict.scopes?.bypassBy ?? null }),
+    pending: (verdict) => (verdict.approval?.status === 'pending' ? verdict.approval : null),
+  };
+  return authorize(subject, () => options.store ?? approvalStore(options.stateDir ?? defaultStateDir(io.env, io.cwd)), io, options);
 }
 
 /** Waits for a person's decision on a pending approval, with one line on stderr saying where they decide. */

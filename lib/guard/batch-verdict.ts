@@ -5,10 +5,11 @@ import type { ApprovalRequest } from './approvals.js';
 import type { Consent } from './consent.js';
 import { destructionFor } from './destruction.js';
 import type { SecretKey } from './key.js';
-import { evaluate, type Verdict } from './policy.js';
+import { evaluate, verdictError, type Verdict } from './policy.js';
 import { apiOrigin, specContext, specDigest, type GuardSpec } from './run-guard.js';
 import { crypto } from '../core/builtins.js';
-import { EXIT } from '../core/errors.js';
+import { ConfirmationError, DeclinedError, EXIT, KeyInvalidError, NotFoundError, PolicyError, RequestInvalidError, ScopeDeniedError, type ToolkitError } from '../core/errors.js';
+import { pendingError } from './approvals.js';
 import type { Colors } from '../core/io.js';
 import { endpointKey } from '../spec/index.js';
 
@@ -29,6 +30,8 @@ export interface BatchProblem {
   line: number;
   check: string;
   message: string;
+  /** The stable code of the line's own failure (as bapi-guard would give it alone): not_found, request_invalid, … */
+  code?: string;
 }
 
 /** The digest an approval binds: every line's number, method, path, query and body. */
@@ -61,14 +64,41 @@ export interface BatchVerdict {
   destroys: string[];
   problems: BatchProblem[];
   warnings: Array<{ message: string; lines: number[] }>;
-  confirmation: { required: boolean; reasons: string[]; expected: string | null; by: 'yes-flag' | 'prompt' | 'approve-command' | 'broker-terminal' | null; person: boolean };
+  confirmation: { required: boolean; reasons: string[]; expected: string | null; by: 'yes-flag' | 'prompt' | 'approve-command' | 'broker-terminal' | null; person: boolean; declined: boolean };
   consent: { mode: 'flag' | 'person'; reasons: string[]; agent: string | null };
   key: { masked: string | null; kind: string | null; fingerprint: string | null };
   scopeBypass: 'admin-flag' | 'terminal' | 'approve-command' | 'broker-terminal' | null;
   approval: { id: string; expiresAt: string; status: 'granted' | 'pending'; approveCommand?: string; decideWhere?: string } | null;
   exitCode: number;
+  /** The failure's stable code (README, Error codes), null when allowed: as a single request's verdict has. */
+  code?: string | null;
   reason: string | null;
   hints: string[];
+}
+
+/**
+ * The failure a refused batch stands for, chosen so that its exit code is the batch's: 2 a line that
+ * does not hold (request_invalid, or not_found when the first such line names no endpoint), 3 the key (key_invalid) or what the scopes forbid (scope_denied,
+ * else policy_refused), 4 a pending approval (approval_pending, with its id), a person's no
+ * (declined), or consent still to give (confirmation_needed). Null when allowed.
+ */
+export function batchVerdictError(verdict: BatchVerdict): ToolkitError | null {
+  if (verdict.allowed) return null;
+  const message = verdict.reason ?? 'the batch is refused';
+  const options = { hints: verdict.hints };
+  if (verdict.exitCode === EXIT.usage) return verdict.problems.find((p) => p.code !== undefined)?.code === 'not_found' ? new NotFoundError(message, options) : new RequestInvalidError(message, options);
+  if (verdict.exitCode === EXIT.policy) {
+    if (verdict.problems.some((p) => p.check === 'key')) return new KeyInvalidError(message, options);
+    return verdict.problems.some((p) => p.check === 'scopes') ? new ScopeDeniedError(message, options) : new PolicyError(message, options);
+  }
+  if (verdict.approval?.status === 'pending') return pendingError(message, verdict.approval, options);
+  if (verdict.confirmation.declined) return new DeclinedError(message, options);
+  return new ConfirmationError(message, options);
+}
+
+/** The batch verdict with its failure's stable code, as --json prints it. */
+export function withBatchCode(verdict: BatchVerdict): BatchVerdict {
+  return { ...verdict, code: batchVerdictError(verdict)?.code ?? null };
 }
 
 /** The concrete path's values at the template's {placeholders}: /users/user_1 under /users/{user_id}. */
@@ -144,7 +174,7 @@ export function evaluateBatch(
     for (const check of verdict.checks) {
       if (check.ok || check.id === 'key' || check.id === 'confirmation') continue;
       if (check.id === 'scopes' && verdict.scopes?.personNeeded) continue;
-      problems.push({ line: line.line, check: check.id, message: check.message });
+      problems.push({ line: line.line, check: check.id, message: check.message, code: verdictError(verdict)?.code ?? 'request_invalid' });
     }
     if (keyInfo.wellFormed && verdict.exitCode === EXIT.usage) worst = EXIT.usage;
     else if (keyInfo.wellFormed && verdict.exitCode === EXIT.policy && worst === EXIT.ok) worst = EXIT.policy;
@@ -189,6 +219,7 @@ export function evaluateBatch(
       expected,
       by: consentNeeded && exitCode === EXIT.ok ? 'yes-flag' : null,
       person: person && problems.length === 0 && consentNeeded,
+      declined: false,
     },
     consent: { mode: context.consent.mode, reasons: context.consent.reasons, agent: context.consent.agent },
     key: { masked: keyInfo.masked, kind: keyInfo.kind, fingerprint: keyInfo.fingerprint },

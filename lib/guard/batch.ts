@@ -4,7 +4,8 @@
 // batch. Consent is asked once, under the same consent rules, and one approval is bound to a digest
 // of the exact lines (their method, path, query and body), so a changed file is another batch.
 // Here: reading the lines, and the batch guard's I/O (batch-verdict judges).
-import { batchApprovalRequest, batchDigest, evaluateBatch, renderBatchOutcome, renderBatchVerdict, type BatchLine, type BatchProblem, type BatchVerdict } from './batch-verdict.js';
+import { batchApprovalRequest, batchDigest, batchVerdictError, evaluateBatch, renderBatchOutcome, renderBatchVerdict, withBatchCode, type BatchLine, type BatchProblem, type BatchVerdict } from './batch-verdict.js';
+import { authorize, type AuthorizeOutcome } from './authorize.js';
 import { approvalStore } from './approval-files.js';
 import { approvalTtl, type Approval, type ApprovalStore } from './approvals.js';
 import { canPrompt, isConfirmed, terminalPrompter, type Prompter } from './confirm.js';
@@ -185,7 +186,7 @@ export async function runBatchGuard(lines: BatchLine[], parseProblems: BatchProb
     if (isConfirmed(answer, expected)) {
       verdict = { ...verdict, allowed: true, exitCode: EXIT.ok, reason: null, hints: [], confirmation: { ...verdict.confirmation, by: 'prompt', person: false }, scopeBypass: verdict.scopeBypass };
     } else {
-      verdict = { ...verdict, reason: answer === null ? 'no answer at the prompt: declined; nothing was approved' : 'declined at the prompt; nothing was approved', hints: [] };
+      verdict = { ...verdict, reason: answer === null ? 'no answer at the prompt: declined; nothing was approved' : 'declined at the prompt; nothing was approved', hints: [], confirmation: { ...verdict.confirmation, declined: true } };
     }
   }
   if (explain) io.stderr.write(renderBatchOutcome(shown(verdict), colors));
@@ -203,7 +204,7 @@ export async function runBatchGuard(lines: BatchLine[], parseProblems: BatchProb
     verdict = { ...verdict, approval: { id: approval.id, status: 'granted', expiresAt: approval.expiresAt } };
     if (explain) io.stderr.write(`Approval ${approval.id} for these exact ${lines.length} lines (${verdict.batch.digest.slice(0, 19)}…), valid until ${approval.expiresAt}; bapi-curl --batch runs it once.\n`);
   }
-  return { verdict: shown(verdict), key, approval, exitCode: verdict.exitCode };
+  return { verdict: withBatchCode(shown(verdict)), key, approval, exitCode: verdict.exitCode };
 }
 
 export interface BatchAuthorization {
@@ -245,4 +246,23 @@ export async function authorizeBatch(lines: BatchLine[], spec: GuardSpec, io: IO
     return { allowed: true, exitCode: EXIT.ok, key, approval: consumed.approval, verdict: outcome.verdict };
   }
   return { allowed: outcome.verdict.allowed, exitCode: outcome.exitCode, key, approval: null, verdict: outcome.verdict };
+}
+
+/**
+ * Whether a batch may be sent now, as data, through the same consent step as one request
+ * (guard/authorize.authorize): its approval claimed, or the batch guard inline; with
+ * `waitApprovalMs`, a person's decision awaited.
+ */
+export function authorizeBatchRequest(lines: BatchLine[], spec: GuardSpec, io: IO, options: BatchGuardOptions & { waitApprovalMs?: number | null } = {}): Promise<AuthorizeOutcome<BatchVerdict>> {
+  return authorize<BatchVerdict>(
+    {
+      firstStep: (again) => authorizeBatch(lines, spec, io, again ? { ...options, explain: again.explain } : options),
+      failure: (verdict) => batchVerdictError(verdict) ?? new ToolkitError('the batch is refused'),
+      consent: (verdict) => ({ confirmedBy: confirmedByOf(verdict), consentMode: verdict.consent.mode, scopeBypass: verdict.scopeBypass }),
+      pending: (verdict) => (verdict.approval?.status === 'pending' ? verdict.approval : null),
+    },
+    () => options.store ?? approvalStore(options.stateDir ?? defaultStateDir(io.env, io.cwd)),
+    io,
+    options,
+  );
 }

@@ -4,19 +4,18 @@
 // what never left, and a line that was in flight is reported as unknown (checked with a GET where
 // one exists), never resent. Results are NDJSON on stdout, in line order.
 import { renameSync } from 'node:fs';
-import { ApprovalInvalidError, BackupFailedError, DeclinedError, EXIT, UsageError } from '../core/errors.js';
+import { BackupFailedError, EXIT, UsageError } from '../core/errors.js';
 import { colorsFor, writeLine, type IO } from '../core/io.js';
 import { defaultStateDir } from '../core/state-dir.js';
 import { hasGet, matchEndpoint } from '../endpoint/match.js';
 import { approvalStore, sealerFor } from '../guard/approval-files.js';
 import type { Approval } from '../guard/approvals.js';
-import { authorizeBatch, parseBatch, readBatchInput } from '../guard/batch.js';
-import { batchDigest, evaluateBatch, renderBatchVerdict, type BatchLine, type BatchVerdict } from '../guard/batch-verdict.js';
-import { waitForDecision, type ConsentRecord } from '../guard/authorize.js';
+import { authorizeBatchRequest, parseBatch, readBatchInput } from '../guard/batch.js';
+import { batchDigest, evaluateBatch, renderBatchVerdict, type BatchLine } from '../guard/batch-verdict.js';
+import type { ConsentRecord } from '../guard/authorize.js';
 import { consentFor } from '../guard/consent.js';
 import { findSecretKey, keyError, redactSecret, type SecretKey } from '../guard/key.js';
-import { pendingError } from '../guard/approvals.js';
-import { apiOrigin, confirmedByOf, guardSpecOf, specDigest, type GuardSpec } from '../guard/run-guard.js';
+import { apiOrigin, guardSpecOf, specDigest, type GuardSpec } from '../guard/run-guard.js';
 import { prepareRequest } from '../request/prepare.js';
 import { buildRequestUrl, resolveBaseUrl, resolveRequestTarget } from '../request/url.js';
 import type { EndpointSummary } from '../spec/index.js';
@@ -78,7 +77,8 @@ export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Pro
     const binding = { digest, key_fingerprint: key.info.fingerprint, origin: apiOrigin(io.env), version: spec.version, spec_digest: specDigest(spec) };
     let approval: Approval | null = null;
     let writer: Journal | null = null;
-    let inlineVerdict: BatchVerdict | null = null;
+    // A resumed run goes on under the consent its journal records (its approval's id); a new one's comes from authorize.
+    let consent: ConsentRecord = { confirmedBy: 'not-needed', consentMode: 'flag', scopeBypass: null };
     if (options.resume) {
       if (journal === null) {
         const other = unfinishedJournalFor(stateDir, source, seal);
@@ -105,20 +105,14 @@ export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Pro
         });
       }
       const authorization = await authorize(lines, spec, io, options, key, stateDir, source, deps.custody);
-      if (!authorization.allowed) return authorization.exitCode;
       approval = authorization.approval;
-      inlineVerdict = authorization.verdict;
+      consent = authorization.consent;
       if (journal !== null) renameSync(path, `${path.slice(0, -'.journal'.length)}.${new Date().toISOString().replace(/[:.]/g, '-')}.finished`);
       const header: JournalHeader = { journal: JOURNAL_FORMAT, ...binding, key_fingerprint: key.info.fingerprint as string, approval_id: approval?.id ?? null, lines: lines.length, source, started_at: deps.now().toISOString() };
       writer = Journal.create(path, header, seal);
       journal = { header, done: new Map(), inFlight: new Set(), finished: false };
       if (approval) writeLine(io.stderr, `bapi-curl: using batch approval ${approval.id}`);
     }
-    const consent: ConsentRecord = approval
-      ? { confirmedBy: approval.confirmedBy ?? 'not-needed', consentMode: approval.consentMode, scopeBypass: approval.scopeBypass }
-      : inlineVerdict
-        ? { confirmedBy: confirmedByOf(inlineVerdict), consentMode: inlineVerdict.consent.mode, scopeBypass: inlineVerdict.scopeBypass }
-        : { confirmedBy: 'not-needed', consentMode: 'flag', scopeBypass: null };
     const approvalId = approval?.id ?? journal.header.approval_id;
     return await sendAll(lines, journal, writer ?? Journal.continue(path, seal), { options, deps, spec, key, stateDir, base, consent, approvalId });
   } finally {
@@ -126,20 +120,12 @@ export async function runBatch(options: BatchRunOptions, deps: ExecuteDeps): Pro
   }
 }
 
-/** The batch approval for these lines, or the batch guard inline; with --wait-approval, a person's decision awaited. */
+/** The batch approval for these lines, or the batch guard inline; with --wait-approval, a person's decision awaited: as one request is. */
 async function authorize(lines: BatchLine[], spec: GuardSpec, io: IO, options: BatchRunOptions, key: SecretKey, stateDir: string, source: string, custody: Custody | undefined) {
   const store = custody?.store ?? approvalStore(stateDir);
-  const guardOptions = { admin: options.admin, yes: options.yes, key, stateDir, store, label: 'bapi-curl --batch (guard)', source, consent: custody?.consent ?? consentFor(io.env, stateDir) };
-  let authorization = await authorizeBatch(lines, spec, io, guardOptions);
-  const pending = authorization.verdict?.approval?.status === 'pending' ? authorization.verdict.approval : null;
-  if (!authorization.allowed && pending && options.waitApprovalMs !== null) {
-    const decision = await waitForDecision(store, pending.id, options.waitApprovalMs, io);
-    if (decision === 'timeout') throw pendingError(`no decision on ${pending.id} within the wait; nothing was sent`, pending);
-    if (decision === 'denied') throw new DeclinedError(`approval ${pending.id} was denied; nothing was sent`);
-    if (decision !== 'granted') throw new ApprovalInvalidError(`approval ${pending.id} was ${decision}; nothing was sent`);
-    authorization = await authorizeBatch(lines, spec, io, { ...guardOptions, explain: false });
-  }
-  return authorization;
+  const outcome = await authorizeBatchRequest(lines, spec, io, { admin: options.admin, yes: options.yes, key, stateDir, store, label: 'bapi-curl --batch (guard)', source, consent: custody?.consent ?? consentFor(io.env, stateDir), waitApprovalMs: options.waitApprovalMs });
+  if (outcome.kind !== 'allowed') throw outcome.failure;
+  return outcome;
 }
 
 interface SendContext {
