@@ -11,7 +11,7 @@ import { approvalTtl, type Approval, type ApprovalStore } from './approvals.js';
 import { canPrompt, isConfirmed, terminalPrompter, type Prompter } from './confirm.js';
 import { consentFor, type Consent } from './consent.js';
 import { findSecretKey, redactSecret, type SecretKey } from './key.js';
-import { askPerson, confirmedByOf, type GuardSpec } from './run-guard.js';
+import { confirmedByOf, personStep, type GuardSpec } from './run-guard.js';
 import { isWriteMethod } from './scopes.js';
 import { EXIT, ToolkitError, UsageError } from '../core/errors.js';
 import { colorsFor, MAX_STDIN_BYTES, readStdin, type IO } from '../core/io.js';
@@ -160,23 +160,20 @@ export async function runBatchGuard(lines: BatchLine[], parseProblems: BatchProb
   const terminalPerson = prompter !== null && (!person || consent.agent === null);
 
   if (consentOnly && person && fingerprint && !terminalPerson) {
-    const open = store.findOpen(binding(), now);
-    if (open?.status === 'granted') {
-      approval = open;
-      const by = open.confirmedBy === 'broker-terminal' ? 'broker-terminal' : 'approve-command';
-      verdict = { ...verdict, allowed: true, exitCode: EXIT.ok, reason: null, hints: [], confirmation: { ...verdict.confirmation, by, person: false }, approval: { id: open.id, status: 'granted', expiresAt: open.expiresAt } };
-    } else if (options.issuePending ?? true) {
-      const pending = askPerson(store, binding(), open, io.env, now, {
-        endpoint: endpointLabel(),
-        destructive: verdict.batch.destructive > 0,
-        scopeBypass: null,
-        destroys: verdict.destroys,
-        report: renderBatchVerdict(shown(verdict), colorsFor({ isTTY: false, write: () => true }, {}), 'bapi-guard'),
-        expected: verdict.confirmation.expected ?? 'yes',
-      });
-      approval = pending.approval;
-      verdict = { ...verdict, approval: pending.listed, hints: pending.hints('the batch is sent') };
+    const step = personStep(store, binding(), io.env, now, options.issuePending ?? true, () => ({
+      endpoint: endpointLabel(),
+      destructive: verdict.batch.destructive > 0,
+      scopeBypass: null,
+      destroys: verdict.destroys,
+      report: renderBatchVerdict(shown(verdict), colorsFor({ isTTY: false, write: () => true }, {}), 'bapi-guard'),
+      expected: verdict.confirmation.expected ?? 'yes',
+    }));
+    if (step?.kind === 'granted') {
+      const by = step.approval.confirmedBy === 'broker-terminal' ? 'broker-terminal' : 'approve-command';
+      verdict = { ...verdict, allowed: true, exitCode: EXIT.ok, reason: null, hints: [], confirmation: { ...verdict.confirmation, by, person: false }, approval: { id: step.approval.id, status: 'granted', expiresAt: step.approval.expiresAt } };
     }
+    if (step?.kind === 'pending') verdict = { ...verdict, approval: step.listed, hints: step.hints('the batch is sent') };
+    approval = step?.approval ?? null;
   }
   if (explain) io.stderr.write(renderBatchVerdict(shown(verdict), colors, label));
   if (consentOnly && terminalPerson && verdict.exitCode === EXIT.confirmation && !verdict.allowed) {

@@ -129,23 +129,17 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
   const now = options.now ?? new Date();
   const binding = () => approvalRequestFor(verdict, spec, io.env, key.info.fingerprint as string);
   if (verdict.confirmation.person && key.info.fingerprint) {
-    // A person already approved this exact request, or was already asked: no second approval.
-    const open = store.findOpen(binding(), now);
-    if (open?.status === 'granted') {
-      verdict = grantedByPerson(verdict, open);
-      approval = open;
-    } else if (options.issuePending ?? true) {
-      const pending = askPerson(store, binding(), open, io.env, now, {
-        endpoint: verdict.endpoint ? `${verdict.endpoint.method} ${verdict.endpoint.path}` : null,
-        destructive: verdict.destructive,
-        scopeBypass: verdict.scopes?.personNeeded ? (store.person?.by ?? 'approve-command') : null,
-        destroys: verdict.destroys,
-        report: renderVerdict(shown(verdict), colorsFor({ isTTY: false, write: () => true }, {}), { outcome: false, label: 'bapi-guard' }),
-        expected: verdict.confirmation.expected ?? 'yes',
-      });
-      approval = pending.approval;
-      verdict = { ...verdict, approval: pending.listed, hints: pending.hints('it is sent') };
-    }
+    const step = personStep(store, binding(), io.env, now, options.issuePending ?? true, () => ({
+      endpoint: verdict.endpoint ? `${verdict.endpoint.method} ${verdict.endpoint.path}` : null,
+      destructive: verdict.destructive,
+      scopeBypass: verdict.scopes?.personNeeded ? (store.person?.by ?? 'approve-command') : null,
+      destroys: verdict.destroys,
+      report: renderVerdict(shown(verdict), colorsFor({ isTTY: false, write: () => true }, {}), { outcome: false, label: 'bapi-guard' }),
+      expected: verdict.confirmation.expected ?? 'yes',
+    }));
+    if (step?.kind === 'granted') verdict = grantedByPerson(verdict, step.approval);
+    if (step?.kind === 'pending') verdict = { ...verdict, approval: step.listed, hints: step.hints('it is sent') };
+    approval = step?.approval ?? null;
   }
   if (verdict.confirmation.pending && prompter) {
     if (explain) io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: false, label: options.label, width: terminalWidth(io.stderr, io.env) }));
@@ -192,6 +186,26 @@ async function askAgainAfterATypo(prompter: Prompter, question: string, expected
   } finally {
     await prompter.close?.();
   }
+}
+
+/**
+ * The person's part of consent, for one request and for a batch alike: the approval a person already
+ * granted for exactly this (`granted`), or the pending one they are asked in (the open one, or a new
+ * one when `issuePending`); null when there is none to ask in.
+ */
+export function personStep(
+  store: ApprovalStore,
+  binding: ApprovalRequest,
+  env: Record<string, string | undefined>,
+  now: Date,
+  issuePending: boolean,
+  details: () => Pick<CreateApprovalOptions, 'endpoint' | 'destructive' | 'scopeBypass' | 'destroys' | 'report' | 'expected'>,
+): { kind: 'granted'; approval: Approval } | ({ kind: 'pending' } & ReturnType<typeof askPerson>) | null {
+  // A person already approved this exact request, or was already asked: no second approval.
+  const open = store.findOpen(binding, now);
+  if (open?.status === 'granted') return { kind: 'granted', approval: open };
+  if (!issuePending) return null;
+  return { kind: 'pending', ...askPerson(store, binding, open, env, now, details()) };
 }
 
 /**
