@@ -9,7 +9,7 @@ import { colorsFor, escapeControls, readStdin, writeLine, type IO } from '../lib
 import { isObject } from '../lib/core/values.js';
 import { eventFields, exampleConflicts, findEvent, webhookEvents, type WebhookEvent } from '../lib/endpoint/webhook-events.js';
 import { applySets, DEFAULT_WEBHOOK_URL, parseDelivery, parseSet, postDelivery, prepareEvent, SECRET_VARIABLE, signDelivery, signingSecret, verifyDelivery, type Delivery } from '../lib/http/webhook-delivery.js';
-import { loadWebhooks, type WebhooksDocument } from '../lib/spec/webhooks.js';
+import { loadWebhooks, loadWebhooksSummary, type WebhooksDocument } from '../lib/spec/webhooks.js';
 
 export const USAGE = `Usage: bapi-webhooks events [--grep WORDS] [--json]
        bapi-webhooks show EVENT [--example] [--json]
@@ -171,15 +171,28 @@ function eventNamed(events: WebhookEvent[], name: string | undefined, version: s
   throw new NotFoundError(`no webhook event ${JSON.stringify(name)} in webhooks ${version}`, { hints: [closest.length > 0 ? `Closest: ${closest.map((e) => e.type).join(', ')}.` : 'bapi-webhooks events lists them.'] });
 }
 
+/** One line of `events`: what a warm run reads from the kept summary, not from the whole document. */
+interface EventLine {
+  type: string;
+  description: string;
+  example: boolean;
+  conflicts: number;
+}
+
+function eventLines(value: unknown): value is EventLine[] {
+  return Array.isArray(value) && value.every((e) => isObject(e) && typeof e.type === 'string' && typeof e.description === 'string' && typeof e.example === 'boolean' && typeof e.conflicts === 'number');
+}
+
 async function events(options: Options, io: IO): Promise<number> {
-  const { document, events: all } = await spec(options, io);
+  const summarize = (document: WebhooksDocument): EventLine[] => webhookEvents(document).map((e) => ({ type: e.type, description: e.description, example: e.hasExample, conflicts: exampleConflicts(e, document).length }));
+  const { version, summary } = await loadWebhooksSummary({ ...(options.version ? { version: options.version } : {}), refresh: options.refresh }, io, 'events.v1', summarize, eventLines);
   const words = (options.grep ?? '').toLowerCase().split(/\s+/).filter((w) => w !== '');
-  const chosen = all.filter((e) => words.every((w) => `${e.type} ${e.description}`.toLowerCase().includes(w)));
+  const chosen = summary.filter((e) => words.every((w) => `${e.type} ${e.description}`.toLowerCase().includes(w)));
   if (options.json) {
-    writeLine(io.stdout, JSON.stringify({ version: document.version, events: chosen.map((e) => ({ type: e.type, description: e.description, example: e.hasExample, conflicts: exampleConflicts(e, document).length })) }, null, 2));
+    writeLine(io.stdout, JSON.stringify({ version, events: chosen }, null, 2));
     return EXIT.ok;
   }
-  for (const event of chosen) writeLine(io.stdout, `${event.type}\t${event.description}\t${event.hasExample ? 'example' : '-'}`);
+  for (const event of chosen) writeLine(io.stdout, `${event.type}\t${event.description}\t${event.example ? 'example' : '-'}`);
   return EXIT.ok;
 }
 

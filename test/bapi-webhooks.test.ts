@@ -81,6 +81,13 @@ describe('bapi-webhooks', () => {
     assert.equal(events.filter((e) => e.conflicts > 0).length, 12, 'the spec examples that break their own schema');
     const text = await run(['events', '--grep', 'organization invitation']);
     assert.deepEqual(text.stdout.trim().split('\n').map((line) => line.split('\t')[0]), ['organizationInvitation.created', 'organizationInvitation.accepted', 'organizationInvitation.revoked']);
+    // A warm run reads the kept event list, not the document; a damaged one is made again.
+    const kept = readdirSync(join(store, 'webhooks')).filter((name) => name.endsWith('.events.v1.json'));
+    assert.equal(kept.length, 1);
+    writeFileSync(join(store, 'webhooks', kept[0]!), '[{"type": 1}]');
+    const again = await run(['events', '--json']);
+    assert.deepEqual(JSON.parse(again.stdout), JSON.parse(listed.stdout));
+    assert.equal((JSON.parse(readFileSync(join(store, 'webhooks', kept[0]!), 'utf8')) as unknown[]).length, 45);
   });
 
   it('every event, triggered at an app that verifies with @clerk/backend/webhooks: 45 of 45 accepted, type right, and schema-valid wherever the example does not conflict', async () => {

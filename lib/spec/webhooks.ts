@@ -43,6 +43,35 @@ export interface WebhooksOptions {
 
 /** The selected webhooks version's document. */
 export async function loadWebhooks(options: WebhooksOptions, io: IO): Promise<WebhooksDocument> {
+  const selected = await selectWebhooks(options, io);
+  return { ...selected.document, ...(await readDocument(selected)) };
+}
+
+/**
+ * What `summarize` makes of the selected version's document (the event list a warm `events` prints),
+ * kept beside the document by its sha and `name`: a warm run reads a few KB instead of the whole
+ * document. `valid` checks a kept summary's shape; one that fails it is made again.
+ */
+export async function loadWebhooksSummary<S>(options: WebhooksOptions, io: IO, name: string, summarize: (document: WebhooksDocument) => S, valid: (value: unknown) => value is S): Promise<{ version: string; summary: S }> {
+  const selected = await selectWebhooks(options, io);
+  const file = join(selected.dir, `${selected.entry.sha}.${name}.json`);
+  const kept = readJson<unknown>(file);
+  if (kept !== null && valid(kept)) return { version: selected.entry.version, summary: kept };
+  const summary = summarize({ ...selected.document, ...(await readDocument(selected)) });
+  store(selected.dir, file, summary);
+  return { version: selected.entry.version, summary };
+}
+
+interface SelectedWebhooks {
+  dir: string;
+  entry: VersionEntry;
+  source: ReturnType<typeof sourceFromEnv>;
+  /** The document's description, without its contents. */
+  document: Omit<WebhooksDocument, 'webhooks' | 'components'>;
+}
+
+/** The listing (kept an hour; a local source is listed every run), and the version asked for in it. */
+async function selectWebhooks(options: WebhooksOptions, io: IO): Promise<SelectedWebhooks> {
   const source = sourceFromEnv(io.env, io.cwd);
   const dir = join(defaultStoreDir(io.env), WEBHOOKS_DIR);
   const described = describeSource(source);
@@ -73,15 +102,19 @@ export async function loadWebhooks(options: WebhooksOptions, io: IO): Promise<We
   const latest = versions.at(-1) as string;
   const entry = options.version ? entries.find((e) => e.version === options.version) : entries.at(-1);
   if (!entry) throw new NotFoundError(`no webhooks spec version ${options.version}`, { hints: [`Available: ${versions.join(', ')}.`] });
+  return { dir, entry, source, document: { version: entry.version, versions, latest, sha: entry.sha, source: from } };
+}
+
+/** The version's `x-webhooks` and `components`: kept as JSON by its sha, else read (and checked against the sha), parsed and kept. */
+async function readDocument({ dir, entry, source }: SelectedWebhooks): Promise<{ webhooks: Record<string, unknown>; components: Record<string, unknown> }> {
   const documentFile = join(dir, `${entry.sha}.json`);
-  let parsed = readJson<{ webhooks: Record<string, unknown>; components: Record<string, unknown> }>(documentFile);
-  if (!parsed) {
-    const bytes = entry.snapshot ? snapshotBytes(entry) : source.kind === 'local' ? readSpecFile(entry.location) : await downloadSpec(source as { apiUrl: string; token?: string }, entry);
-    if (gitBlobSha(bytes) !== entry.sha) throw new UnavailableError(`webhooks/${entry.name} does not match its listed sha; run again with --refresh`);
-    parsed = await parseWebhooks(bytes.toString('utf8'), `webhooks/${entry.name}`);
-    store(dir, documentFile, parsed);
-  }
-  return { version: entry.version, versions, latest, sha: entry.sha, source: from, webhooks: parsed.webhooks, components: parsed.components };
+  const kept = readJson<{ webhooks: Record<string, unknown>; components: Record<string, unknown> }>(documentFile);
+  if (kept) return { webhooks: kept.webhooks, components: kept.components };
+  const bytes = entry.snapshot ? snapshotBytes(entry) : source.kind === 'local' ? readSpecFile(entry.location) : await downloadSpec(source as { apiUrl: string; token?: string }, entry);
+  if (gitBlobSha(bytes) !== entry.sha) throw new UnavailableError(`webhooks/${entry.name} does not match its listed sha; run again with --refresh`);
+  const parsed = await parseWebhooks(bytes.toString('utf8'), `webhooks/${entry.name}`);
+  store(dir, documentFile, parsed);
+  return parsed;
 }
 
 async function githubEntries(source: { apiUrl: string; token?: string; timeoutMs?: number }): Promise<VersionEntry[]> {
