@@ -177,6 +177,10 @@ describe('the agent flow (CLAUDECODE=1)', { skip: !HAS_SCRIPT && 'needs script(1
     const result = await waiting;
     assert.equal(result.exitCode, 0, String(result.stderr));
     assert.equal(deletes(`/v1${path}`), 1);
+    // It waits: not "Refused", not "run the same command again"; where the person decides, said once.
+    assert.match(String(result.stderr), new RegExp(`Waiting for a person's decision on ${id}`));
+    assert.doesNotMatch(String(result.stderr), /Refused|run the same command again/);
+    assert.equal(String(result.stderr).split(`bapi-guard approve ${id}`).length - 1, 1);
 
     const expiring = await run('bapi-curl', ['DELETE', '/users/user_seed0000005', '--wait-approval'], { ...AGENT, CLERK_BAPI_PENDING_TTL: '2s' });
     assert.equal(expiring.exitCode, 4, expiring.stderr);

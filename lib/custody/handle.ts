@@ -54,7 +54,8 @@ export async function handle(request: unknown, socket: Socket, context: BrokerCo
 async function judge(request: GuardRequest, spec: GuardSpec, io: IO, context: BrokerContext, wait: Wait | 'check', json: boolean): Promise<number> {
   const check = wait === 'check' ? { issueApproval: false, issuePending: false } : {};
   const options = { key: context.key, store: context.store, consent: context.consent, prompter: null, ttlSeconds: context.ttlSeconds, ...check };
-  const outcome = await afterTheAnswer((explain) => runGuard(request, spec, io, { ...options, explain }), io, context, wait === 'check' ? null : wait);
+  const waits = wait === 'check' ? null : wait;
+  const outcome = await afterTheAnswer((explain) => runGuard(request, spec, io, { ...options, explain, waiting: waits !== null }), io, context, waits);
   if (json) writeLine(io.stdout, JSON.stringify(outcome.verdict, null, 2));
   return outcome.exitCode;
 }
@@ -67,7 +68,7 @@ async function judgeBatch(text: string, source: string, spec: GuardSpec, io: IO,
     return 0;
   }
   const options = { key: context.key, store: context.store, consent: context.consent, prompter: null, ttlSeconds: context.ttlSeconds, source };
-  const outcome = await afterTheAnswer((explain) => runBatchGuard(lines, problems, spec, io, { ...options, explain }), io, context, wait);
+  const outcome = await afterTheAnswer((explain) => runBatchGuard(lines, problems, spec, io, { ...options, explain, waiting: wait !== null }), io, context, wait);
   if (json) writeLine(io.stdout, JSON.stringify(outcome.verdict, null, 2));
   return outcome.exitCode;
 }

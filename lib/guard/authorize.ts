@@ -151,7 +151,7 @@ export async function authorize<V>(subject: Authorizable<V>, store: () => Approv
  */
 export function authorizeRequest(request: GuardRequest, spec: GuardSpec, io: IO, options: AuthorizeRequestOptions = {}): Promise<AuthorizeOutcome> {
   const subject: Authorizable<Verdict> = {
-    firstStep: (again) => authorizeWrite(request, spec, io, again ? { ...options, approvalId: again.approvalId } : options),
+    firstStep: (again) => authorizeWrite(request, spec, io, again ? { ...options, approvalId: again.approvalId } : { ...options, waiting: options.waitApprovalMs !== undefined && options.waitApprovalMs !== null }),
     failure: (verdict) => verdictError(verdict) ?? new ToolkitError('refused by the guard'),
     consent: (verdict) => ({ confirmedBy: confirmedByOf(verdict), consentMode: verdict.consent.mode, scopeBypass: verdict.scopes?.bypassBy ?? null }),
     pending: (verdict) => (verdict.approval?.status === 'pending' ? verdict.approval : null),

@@ -270,8 +270,10 @@ export function renderBatchVerdict(verdict: BatchVerdict, c: Colors, label = 'ba
   return `${out.join('\n')}\n`;
 }
 
-export function renderBatchOutcome(verdict: BatchVerdict, c: Colors): string {
+/** The batch's outcome line; `waiting` as for one request (guard/render.renderOutcome). */
+export function renderBatchOutcome(verdict: BatchVerdict, c: Colors, waiting = false): string {
   if (verdict.allowed) return `${c.green('Allowed.')}\n`;
-  return [`${c.red('Refused')} (exit ${verdict.exitCode}): ${verdict.reason ?? ''}`, ...verdict.hints.map((h) => `  ${h}`)].join('\n') + '\n';
+  const head = waiting && verdict.approval?.status === 'pending' ? `${c.yellow('Waiting')} for a person's decision on ${verdict.approval.id}: ${verdict.reason ?? ''}` : `${c.red('Refused')} (exit ${verdict.exitCode}): ${verdict.reason ?? ''}`;
+  return [head, ...verdict.hints.map((h) => `  ${h}`)].join('\n') + '\n';
 }
 

@@ -125,6 +125,8 @@ export interface BatchGuardOptions {
   now?: Date;
   /** Where approvals live; default: the state directory's files (a key-custody broker passes its memory). */
   store?: ApprovalStore;
+  /** --wait-approval: the caller waits for the person's decision (see RunGuardOptions.waiting). */
+  waiting?: boolean;
 }
 
 export interface BatchGuardOutcome {
@@ -172,7 +174,7 @@ export async function runBatchGuard(lines: BatchLine[], parseProblems: BatchProb
       const by = step.approval.confirmedBy === 'broker-terminal' ? 'broker-terminal' : 'approve-command';
       verdict = { ...verdict, allowed: true, exitCode: EXIT.ok, reason: null, hints: [], confirmation: { ...verdict.confirmation, by, person: false }, approval: { id: step.approval.id, status: 'granted', expiresAt: step.approval.expiresAt } };
     }
-    if (step?.kind === 'pending') verdict = { ...verdict, approval: step.listed, hints: step.hints('the batch is sent') };
+    if (step?.kind === 'pending') verdict = { ...verdict, approval: step.listed, hints: options.waiting ? [] : step.hints('the batch is sent') };
     approval = step?.approval ?? null;
   }
   if (explain) io.stderr.write(renderBatchVerdict(shown(verdict), colors, label));
@@ -186,7 +188,7 @@ export async function runBatchGuard(lines: BatchLine[], parseProblems: BatchProb
       verdict = { ...verdict, reason: answer === null ? 'no answer at the prompt: declined; nothing was approved' : 'declined at the prompt; nothing was approved', hints: [], confirmation: { ...verdict.confirmation, declined: true } };
     }
   }
-  if (explain) io.stderr.write(renderBatchOutcome(shown(verdict), colors));
+  if (explain) io.stderr.write(renderBatchOutcome(shown(verdict), colors, options.waiting === true));
   if (verdict.allowed && approval === null && (options.issueApproval ?? true) && fingerprint && verdict.batch.writes > 0) {
     approval = store.create(binding(), {
       ttlSeconds: options.ttlSeconds ?? approvalTtl(undefined, io.env),
@@ -253,7 +255,7 @@ export async function authorizeBatch(lines: BatchLine[], spec: GuardSpec, io: IO
 export function authorizeBatchRequest(lines: BatchLine[], spec: GuardSpec, io: IO, options: BatchGuardOptions & { waitApprovalMs?: number | null } = {}): Promise<AuthorizeOutcome<BatchVerdict>> {
   return authorize<BatchVerdict>(
     {
-      firstStep: (again) => authorizeBatch(lines, spec, io, again ? { ...options, explain: again.explain } : options),
+      firstStep: (again) => authorizeBatch(lines, spec, io, again ? { ...options, explain: again.explain } : { ...options, waiting: options.waitApprovalMs !== undefined && options.waitApprovalMs !== null }),
       failure: (verdict) => batchVerdictError(verdict) ?? new ToolkitError('the batch is refused'),
       consent: (verdict) => ({ confirmedBy: confirmedByOf(verdict), consentMode: verdict.consent.mode, scopeBypass: verdict.scopeBypass }),
       pending: (verdict) => (verdict.approval?.status === 'pending' ? verdict.approval : null),

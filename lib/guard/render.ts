@@ -7,7 +7,7 @@ import type { Verdict } from './policy.js';
 const MARK = { ok: '✓', fail: '✗', warn: '!' };
 
 /** The human explanation of a verdict, for stderr. */
-export function renderVerdict(verdict: Verdict, c: Colors, options: { outcome: boolean; label?: string | undefined; width?: number | undefined } = { outcome: true }): string {
+export function renderVerdict(verdict: Verdict, c: Colors, options: { outcome: boolean; label?: string | undefined; width?: number | undefined; waiting?: boolean | undefined } = { outcome: true }): string {
   const lines: string[] = [];
   const target = `${verdict.request.method} ${verdict.request.path}${verdict.request.query.length > 0 ? `?${new URLSearchParams(verdict.request.query).toString()}` : ''}`;
   const endpoint = verdict.endpoint ? `${verdict.endpoint.method} ${verdict.endpoint.path}` : 'no endpoint';
@@ -43,13 +43,15 @@ export function renderVerdict(verdict: Verdict, c: Colors, options: { outcome: b
     for (const warning of warnings) lines.push(`${c.yellow('warning:')} ${warning}`);
   }
   let text = `${lines.join('\n')}\n`;
-  if (options.outcome) text += renderOutcome(verdict, c);
+  if (options.outcome) text += renderOutcome(verdict, c, options.waiting === true);
   return text;
 }
 
-export function renderOutcome(verdict: Verdict, c: Colors): string {
+/** The outcome line; `waiting`: the caller waits for the person's decision on the pending approval (--wait-approval), so it is not refused yet. */
+export function renderOutcome(verdict: Verdict, c: Colors, waiting = false): string {
   if (verdict.allowed) return `${c.green('Allowed.')}${verdict.write ? '' : ' (a read: no approval needed)'}\n`;
-  const lines = [`${c.red('Refused')} (exit ${verdict.exitCode}): ${verdict.reason ?? ''}`];
+  const pending = waiting && verdict.approval?.status === 'pending';
+  const lines = [pending ? `${c.yellow('Waiting')} for a person's decision on ${verdict.approval?.id}: ${verdict.reason ?? ''}` : `${c.red('Refused')} (exit ${verdict.exitCode}): ${verdict.reason ?? ''}`];
   for (const hint of verdict.hints) lines.push(`  ${hint}`);
   return `${lines.join('\n')}\n`;
 }

@@ -79,6 +79,8 @@ export interface RunGuardOptions {
   describeTarget?: (keyValue: string) => Promise<unknown>;
   /** Where approvals live; default: the state directory's files (a key-custody broker passes its memory). */
   store?: ApprovalStore;
+  /** --wait-approval: the caller waits for the person's decision, so the report says so instead of "run the same command again". */
+  waiting?: boolean;
 }
 
 export interface GuardOutcome {
@@ -138,7 +140,8 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
       expected: verdict.confirmation.expected ?? 'yes',
     }));
     if (step?.kind === 'granted') verdict = grantedByPerson(verdict, step.approval);
-    if (step?.kind === 'pending') verdict = { ...verdict, approval: step.listed, hints: step.hints('it is sent') };
+    // Waiting: the line that says where the person decides comes from the wait itself.
+    if (step?.kind === 'pending') verdict = { ...verdict, approval: step.listed, hints: options.waiting ? [] : step.hints('it is sent') };
     approval = step?.approval ?? null;
   }
   if (verdict.confirmation.pending && prompter) {
@@ -150,7 +153,7 @@ export async function runGuard(request: GuardRequest, spec: GuardSpec, io: IO, o
     verdict = applyConfirmation(verdict, await askAgainAfterATypo(prompter, question, expected, io));
     if (explain) io.stderr.write(renderOutcome(shown(verdict), colors));
   } else if (explain) {
-    io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: true, label: options.label, width: terminalWidth(io.stderr, io.env) }));
+    io.stderr.write(renderVerdict(shown(verdict), colors, { outcome: true, label: options.label, width: terminalWidth(io.stderr, io.env), waiting: options.waiting }));
   }
   if (verdict.allowed && verdict.write && approval === null && (options.issueApproval ?? true) && key.info.fingerprint) {
     const ttlSeconds = options.ttlSeconds ?? approvalTtl(undefined, io.env);
