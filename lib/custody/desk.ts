@@ -33,6 +33,8 @@ export function personDesk(options: DeskOptions): Desk {
   const queue: Approval[] = [];
   let store: ApprovalStore | null = null;
   let busy = false;
+  /** The question on screen, to show again under a notice. */
+  let prompt: string | null = null;
   let waiting: ((line: string | null) => void) | null = null;
   let buffered = '';
   const onData = (chunk: Buffer | string) => {
@@ -66,15 +68,19 @@ export function personDesk(options: DeskOptions): Desk {
   const askOne = async (approval: Approval) => {
     const current = store?.get(approval.id)?.approval;
     if (!store || !current || current.status !== 'pending' || Date.parse(current.expiresAt) <= Date.now()) return;
-    io.stderr.write(`\n${colors.bold(`── ${new Date().toISOString().slice(11, 19)}  a client asks: ${approval.method} ${escapeForTerminal(approval.path)}`)} (${approval.id})\n`);
+    // The ones in line after it wait for this answer (Enter refuses it at once).
+    const more = queue.length > 0 ? `; ${queue.length} more waiting after it` : '';
+    io.stderr.write(`\n${colors.bold(`── ${new Date().toISOString().slice(11, 19)}  a client asks: ${approval.method} ${escapeForTerminal(approval.path)}`)} (${approval.id}${more})\n`);
     io.stderr.write(escapeForTerminal(approval.report));
     if (approval.method === 'DELETE' && options.describe) {
       const who = whoIs(await options.describe(approval));
       if (who !== null) io.stderr.write(`\nThis deletes ${colors.bold(escapeForTerminal(who))} (${escapeForTerminal(approval.path)}).\n`);
     }
     const expected = approval.expected;
-    io.stderr.write(expected === 'yes' ? `Send it? Type yes to confirm, anything else refuses it: ` : `Type ${colors.bold(escapeForTerminal(expected))} to confirm, anything else refuses it: `);
+    prompt = expected === 'yes' ? `Send it? Type yes to confirm, anything else refuses it: ` : `Type ${colors.bold(escapeForTerminal(expected))} to confirm, anything else refuses it: `;
+    io.stderr.write(prompt);
     const answer = await answerWithin(Date.parse(current.expiresAt) - Date.now());
+    prompt = null;
     if (answer === null) io.stderr.write('\n');
     const granted = isConfirmed(answer, expected);
     const result = store.decide(approval.id, granted ? 'grant' : 'deny', { keyFingerprint: options.keyFingerprint, ttlSeconds: options.ttlSeconds });
@@ -95,6 +101,8 @@ export function personDesk(options: DeskOptions): Desk {
   return {
     ask(approval) {
       queue.push(approval);
+      // A question is open: the person learns that another waits behind it (Enter refuses the open one).
+      if (prompt !== null) io.stderr.write(`\n(${queue.length} more waiting after this one)\n${prompt}`);
       void drain();
     },
     attach(given) {
