@@ -45,7 +45,10 @@ function world(now = () => Date.now()) {
     },
   ];
   const server = new McpProtocolServer(
-    { info: { name: 'test', version: '1' }, instructions: 'hi', tools, resources: [{ uri: 'x://r', name: 'r', description: 'r', mimeType: 'text/plain', read: async () => 'R' }], invalidArguments: (tool, problem) => ({ ...text(`${tool}: ${problem}`), isError: true }) },
+    { info: { name: 'test', version: '1' }, instructions: 'hi', tools, resources: [
+        { uri: 'x://r', name: 'r', description: 'r', mimeType: 'text/plain', read: async () => 'R' },
+        { uri: 'x://broken', name: 'broken', description: 'fails', mimeType: 'text/plain', read: async () => { throw new Error('could not read with sk_test_secret'); } },
+      ], invalidArguments: (tool, problem) => ({ ...text(`${tool}: ${problem}`), isError: true }), redact: (value) => value.replaceAll('sk_test_secret', '[REDACTED]') },
     async (message) => {
       sent.push(message);
       waiting?.(message);
@@ -136,6 +139,11 @@ describe('MCP protocol layer', () => {
       assert.equal(result.isError, true);
       assert.match(result.content[0]!.text, problem);
     }
+  });
+
+  it('an unexpected failure is an internal error whose message is redacted', async () => {
+    const { request } = world();
+    assert.deepEqual((await request('resources/read', { uri: 'x://broken' })).error, { code: -32603, message: 'could not read with [REDACTED]' });
   });
 
   it('a cancelled call stops and gets no answer; an unknown method is -32601', async () => {

@@ -75,6 +75,8 @@ export interface ServerDefinition {
   resources: Resource[];
   /** The result of a call whose arguments break the tool's input schema (a tool error the model can correct). */
   invalidArguments(tool: string, problem: string): ToolResult;
+  /** Any text of an unexpected failure, made safe to send (the secret key masked). */
+  redact(text: string): string;
 }
 
 /** Thrown by `elicit` in a 2026-07-28 call: the call ends with `input_required`. Handlers let it through. */
@@ -152,7 +154,7 @@ export class McpProtocolServer {
         (result) => ({ jsonrpc: '2.0' as const, id, result }),
         (error: unknown) => {
           if (error instanceof InputRequired) return { jsonrpc: '2.0' as const, id, result: error.result };
-          const known = error instanceof RpcError ? error : new RpcError(ERRORS.internal, error instanceof Error ? error.message : String(error));
+          const known = error instanceof RpcError ? error : new RpcError(ERRORS.internal, this.definition.redact(error instanceof Error ? error.message : String(error)));
           return { jsonrpc: '2.0' as const, id, error: { code: known.code, message: known.message, ...(known.data !== undefined ? { data: known.data } : {}) } };
         },
       )

@@ -113,6 +113,7 @@ export function defineServer(options: McpOptions, env: IO['env'], cwd: string): 
     tools: context.tools.filter((tool) => context.enabled.has(tool.name as ToolName)),
     resources,
     invalidArguments: (tool, problem) => failure(new UsageError(`${tool}: ${problem}`, { hints: ["The tool's inputSchema (tools/list) says what it takes."] }), context.key),
+    redact: (text) => redactSecret(text, context.key.value, context.key.info.masked ?? '[REDACTED]'),
   };
 }
 
@@ -209,7 +210,7 @@ function addCallTool(context: ToolContext): void {
     inputSchema: input({ path: { type: 'string', minLength: 1 }, query: QUERY, paginate: { type: 'boolean' }, max_items: { type: 'integer', minimum: 1, maximum: 100_000 }, jq: { type: 'string' } }, ['path']),
     outputSchema: context.outputs.call_api,
     annotations: { readOnlyHint: true, openWorldHint: true },
-    handler: async (args, call) => {
+    handler: guarded(key, async (args, call) => {
       if (call.signal.aborted) return failure(new Error('cancelled before it was sent'), key);
       const paginate = args.paginate === true;
       const jq = text(args, 'jq');
@@ -218,7 +219,7 @@ function addCallTool(context: ToolContext): void {
       // An HTTP error: Clerk's summary, then the body it sent (both already free of the key).
       if (done.code !== 0) return failure(done.error ?? new Error(`exit ${done.code}`), key, [done.err.trim(), done.out.slice(0, limit)].filter(Boolean).join('\n'));
       return printed(done.out, limit, paginate ? 'lower max_items, or filter with jq' : 'ask for fewer items (limit), or filter with jq', paginate);
-    },
+    }),
   });
 }
 
