@@ -19,6 +19,7 @@ function world(now = () => Date.now()) {
   const tools: Tool[] = [
     {
       name: 'echo',
+      title: 'Echo',
       description: 'echo',
       inputSchema: input({ say: { type: 'string', minLength: 1 }, wait: { type: 'boolean' }, times: { type: 'integer', minimum: 1, maximum: 3 } }, ['say']),
       outputSchema: input({ value: { type: 'string' } }),
@@ -31,6 +32,7 @@ function world(now = () => Date.now()) {
     },
     {
       name: 'confirm',
+      title: 'Confirm',
       description: 'asks',
       inputSchema: input({ id: { type: 'string' } }, ['id']),
       outputSchema: input({ value: { type: 'string' } }),

@@ -73,6 +73,8 @@ describe('bapi-mcp', () => {
     assert.deepEqual([...byName.keys()].sort(), ['call_api', 'check_request', 'describe_endpoint', 'list_webhook_events', 'search_endpoints', 'trigger_webhook', 'write_api']);
     for (const name of ['search_endpoints', 'describe_endpoint', 'call_api', 'check_request']) assert.equal(byName.get(name)?.annotations?.readOnlyHint, true, name);
     assert.equal(byName.get('write_api')?.annotations?.destructiveHint, true);
+    // A title for the person, top-level (2025-06-18 on) and in the annotations (2025-03-26).
+    for (const tool of tools) assert.ok(tool.title && tool.annotations?.title === tool.title, tool.name);
     const resources = await client.listResources();
     assert.ok(resources.resources.some((r) => r.uri === 'clerk-bapi://spec/versions'));
     await client.close();

@@ -53,6 +53,8 @@ export interface CallContext {
 
 export interface Tool {
   name: string;
+  /** What a host shows a person (2025-06-18 on; older hosts read annotations.title, which tools/list also sets). */
+  title: string;
   description: string;
   inputSchema: JsonSchema & { type: 'object' };
   outputSchema: JsonSchema & { type: 'object' };
@@ -200,7 +202,7 @@ export class McpProtocolServer {
         if (modern) break;
         return {};
       case 'tools/list':
-        return { tools: tools.map(({ name, description, inputSchema, outputSchema, annotations }) => ({ name, description, inputSchema, outputSchema, annotations })), ...(modern ? { ttlMs: 3_600_000, cacheScope: 'private' } : {}) };
+        return { tools: tools.map(({ name, title, description, inputSchema, outputSchema, annotations }) => ({ name, title, description, inputSchema, outputSchema, annotations: { title, ...annotations } })), ...(modern ? { ttlMs: 3_600_000, cacheScope: 'private' } : {}) };
       case 'tools/call':
         return (await this.callTool(params, modern, signal)) as unknown as Record<string, unknown>;
       case 'resources/list':

@@ -125,6 +125,7 @@ function text(args: Record<string, unknown>, name: string): string | undefined {
 function addExploreTools({ tools, options, env, cwd, key, limit, spec, outputs }: ToolContext): void {
   tools.push({
     name: 'search_endpoints',
+    title: 'Search Backend API endpoints',
     description: 'Find Backend API endpoints by tag, keyword and method in the selected spec version. Returns {endpoints: [{method, path, operationId, summary, tags, deprecated}], total, cut}.',
     inputSchema: input({ tag: { type: 'string' }, keyword: { type: 'string' }, method: { type: 'string', enum: ANY_CASE_METHODS } }),
     outputSchema: outputs.search_endpoints,
@@ -147,6 +148,7 @@ function addExploreTools({ tools, options, env, cwd, key, limit, spec, outputs }
 
   tools.push({
     name: 'describe_endpoint',
+    title: 'Describe an endpoint',
     description: 'One endpoint in full: parameters, request body schema, responses (every $ref resolved), ready bapi-curl/curl lines and the @clerk/backend call. depth limits the field trees of responses. Returns {endpoint, cut}.',
     inputSchema: input({ method: { type: 'string', enum: ANY_CASE_METHODS }, path: { type: 'string', minLength: 1 }, depth: { type: 'integer', minimum: 0, maximum: 20 } }, ['method', 'path']),
     outputSchema: outputs.describe_endpoint,
@@ -206,6 +208,7 @@ function addCallTool(context: ToolContext): void {
   const { key, limit } = context;
   context.tools.push({
     name: 'call_api',
+    title: 'Read from the Backend API (GET)',
     description: 'A GET request to the Backend API (reads only). query is an object of parameters; paginate follows the pages up to max_items (default 100); jq filters the response. The result is capped and says when it was cut.',
     inputSchema: input({ path: { type: 'string', minLength: 1 }, query: QUERY, paginate: { type: 'boolean' }, max_items: { type: 'integer', minimum: 1, maximum: 100_000 }, jq: { type: 'string' } }, ['path']),
     outputSchema: context.outputs.call_api,
@@ -245,6 +248,7 @@ function addCheckTool(context: ToolContext): void {
   const { env, cwd, key, stateDir, limit } = context;
   context.tools.push({
     name: 'check_request',
+    title: 'Check a request with the guard',
     description: "The guard's verdict on a request, with nothing sent and nothing approved: key, request against the spec (problems at their JSON paths), scopes, what it destroys (IRREVERSIBLE) and what it only takes away until undone, metadata advice, and whether a person must confirm.",
     inputSchema: writeInput(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
     outputSchema: context.outputs.check_request,
@@ -266,6 +270,7 @@ function addWriteTool(context: ToolContext): void {
   const { key, limit } = context;
   context.tools.push({
     name: 'write_api',
+    title: 'Write through the guard',
     description:
       "A write (POST, PUT, PATCH, DELETE) behind the guard. A write that needs consent (it destroys data, uses a live key, or is outside CLERK_BAPI_SCOPES) is confirmed by the person: the host asks them (they see what it destroys and type the resource id), or, when the host cannot ask, the result names a 'bapi-guard approve apr_…' command for the person to run in their own terminal; call again with the same request afterwards. Nothing in the arguments can confirm it.",
     inputSchema: writeInput(['POST', 'PUT', 'PATCH', 'DELETE']),

@@ -28,6 +28,7 @@ export function addWebhookTools(context: ToolContext): void {
   const document = () => loadWebhooks({}, quietIO(env, cwd, capture().stream, capture().stream));
   tools.push({
     name: 'list_webhook_events',
+    title: 'List webhook events',
     description: "Clerk's webhook event types (user.created, organization.deleted, …) from the webhooks spec, with each one's description and whether the spec has an example. Returns {version, events: [{type, description, example}], cut}.",
     inputSchema: input({ grep: { type: 'string' } }),
     outputSchema: outputs.list_webhook_events,
@@ -45,6 +46,7 @@ export function addWebhookTools(context: ToolContext): void {
   });
   tools.push({
     name: 'trigger_webhook',
+    title: 'Send a signed webhook event',
     description: `Send one webhook event to the person's app, signed as Clerk's Svix signs deliveries (its verifyWebhook accepts it), to test the app's handler. The payload is the spec's example plus what the schema requires; set overrides fields by dotted path. Only to this machine (default ${DEFAULT_WEBHOOK_URL}) unless the server allows more. Returns {type, url, status, body, svix_id, added}.`,
     inputSchema: input({ event: { type: 'string', minLength: 1 }, url: { type: 'string' }, set: { type: 'object' }, schema_only: { type: 'boolean' } }, ['event']),
     outputSchema: outputs.trigger_webhook,
