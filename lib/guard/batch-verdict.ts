@@ -78,9 +78,10 @@ export interface BatchVerdict {
 
 /**
  * The failure a refused batch stands for, chosen so that its exit code is the batch's: 2 a line that
- * does not hold (request_invalid, or not_found when the first such line names no endpoint), 3 the key (key_invalid) or what the scopes forbid (scope_denied,
- * else policy_refused), 4 a pending approval (approval_pending, with its id), a person's no
- * (declined), or consent still to give (confirmation_needed). Null when allowed.
+ * does not hold (request_invalid, or not_found when the first such line names no endpoint), 3 the
+ * key (key_invalid) or what the scopes forbid (scope_denied, else policy_refused), 4 a pending
+ * approval (approval_pending, with its id), a person's no (declined), or consent still to give
+ * (confirmation_needed). Null when allowed.
  */
 export function batchVerdictError(verdict: BatchVerdict): ToolkitError | null {
   if (verdict.allowed) return null;
