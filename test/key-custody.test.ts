@@ -2,6 +2,7 @@
 // only place consent is given; clients run as an agent runs them (CLAUDECODE=1, no key), and the
 // fake Clerk counts what reaches it. Every route the attack run used must send 0 writes here.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -23,6 +24,8 @@ let brokerState: string;
 let agentState: string;
 let workDir: string;
 const outputs: string[] = [];
+/** A key in the broker's own environment, which it must ignore: generated, like every test key. */
+const ENVIRONMENT_KEY = `sk_test_${randomBytes(20).toString('hex')}`;
 
 function brokerEnv(): Record<string, string | undefined> {
   return { CLERK_API_URL: fake.url, CLERK_BAPI_STATE_DIR: brokerState, CLERK_SPECS_DIR: SHARED_STORE, CLERK_BAPI_RETRY_DELAY_MS: '20', HOME: workDir };
@@ -76,7 +79,7 @@ describe('key custody: bapi-guard serve', { skip: !HAS_SCRIPT && 'script(1) is n
     workDir = tempDir();
     brokerState = tempDir('bapi-broker-state-');
     agentState = tempDir('bapi-agent-state-');
-    broker = await startBroker({ key: fake.key, env: { ...brokerEnv(), CLERK_SECRET_KEY: 'sk_test_thisIsTheEnvironmentsKeyNotUsed0000' }, scopes: 'write,delete' });
+    broker = await startBroker({ key: fake.key, env: { ...brokerEnv(), CLERK_SECRET_KEY: ENVIRONMENT_KEY }, scopes: 'write,delete' });
   });
   after(async () => {
     await broker?.stop();
@@ -314,6 +317,9 @@ describe('key custody: bapi-guard serve', { skip: !HAS_SCRIPT && 'script(1) is n
       }
     }
     for (const path of [...filesUnder(brokerState), ...filesUnder(agentState)]) assert.ok(!readFileSync(path, 'latin1').includes(key), `the key is in ${path}`);
-    for (const text of [...outputs, broker.screen()]) assert.ok(!text.includes(key), 'the key is in an output');
+    for (const text of [...outputs, broker.screen()]) {
+      assert.ok(!text.includes(key), 'the key is in an output');
+      assert.ok(!text.includes(ENVIRONMENT_KEY), 'the ignored environment key is in an output');
+    }
   });
 });
