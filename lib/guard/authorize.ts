@@ -103,31 +103,36 @@ export interface FirstStep<V> {
 
 /** What authorize needs of what it authorizes (one request, or a batch): everything else is the same for both. */
 export interface Authorizable<V> {
-  /** Claims the approval for exactly this, or else runs its guard inline; `again` after a person's grant. */
-  firstStep(again: { approvalId: string; explain: false } | null): Promise<FirstStep<V>>;
+  /**
+   * Claims the approval for exactly this, or else runs its guard inline (`waiting`: the caller will
+   * wait for a person, so the report says so); `again` after a person's grant.
+   */
+  firstStep(again: { approvalId: string; explain: false } | null, waiting: boolean): Promise<FirstStep<V>>;
   /** The failure a refused verdict stands for (its exit code is the verdict's). */
   failure(verdict: V): ToolkitError;
   /** What the audit says of the consent an allowed verdict carries. */
   consent(verdict: V): ConsentRecord;
-  /** The pending approval a verdict names, if any. */
-  pending(verdict: V): { id: string; approveCommand?: string; decideWhere?: string } | null;
 }
+
+/** What authorize reads of any verdict: the approval it names (a request's and a batch's have the same shape). */
+type NamesApproval = { approval: { id: string; status: 'granted' | 'pending'; approveCommand?: string; decideWhere?: string } | null };
 
 /**
  * The pipeline's consent step, for one request and for a batch alike: the first step (an approval
  * claimed, or the guard inline), then, with `waitApprovalMs`, a person's decision on the pending
  * approval awaited and the approval they granted claimed; the answer as data.
  */
-export async function authorize<V>(subject: Authorizable<V>, store: () => ApprovalStore, io: IO, options: { waitApprovalMs?: number | null; explain?: boolean }): Promise<AuthorizeOutcome<V>> {
-  let step = await subject.firstStep(null);
-  const pending = !step.allowed && step.verdict !== null ? subject.pending(step.verdict) : null;
-  if (pending && options.waitApprovalMs !== undefined && options.waitApprovalMs !== null) {
-    const decision = await waitForDecision(store(), pending.id, options.waitApprovalMs, io);
+export async function authorize<V extends NamesApproval>(subject: Authorizable<V>, io: IO, options: { store?: ApprovalStore; stateDir?: string; waitApprovalMs?: number | null; explain?: boolean }): Promise<AuthorizeOutcome<V>> {
+  const waitMs = options.waitApprovalMs ?? null;
+  let step = await subject.firstStep(null, waitMs !== null);
+  const pending = !step.allowed && step.verdict?.approval?.status === 'pending' ? step.verdict.approval : null;
+  if (pending && waitMs !== null) {
+    const decision = await waitForDecision(options.store ?? approvalStore(options.stateDir ?? defaultStateDir(io.env, io.cwd)), pending.id, waitMs, io);
     const { key, verdict } = step;
     if (decision === 'timeout') return { kind: 'pending', key, verdict: verdict as V, failure: pendingError(`no decision on ${pending.id} within the wait; nothing was sent`, pending) };
     if (decision === 'denied') return { kind: 'refused', key, verdict, failure: new DeclinedError(`approval ${pending.id} was denied; nothing was sent`) };
     if (decision !== 'granted') return { kind: 'refused', key, verdict, failure: new ApprovalInvalidError(`approval ${pending.id} was ${decision}; nothing was sent`) };
-    step = await subject.firstStep({ approvalId: pending.id, explain: false });
+    step = await subject.firstStep({ approvalId: pending.id, explain: false }, false);
   }
   const { key, approval, verdict } = step;
   if (step.allowed) {
@@ -151,12 +156,11 @@ export async function authorize<V>(subject: Authorizable<V>, store: () => Approv
  */
 export function authorizeRequest(request: GuardRequest, spec: GuardSpec, io: IO, options: AuthorizeRequestOptions = {}): Promise<AuthorizeOutcome> {
   const subject: Authorizable<Verdict> = {
-    firstStep: (again) => authorizeWrite(request, spec, io, again ? { ...options, approvalId: again.approvalId } : { ...options, waiting: options.waitApprovalMs !== undefined && options.waitApprovalMs !== null }),
+    firstStep: (again, waiting) => authorizeWrite(request, spec, io, again ? { ...options, approvalId: again.approvalId } : { ...options, waiting }),
     failure: (verdict) => verdictError(verdict) ?? new ToolkitError('refused by the guard'),
     consent: (verdict) => ({ confirmedBy: confirmedByOf(verdict), consentMode: verdict.consent.mode, scopeBypass: verdict.scopes?.bypassBy ?? null }),
-    pending: (verdict) => (verdict.approval?.status === 'pending' ? verdict.approval : null),
   };
-  return authorize(subject, () => options.store ?? approvalStore(options.stateDir ?? defaultStateDir(io.env, io.cwd)), io, options);
+  return authorize(subject, io, options);
 }
 
 /** Waits for a person's decision on a pending approval, with one line on stderr saying where they decide. */

@@ -255,12 +255,10 @@ export async function authorizeBatch(lines: BatchLine[], spec: GuardSpec, io: IO
 export function authorizeBatchRequest(lines: BatchLine[], spec: GuardSpec, io: IO, options: BatchGuardOptions & { waitApprovalMs?: number | null } = {}): Promise<AuthorizeOutcome<BatchVerdict>> {
   return authorize<BatchVerdict>(
     {
-      firstStep: (again) => authorizeBatch(lines, spec, io, again ? { ...options, explain: again.explain } : { ...options, waiting: options.waitApprovalMs !== undefined && options.waitApprovalMs !== null }),
+      firstStep: (again, waiting) => authorizeBatch(lines, spec, io, again ? { ...options, explain: again.explain } : { ...options, waiting }),
       failure: (verdict) => batchVerdictError(verdict) ?? new ToolkitError('the batch is refused'),
       consent: (verdict) => ({ confirmedBy: confirmedByOf(verdict), consentMode: verdict.consent.mode, scopeBypass: verdict.scopeBypass }),
-      pending: (verdict) => (verdict.approval?.status === 'pending' ? verdict.approval : null),
     },
-    () => options.store ?? approvalStore(options.stateDir ?? defaultStateDir(io.env, io.cwd)),
     io,
     options,
   );
