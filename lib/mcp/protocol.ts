@@ -10,6 +10,8 @@
 // import here, its v2 ~110 ms, against a start-up target of twice node's (~45 ms in all); what
 // bapi-mcp speaks is small (the methods below), and both SDKs' clients test it (test/mcp.test.ts).
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isObject } from '../core/values.js';
+import { canonicalJson } from '../guard/approval-digest.js';
 import { schemaProblem, type JsonSchema } from './json-schema.js';
 import type { ToolResult } from './results.js';
 
@@ -97,15 +99,13 @@ class RpcError extends Error {
 const STATE_TTL_MS = 10 * 60_000;
 const ANSWER_KEY = 'confirm';
 
-function canonical(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(',')}}`;
+/** `value` when it is a JSON object, else null: what a message's optional objects are read with. */
+function object(value: unknown): Record<string, unknown> | null {
+  return isObject(value) ? value : null;
 }
 
-function object(value: unknown): Record<string, unknown> | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-}
+/** 2026-07-28 cache hints for a list this process gives the same answer to: its tools and resources. */
+const CACHE_HINTS = { ttlMs: 3_600_000, cacheScope: 'private' } as const;
 
 /** Whether declared client capabilities include form elicitation (`{}` means form, as the 2025-11-25 revision reads it). */
 function formElicitation(capabilities: Record<string, unknown> | null): boolean {
@@ -115,8 +115,8 @@ function formElicitation(capabilities: Record<string, unknown> | null): boolean 
 }
 
 export class McpProtocolServer {
-  /** The revision `initialize` chose for this process (legacy era), and the client's capabilities then. */
-  private legacy: { version: string; capabilities: Record<string, unknown> | null } | null = null;
+  /** The client's capabilities as its `initialize` declared them (legacy era; null before one). */
+  private legacyCapabilities: Record<string, unknown> | null = null;
   private readonly inFlight = new Map<Id, AbortController>();
   private readonly asked = new Map<Id, { resolve: (answer: ElicitAnswer) => void; reject: (error: Error) => void }>();
   private nextAsk = 1;
@@ -193,7 +193,7 @@ export class McpProtocolServer {
       case 'initialize': {
         const asked = String(params.protocolVersion ?? '');
         const version = (LEGACY_VERSIONS as readonly string[]).includes(asked) ? asked : LEGACY_VERSIONS[0];
-        this.legacy = { version, capabilities: object(params.capabilities) };
+        this.legacyCapabilities = object(params.capabilities);
         return { protocolVersion: version, capabilities, serverInfo: info, instructions };
       }
       case 'server/discover':
@@ -202,13 +202,13 @@ export class McpProtocolServer {
         if (modern) break;
         return {};
       case 'tools/list':
-        return { tools: tools.map(({ name, title, description, inputSchema, outputSchema, annotations }) => ({ name, title, description, inputSchema, outputSchema, annotations: { title, ...annotations } })), ...(modern ? { ttlMs: 3_600_000, cacheScope: 'private' } : {}) };
+        return { tools: tools.map(({ name, title, description, inputSchema, outputSchema, annotations }) => ({ name, title, description, inputSchema, outputSchema, annotations: { title, ...annotations } })), ...(modern ? CACHE_HINTS : {}) };
       case 'tools/call':
         return (await this.callTool(params, modern, signal)) as unknown as Record<string, unknown>;
       case 'resources/list':
-        return { resources: resources.map(({ uri, name, description, mimeType }) => ({ uri, name, description, mimeType })), ...(modern ? { ttlMs: 3_600_000, cacheScope: 'private' } : {}) };
+        return { resources: resources.map(({ uri, name, description, mimeType }) => ({ uri, name, description, mimeType })), ...(modern ? CACHE_HINTS : {}) };
       case 'resources/templates/list':
-        return { resourceTemplates: [], ...(modern ? { ttlMs: 3_600_000, cacheScope: 'private' } : {}) };
+        return { resourceTemplates: [], ...(modern ? CACHE_HINTS : {}) };
       case 'resources/read': {
         const resource = resources.find((r) => r.uri === params.uri);
         if (!resource) throw new RpcError(modern ? ERRORS.invalidParams : ERRORS.resourceNotFound, `Resource not found: ${String(params.uri)}`, { uri: params.uri });
@@ -226,7 +226,7 @@ export class McpProtocolServer {
     if (!args) return this.definition.invalidArguments(tool.name, 'arguments: expected an object');
     const problem = schemaProblem(tool.inputSchema, args);
     if (problem) return this.definition.invalidArguments(tool.name, problem);
-    const capabilities = modern ? object(object(params._meta)?.[CAPABILITIES_KEY]) : (this.legacy?.capabilities ?? null);
+    const capabilities = modern ? object(object(params._meta)?.[CAPABILITIES_KEY]) : this.legacyCapabilities;
     const context: CallContext = {
       signal,
       canElicit: formElicitation(capabilities),
@@ -277,7 +277,7 @@ export class McpProtocolServer {
   // --- elicitation, 2026-07-28: input_required, and the answer on the client's retry.
 
   private async answerFromRetry(tool: string, args: Record<string, unknown>, params: Record<string, unknown>, question: Question): Promise<ElicitAnswer> {
-    const digest = createHash('sha256').update(canonical({ tool, args })).digest('base64url');
+    const digest = createHash('sha256').update(canonicalJson({ tool, args })).digest('base64url');
     const state = params.requestState;
     if (state !== undefined) {
       const payload = this.openState(state);

@@ -45,8 +45,6 @@ export interface McpOptions {
 const DEFAULT_MAX_RESULT = 60_000;
 
 // A method as a host's model may write it (`patch`): the tools read it in upper case.
-
-// A method as a host's model may write it (`patch`): the tools read it in upper case.
 const ANY_CASE_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'get', 'post', 'put', 'patch', 'delete'];
 
 const INSTRUCTIONS =

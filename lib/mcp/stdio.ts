@@ -2,25 +2,24 @@
 // bound on one message. The SDK's transport closes the connection on a message over its buffer size,
 // and the host loses the server; here an oversized or unreadable message is answered with a JSON-RPC
 // error (the request's id where it can be read) and the server keeps serving.
-import type { Message } from './protocol.js';
+import { isObject } from '../core/values.js';
+import { ERRORS, type Message } from './protocol.js';
 
 /** The largest message read, in bytes: a tool call's body is far smaller. */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
-const PARSE_ERROR = -32700;
-const INVALID_REQUEST = -32600;
 // Where a message names its id: near its start, as clients write it.
 const ID = /"id"\s*:\s*("(?:[^"\\]|\\.){0,200}"|-?\d{1,16})/;
 
 /** A JSON-RPC 2.0 request, notification or response (its shape only; the protocol layer reads the rest). */
 function isMessage(value: unknown): value is Message {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const message = value as Record<string, unknown>;
+  if (!isObject(value)) return false;
+  const message = value;
   if (message.jsonrpc !== '2.0') return false;
   const id = message.id;
   const idOk = id === undefined || id === null || typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id));
   if (!idOk) return false;
-  if (typeof message.method === 'string') return message.params === undefined || (message.params !== null && typeof message.params === 'object' && !Array.isArray(message.params));
+  if (typeof message.method === 'string') return message.params === undefined || isObject(message.params);
   return id !== undefined && ('result' in message || 'error' in message);
 }
 
@@ -83,7 +82,7 @@ export class BoundedStdioTransport {
       if (this.dropping !== null) {
         const id = idOf(this.dropping.toString('utf8'));
         this.dropping = null;
-        void this.reply(id, INVALID_REQUEST, `message larger than ${this.maxBytes / 1024 / 1024} MB: not read; send a smaller one`);
+        void this.reply(id, ERRORS.invalidRequest, `message larger than ${this.maxBytes / 1024 / 1024} MB: not read; send a smaller one`);
         continue;
       }
       const line = Buffer.concat(this.chunks, this.size).toString('utf8').replace(/\r$/, '');
@@ -99,11 +98,11 @@ export class BoundedStdioTransport {
     try {
       value = JSON.parse(line);
     } catch {
-      void this.reply(idOf(line.slice(0, 1024)), PARSE_ERROR, 'not JSON: each message is one line of JSON');
+      void this.reply(idOf(line.slice(0, 1024)), ERRORS.parse, 'not JSON: each message is one line of JSON');
       return;
     }
     if (!isMessage(value)) {
-      void this.reply(idOf(line.slice(0, 1024)), INVALID_REQUEST, 'not a JSON-RPC 2.0 message');
+      void this.reply(idOf(line.slice(0, 1024)), ERRORS.invalidRequest, 'not a JSON-RPC 2.0 message');
       return;
     }
     this.onmessage?.(value);
