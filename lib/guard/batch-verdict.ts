@@ -6,6 +6,7 @@ import type { Consent } from './consent.js';
 import { destructionFor } from './destruction.js';
 import type { SecretKey } from './key.js';
 import { evaluate, verdictError, type Verdict } from './policy.js';
+import { renderRefusal } from './render.js';
 import { apiOrigin, specContext, specDigest, type GuardSpec } from './run-guard.js';
 import { crypto } from '../core/builtins.js';
 import { ConfirmationError, DeclinedError, EXIT, KeyInvalidError, NotFoundError, PolicyError, RequestInvalidError, ScopeDeniedError, type ToolkitError } from '../core/errors.js';
@@ -274,7 +275,6 @@ export function renderBatchVerdict(verdict: BatchVerdict, c: Colors, label = 'ba
 /** The batch's outcome line; `waiting` as for one request (guard/render.renderOutcome). */
 export function renderBatchOutcome(verdict: BatchVerdict, c: Colors, waiting = false): string {
   if (verdict.allowed) return `${c.green('Allowed.')}\n`;
-  const head = waiting && verdict.approval?.status === 'pending' ? `${c.yellow('Waiting')} for a person's decision on ${verdict.approval.id}: ${verdict.reason ?? ''}` : `${c.red('Refused')} (exit ${verdict.exitCode}): ${verdict.reason ?? ''}`;
-  return [head, ...verdict.hints.map((h) => `  ${h}`)].join('\n') + '\n';
+  return renderRefusal(verdict, c, waiting);
 }
 

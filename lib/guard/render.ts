@@ -50,8 +50,11 @@ export function renderVerdict(verdict: Verdict, c: Colors, options: { outcome: b
 /** The outcome line; `waiting`: the caller waits for the person's decision on the pending approval (--wait-approval), so it is not refused yet. */
 export function renderOutcome(verdict: Verdict, c: Colors, waiting = false): string {
   if (verdict.allowed) return `${c.green('Allowed.')}${verdict.write ? '' : ' (a read: no approval needed)'}\n`;
-  const pending = waiting && verdict.approval?.status === 'pending';
-  const lines = [pending ? `${c.yellow('Waiting')} for a person's decision on ${verdict.approval?.id}: ${verdict.reason ?? ''}` : `${c.red('Refused')} (exit ${verdict.exitCode}): ${verdict.reason ?? ''}`];
-  for (const hint of verdict.hints) lines.push(`  ${hint}`);
-  return `${lines.join('\n')}\n`;
+  return renderRefusal(verdict, c, waiting);
+}
+
+/** A refused verdict's (one request's or a batch's) outcome line and hints; waiting on its pending approval, it says so instead. */
+export function renderRefusal(verdict: { exitCode: number; reason: string | null; hints: string[]; approval: { id: string; status: string } | null }, c: Colors, waiting: boolean): string {
+  const head = waiting && verdict.approval?.status === 'pending' ? `${c.yellow('Waiting')} for a person's decision on ${verdict.approval.id}: ${verdict.reason ?? ''}` : `${c.red('Refused')} (exit ${verdict.exitCode}): ${verdict.reason ?? ''}`;
+  return `${[head, ...verdict.hints.map((hint) => `  ${hint}`)].join('\n')}\n`;
 }
