@@ -45,19 +45,6 @@ export function ownEnvironment(env: NodeJS.ProcessEnv): Record<string, string | 
   return own;
 }
 
-/** process.stderr, built only when something is written or asked of it. Everything on it is for people: controls are escaped. */
-function lazyStderr(): OutStream {
-  return {
-    get isTTY() {
-      return process.stderr.isTTY === true;
-    },
-    get columns() {
-      return process.stderr.isTTY === true ? process.stderr.columns : undefined;
-    },
-    write: (chunk: string) => process.stderr.write(escapeForTerminal(chunk)),
-  };
-}
-
 export type FdKind = 'none' | 'tty' | 'data';
 
 /** What a standard fd is: a terminal, /dev/null or closed ('none'), or a pipe, file or socket. */
@@ -78,40 +65,62 @@ function onStdoutError(error: NodeJS.ErrnoException): void {
   throw error;
 }
 
-// process.stdout builds a stream (2-3 ms of start-up, as much as a listing command's own work). Output
-// to a pipe or file is written straight to fd 1; a terminal, or a pipe that would block, falls back to
-// process.stdout. A closed pipe surfaces as EPIPE, which reportError treats as a quiet end.
+function onStderrError(error: NodeJS.ErrnoException): void {
+  // Nobody reads what is said: the command goes on, its exit code says how it went.
+  if (error.code !== 'EPIPE') throw error;
+}
+
+// process.stdout and process.stderr each build a stream (1-3 ms of start-up, as much as a listing
+// command's own work). Output to a pipe or file is written straight to the fd; a terminal, or a pipe
+// that would block, falls back to the stream. A closed stdout pipe surfaces as EPIPE, which ends the
+// run quietly; on stderr it only drops the words. stderr is for people: its controls are always
+// escaped; stdout's only on a terminal (a pipe gets the bytes as they are).
 function lazyStdout(): OutStream {
+  return lazyOutput(1, () => process.stdout, onStdoutError, false);
+}
+
+function lazyStderr(): OutStream {
+  return lazyOutput(2, () => process.stderr, onStderrError, true);
+}
+
+function lazyOutput(fd: 1 | 2, open: () => NodeJS.WriteStream, onError: (error: NodeJS.ErrnoException) => void, forPeople: boolean): OutStream {
   let kind: FdKind | undefined;
   let stream: NodeJS.WriteStream | undefined;
   const fallback = (): NodeJS.WriteStream => {
     if (!stream) {
-      stream = process.stdout;
-      stream.on('error', onStdoutError);
+      stream = open();
+      stream.on('error', onError);
     }
     return stream;
   };
   return {
     get isTTY() {
-      kind ??= fdKind(1);
-      return kind === 'tty' && process.stdout.isTTY === true;
+      kind ??= fdKind(fd);
+      return kind === 'tty' && open().isTTY === true;
+    },
+    get columns() {
+      kind ??= fdKind(fd);
+      return kind === 'tty' && open().isTTY === true ? open().columns : undefined;
     },
     once(event: 'drain', listener: () => void) {
       return fallback().once(event, listener);
     },
-    write(chunk: string): boolean {
-      kind ??= fdKind(1);
-      // A terminal shows what a server sent; it must not act on it. Pipes and files get the bytes as they are.
-      if (kind === 'tty') return fallback().write(escapeForTerminal(chunk));
-      if (stream) return fallback().write(chunk);
+    write(text: string): boolean {
+      kind ??= fdKind(fd);
+      // A terminal shows what a server sent; it must not act on it.
+      const chunk = forPeople || kind === 'tty' ? escapeForTerminal(text) : text;
+      if (kind === 'tty' || stream) return fallback().write(chunk);
       const bytes = Buffer.from(chunk);
       let offset = 0;
       try {
-        while (offset < bytes.length) offset += writeSync(1, bytes, offset);
+        while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         // Writes also happen in callbacks (jq's output), where a throw would be uncaught: end here.
-        if (code === 'EPIPE') onStdoutError(error as NodeJS.ErrnoException);
+        if (code === 'EPIPE') {
+          onError(error as NodeJS.ErrnoException);
+          return true;
+        }
         if (code !== 'EAGAIN') throw error;
         return fallback().write(bytes.subarray(offset));
       }
