@@ -1,12 +1,14 @@
 // The V8 code-cache loader of the commands whose start-up is a target (tools/code-cache.ts): the cache
 // is written once per command and build, used by later runs, made again when damaged, off with
 // CLERK_BAPI_CODE_CACHE=0, and another build's cache is left alone unless no run has written it for a
-// week. Each case runs the built command, whose answer must not change.
+// week; a command whose first argument chooses what it does keeps a cache per mode. Each case runs
+// the built command, whose answer must not change.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cleanEnv, runCli, SHARED_STORE, tempDir } from './helpers/run-cli.js';
+import { SHARED_SPECS_DIR } from './helpers/spec-fixtures.js';
 
 describe('code cache', () => {
   it('is written once per build, reused, rewritten when damaged, off on request; an old build of the command is cleared after a week', async () => {
@@ -53,5 +55,28 @@ describe('code cache', () => {
     writeFileSync(ours, 'not a cache');
     assert.equal(await tags(), off);
     assert.ok(statSync(ours).size > 1000, 'rewritten');
+  });
+
+  it("keeps a cache per mode: a run of one mode neither writes nor takes another's", async () => {
+    const home = tempDir('code-cache-modes-');
+    const cacheDir = join(home, 'cache', 'clerk-bapi', 'v8');
+    const env = cleanEnv({ XDG_CACHE_HOME: join(home, 'cache'), CLERK_SPECS_DIR: join(home, 'store'), CLERK_SPECS_SOURCE: SHARED_SPECS_DIR });
+    const webhooks = async (args: string[]) => {
+      const result = await runCli('bapi-webhooks', args, { env });
+      assert.equal(result.exitCode, 0, result.stderr);
+      return result.stdout;
+    };
+    const written = () => new Map(readdirSync(cacheDir).map((name) => [name, statSync(join(cacheDir, name)).mtimeMs]));
+    const listed = await webhooks(['events']);
+    await webhooks(['--version']);
+    const first = written();
+    const names = [...first.keys()].sort();
+    assert.equal(names.length, 2, names.join(', '));
+    assert.match(names[0]!, /^bapi-webhooks-[0-9a-f]{12}-events-v[\d.]+-\w+\.cache$/);
+    assert.match(names[1]!, /^bapi-webhooks-[0-9a-f]{12}-v[\d.]+-\w+\.cache$/);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(await webhooks(['events']), listed);
+    await webhooks(['--version']);
+    assert.deepEqual(written(), first, 'each run found its own cache and wrote none');
   });
 });
