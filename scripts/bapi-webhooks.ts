@@ -8,7 +8,7 @@ import { EXIT, NotFoundError, ToolkitError, UsageError } from '../lib/core/error
 import { colorsFor, escapeControls, readStdin, writeLine, type IO } from '../lib/core/io.js';
 import { isObject } from '../lib/core/values.js';
 import { eventFields, exampleConflicts, findEvent, webhookEvents, type WebhookEvent } from '../lib/endpoint/webhook-events.js';
-import { applySets, DEFAULT_WEBHOOK_URL, parseDelivery, parseSet, postDelivery, prepareEvent, SECRET_VARIABLE, signDelivery, signingSecret, verifyDelivery, type Delivery } from '../lib/http/webhook-delivery.js';
+import { applySets, DEFAULT_WEBHOOK_URL, isKeptPayload, KEPT_PAYLOAD, keptPayload, parseDelivery, parseSet, postDelivery, prepareEvent, preparedPayload, SECRET_VARIABLE, signDelivery, signingSecret, verifyDelivery, type Delivery } from '../lib/http/webhook-delivery.js';
 import { loadWebhooks, loadWebhooksSummary, type WebhooksDocument } from '../lib/spec/webhooks.js';
 
 export const USAGE = `Usage: bapi-webhooks events [--grep WORDS] [--json]
@@ -241,8 +241,16 @@ async function payloadFor(options: Options, io: IO): Promise<{ body: string; typ
     applySets(payload, options.set.map(parseSet));
     return { body: JSON.stringify(payload), type: typeof payload.type === 'string' ? payload.type : '(no type)', note: `from ${options.data}` };
   }
+  const name = options.args[0];
+  // The usual trigger (an event by name, nothing set): its payload as kept in the store, the time stamped anew.
+  if (name !== undefined && /^[\w.-]+$/.test(name) && options.set.length === 0 && !options.schemaOnly) {
+    const selected = { ...(options.version ? { version: options.version } : {}), refresh: options.refresh };
+    const made = (document: WebhooksDocument) => keptPayload(eventNamed(webhookEvents(document), name, document.version), document);
+    const { version, summary } = await loadWebhooksSummary(selected, io, `${KEPT_PAYLOAD}.${name}`, made, isKeptPayload);
+    return preparedPayload(summary, version, Date.now());
+  }
   const { document, events: all } = await spec(options, io);
-  const event = eventNamed(all, options.args[0], document.version);
+  const event = eventNamed(all, name, document.version);
   return prepareEvent(event, document, { schemaOnly: options.schemaOnly, sets: options.set.map(parseSet) });
 }
 
@@ -250,7 +258,7 @@ async function trigger(options: Options, io: IO): Promise<number> {
   const { body, type, note } = await payloadFor(options, io);
   const secret = signingSecret(options.secret, io.env, io.cwd);
   const url = options.url ?? DEFAULT_WEBHOOK_URL;
-  const delivery: Delivery = signDelivery(body, secret.value);
+  const delivery: Delivery = await signDelivery(body, secret.value);
   writeLine(io.stderr, `bapi-webhooks: ${note}`);
   if (options.dryRun) {
     const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
@@ -288,7 +296,7 @@ async function verify(options: Options, io: IO): Promise<number> {
     if (body === null) throw new UsageError('verify needs the body: a file, or - (stdin)');
     delivery = { headers, body };
   }
-  const problem = verifyDelivery(delivery, secret.value);
+  const problem = await verifyDelivery(delivery, secret.value);
   if (options.json) writeLine(io.stdout, JSON.stringify({ valid: problem === null, reason: problem }));
   if (problem !== null) {
     writeLine(io.stderr, `bapi-webhooks: not valid: ${problem}`);
@@ -312,7 +320,7 @@ async function receive(options: Options, io: IO): Promise<number> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
+    req.on('end', async () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const headers: Record<string, string> = {};
       for (const name of ['svix-id', 'svix-timestamp', 'svix-signature']) if (typeof req.headers[name] === 'string') headers[name] = req.headers[name] as string;
@@ -320,7 +328,7 @@ async function receive(options: Options, io: IO): Promise<number> {
         res.writeHead(404).end();
         return;
       }
-      const problem = verifyDelivery({ headers, body }, secret.value);
+      const problem = await verifyDelivery({ headers, body }, secret.value);
       let type = '(not JSON)';
       try {
         type = String((JSON.parse(body) as { type?: unknown }).type);

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { buildPayload, payloadProblems, webhookEvents } from '../lib/endpoint/webhook-events.js';
-import { signDelivery } from '../lib/http/webhook-delivery.js';
+import { keptPayload, preparedPayload, signDelivery } from '../lib/http/webhook-delivery.js';
 import { loadWebhooks } from '../lib/spec/webhooks.js';
 import { main } from '../scripts/bapi-webhooks.js';
 import { startFakeGithub, type FakeGithub } from './helpers/fake-github.js';
@@ -109,6 +109,33 @@ describe('bapi-webhooks', () => {
     assert.equal(generated.from, 'schema');
   });
 
+  it('a kept payload, stamped with a later time, is the payload built at that time, for every event; a warm trigger reads it, a damaged one is made again', async () => {
+    const document = await loadWebhooks({}, memoryIO(env, work));
+    const [made, later] = [1_700_000_000_000, 1_760_000_123_456];
+    let stamped = 0;
+    for (const event of webhookEvents(document)) {
+      const kept = keptPayload(event, document, { now: made });
+      // Through JSON, as the store keeps it.
+      const sent = preparedPayload(JSON.parse(JSON.stringify(kept)) as typeof kept, document.version, later);
+      assert.equal(sent.body, JSON.stringify(buildPayload(event, { now: later }).payload), event.type);
+      stamped += kept.clock.length;
+      assert.ok(![String(made), String(Math.floor(made / 1000)), new Date(made).toISOString()].some((old) => sent.body.includes(old)), `${event.type} still holds the time it was made`);
+    }
+    assert.ok(stamped > 20, `${stamped} time fields stamped`);
+
+    const keptFile = () => readdirSync(join(store, 'webhooks')).find((name) => name.endsWith('.payload.v1.user.created.json'));
+    seen.length = 0;
+    assert.equal((await run(['trigger', 'user.created', '--url', appUrl, '--secret', SECRET])).exitCode, 0);
+    assert.ok(keptFile(), 'trigger keeps the payload it built');
+    writeFileSync(join(store, 'webhooks', keptFile()!), '{"type": "user.created", "payload": 1}');
+    const again = await run(['trigger', 'user.created', '--url', appUrl, '--secret', SECRET]);
+    assert.equal(again.exitCode, 0, again.stderr);
+    assert.equal(seen.length, 2);
+    assert.equal(seen[1]!.type, 'user.created', seen[1]!.error);
+    assert.equal(seen[1]!.body, seen[0]!.body, 'the same payload (the example holds no generated time)');
+    assert.equal((JSON.parse(readFileSync(join(store, 'webhooks', keptFile()!), 'utf8')) as { type: string }).type, 'user.created');
+  });
+
   it('show: the payload fields, the example, and where the example breaks its schema', async () => {
     const shown = await run(['show', 'organizationInvitation.accepted']);
     assert.equal(shown.exitCode, 0, shown.stderr);
@@ -141,7 +168,7 @@ describe('bapi-webhooks', () => {
 
   it('verify accepts what the library signs, and refuses a changed body, another secret, a 6-minute-old timestamp, a missing header', async () => {
     const body = JSON.stringify({ type: 'user.created', data: {} });
-    const good = signDelivery(body, SECRET);
+    const good = await signDelivery(body, SECRET);
     const headers = (d: typeof good) => Object.entries(d.headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
     assert.equal((await run(['verify', '--secret', SECRET, ...headers(good), '-'], body)).exitCode, 0);
     const changed = await run(['verify', '--secret', SECRET, ...headers(good), '-'], body.replace('created', 'deleted'));
@@ -149,7 +176,7 @@ describe('bapi-webhooks', () => {
     assert.match(changed.stderr, /signature does not match/);
     const other = await run(['verify', '--secret', `whsec_${Buffer.from('another secret of 32 bytes, here').toString('base64')}`, ...headers(good), '-'], body);
     assert.equal(other.exitCode, 1);
-    const old = signDelivery(body, SECRET, new Date(Date.now() - 6 * 60 * 1000));
+    const old = await signDelivery(body, SECRET, new Date(Date.now() - 6 * 60 * 1000));
     const late = await run(['verify', '--secret', SECRET, ...headers(old), '-'], body);
     assert.equal(late.exitCode, 1);
     assert.match(late.stderr, /outside the 5-minute tolerance/);

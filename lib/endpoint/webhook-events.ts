@@ -67,16 +67,42 @@ export function eventFields(event: WebhookEvent): Array<{ path: string; type: st
   return [...flattenFields(event.resolved, 6)].map(([path, info]) => ({ path, type: info.type, required: info.required, nullable: info.nullable, enum: info.enum ?? info.itemsEnum }));
 }
 
-/** A payload for `event`, and the fields the schema required that were added to (or replaced in) the example. */
-export function buildPayload(event: WebhookEvent, options: { schemaOnly?: boolean; now?: number } = {}): { payload: Record<string, unknown>; added: string[]; from: 'example' | 'schema' } {
+/** Where a payload holds the time it was made: seconds, milliseconds or an ISO date, at a path of keys and indexes. */
+export interface ClockField {
+  at: Array<string | number>;
+  unit: 's' | 'ms' | 'iso';
+}
+
+/**
+ * A payload for `event`, the fields the schema required that were added to (or replaced in) the
+ * example, and where the payload holds the time `now` (so a kept payload can be stamped anew).
+ */
+export function buildPayload(event: WebhookEvent, options: { schemaOnly?: boolean; now?: number } = {}): { payload: Record<string, unknown>; added: string[]; from: 'example' | 'schema'; clock: ClockField[] } {
   const generator = new Generator(event.type, options.now ?? Date.now());
   if (event.hasExample && isObject(event.example) && !options.schemaOnly) {
     const payload = structuredClone(event.example);
     const added: string[] = [];
-    generator.complete(payload, event.resolved, '', added);
-    return { payload, added, from: 'example' };
+    generator.complete(payload, event.resolved, [], added);
+    return { payload, added, from: 'example', clock: generator.clock };
   }
-  return { payload: generator.value(event.resolved, '', 'payload') as Record<string, unknown>, added: [], from: 'schema' };
+  return { payload: generator.value(event.resolved, [], 'payload') as Record<string, unknown>, added: [], from: 'schema', clock: generator.clock };
+}
+
+/** The payload with the time `now` written where buildPayload wrote its own. */
+export function stampClock(payload: Record<string, unknown>, clock: ClockField[], now: number): Record<string, unknown> {
+  for (const { at, unit } of clock) {
+    let node: unknown = payload;
+    for (const key of at.slice(0, -1)) node = isObject(node) || Array.isArray(node) ? (node as Record<string | number, unknown>)[key] : undefined;
+    const last = at.at(-1);
+    if (last === undefined || !(isObject(node) || Array.isArray(node))) continue;
+    (node as Record<string | number, unknown>)[last] = unit === 's' ? Math.floor(now / 1000) : unit === 'ms' ? now : new Date(now).toISOString();
+  }
+  return payload;
+}
+
+/** `data.email_addresses[0].id` from its keys and indexes. */
+function pathText(at: Array<string | number>): string {
+  return at.map((key, i) => (typeof key === 'number' ? `[${key}]` : i === 0 ? key : `.${key}`)).join('');
 }
 
 /** Sets `value` at a dotted path with array indexes (`data.email_addresses[0].email_address`), creating what is missing. */
@@ -104,53 +130,58 @@ export function setPath(target: Record<string, unknown>, path: string, value: un
 /** Realistic values for a schema: Clerk-shaped ids, timestamps, the event's type. */
 class Generator {
   #count = 0;
+  /** Where a value made from `now` was written. */
+  readonly clock: ClockField[] = [];
   constructor(
     private readonly type: string,
     private readonly now: number,
   ) {}
 
   /** Adds to `value` (in place) what `schema` requires and it lacks; a null the schema does not allow is replaced. */
-  complete(value: Record<string, unknown>, schema: unknown, prefix: string, added: string[]): void {
+  complete(value: Record<string, unknown>, schema: unknown, at: Array<string | number>, added: string[]): void {
     const shape = merged(schema);
     for (const name of shape.required) {
       const child = shape.properties[name];
-      const path = prefix === '' ? name : `${prefix}.${name}`;
       if (!Object.hasOwn(value, name) || (value[name] === null && !nullable(child))) {
-        value[name] = this.value(child, path, name);
-        added.push(path);
+        value[name] = this.value(child, [...at, name], name);
+        added.push(pathText([...at, name]));
       }
     }
     for (const [name, child] of Object.entries(shape.properties)) {
       const current = value[name];
-      const path = prefix === '' ? name : `${prefix}.${name}`;
-      if (isObject(current)) this.complete(current, child, path, added);
+      if (isObject(current)) this.complete(current, child, [...at, name], added);
       else if (Array.isArray(current) && isObject(child) && isObject(merged(child).items)) {
-        current.forEach((item, i) => isObject(item) && this.complete(item, merged(child).items, `${path}[${i}]`, added));
+        current.forEach((item, i) => isObject(item) && this.complete(item, merged(child).items, [...at, name, i], added));
       }
     }
   }
 
-  value(schema: unknown, path: string, name: string): unknown {
+  value(schema: unknown, at: Array<string | number>, name: string): unknown {
     const shape = merged(schema);
     if (shape.enum.length > 0) return shape.enum[0];
     if (shape.type === 'object' || Object.keys(shape.properties).length > 0) {
       const out: Record<string, unknown> = {};
-      for (const field of shape.required) out[field] = this.value(shape.properties[field], `${path}.${field}`, field);
+      for (const field of shape.required) out[field] = this.value(shape.properties[field], [...at, field], field);
       return out;
     }
     if (shape.type === 'array') return [];
     if (shape.type === 'boolean') return false;
     if (shape.type === 'integer' || shape.type === 'number') {
-      if (name === 'timestamp') return Math.floor(this.now / 1000);
-      return /(_at|_at_ms)$/.test(name) ? this.now : 0;
+      if (name === 'timestamp') return this.stamp(at, 's');
+      return /(_at|_at_ms)$/.test(name) ? this.stamp(at, 'ms') : 0;
     }
+    if (shape.format === 'date-time' && name !== 'type' && name !== 'object') return this.stamp(at, 'iso');
     return this.string(name, shape.format);
+  }
+
+  stamp(at: Array<string | number>, unit: ClockField['unit']): number | string {
+    this.clock.push({ at, unit });
+    return unit === 's' ? Math.floor(this.now / 1000) : unit === 'ms' ? this.now : new Date(this.now).toISOString();
   }
 
   string(name: string, format: string | null): string {
     if (name === 'type') return this.type;
     if (name === 'object') return 'event';
-    if (format === 'date-time') return new Date(this.now).toISOString();
     if (format === 'email' || /email_address$|^email$/.test(name)) return 'ada@example.com';
     if (format === 'uri' || format === 'url' || /_url$|^url$/.test(name)) return 'https://example.com';
     if (name === 'id' || name.endsWith('_id')) {

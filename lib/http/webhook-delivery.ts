@@ -2,11 +2,11 @@
 // `svix-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>`, keyed by the base64 part of the
 // `whsec_` secret. Signed and verified with `standardwebhooks`, the library Clerk's own verifier
 // (`verifyWebhook` of @clerk/backend/webhooks) uses, so the format and the 5-minute tolerance are its.
-import { createRequire } from 'node:module';
 import { UsageError } from '../core/errors.js';
 import { isObject } from '../core/values.js';
-import { buildPayload, payloadProblems, setPath, type WebhookEvent, type WebhooksSpec } from '../endpoint/webhook-events.js';
+import { buildPayload, payloadProblems, setPath, stampClock, type ClockField, type WebhookEvent, type WebhooksSpec } from '../endpoint/webhook-events.js';
 import { findDotenvValue } from '../guard/key.js';
+import { postOnce } from './post-once.js';
 
 export const SECRET_VARIABLE = 'CLERK_WEBHOOK_SIGNING_SECRET';
 /** Where Clerk's Next.js guide mounts its webhook route. */
@@ -17,12 +17,9 @@ export interface Delivery {
   body: string;
 }
 
-type StandardWebhooks = typeof import('standardwebhooks');
-let library: StandardWebhooks | null = null;
-
-function standardWebhooks(): StandardWebhooks {
-  library ??= createRequire(import.meta.url)('standardwebhooks') as StandardWebhooks;
-  return library;
+/** The library, bundled into the command (and so in its code cache), evaluated only by the runs that sign or verify. */
+async function standardWebhooks(): Promise<typeof import('standardwebhooks')> {
+  return import('standardwebhooks');
 }
 
 /**
@@ -50,18 +47,19 @@ function messageId(): string {
 }
 
 /** `body` signed as Svix signs it, with a new message id (or `id`) and the time `at`. */
-export function signDelivery(body: string, secret: string, at = new Date(), id = messageId()): Delivery {
-  const signature = new (standardWebhooks().Webhook)(secret).sign(id, at, body);
+export async function signDelivery(body: string, secret: string, at = new Date(), id = messageId()): Promise<Delivery> {
+  const signature = new (await standardWebhooks()).Webhook(secret).sign(id, at, body);
   return { headers: { 'svix-id': id, 'svix-timestamp': String(Math.floor(at.getTime() / 1000)), 'svix-signature': signature }, body };
 }
 
 /** Why a delivery is not valid (null: it is): a missing header, a timestamp outside 5 minutes, or the signature. */
-export function verifyDelivery(delivery: { headers: Record<string, string | undefined>; body: string }, secret: string): string | null {
+export async function verifyDelivery(delivery: { headers: Record<string, string | undefined>; body: string }, secret: string): Promise<string | null> {
   const header = (name: string) => delivery.headers[`svix-${name}`] ?? delivery.headers[`webhook-${name}`];
   const missing = ['id', 'timestamp', 'signature'].filter((name) => !header(name));
   if (missing.length > 0) return `missing header${missing.length > 1 ? 's' : ''}: ${missing.map((name) => `svix-${name}`).join(', ')}`;
+  const { Webhook } = await standardWebhooks();
   try {
-    new (standardWebhooks().Webhook)(secret).verify(delivery.body, { 'webhook-id': header('id') as string, 'webhook-timestamp': header('timestamp') as string, 'webhook-signature': header('signature') as string });
+    new Webhook(secret).verify(delivery.body, { 'webhook-id': header('id') as string, 'webhook-timestamp': header('timestamp') as string, 'webhook-signature': header('signature') as string });
     return null;
   } catch (error) {
     const message = (error as Error).message;
@@ -89,18 +87,9 @@ export function parseDelivery(text: string, label: string): { headers: Record<st
 export async function postDelivery(url: string, delivery: Delivery, timeoutMs: number): Promise<{ status: number; body: string }> {
   const target = new URL(url);
   if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new UsageError(`--url must be http(s): ${url}`);
-  const { request } = target.protocol === 'https:' ? await import('node:https') : await import('node:http');
-  return new Promise((resolve, reject) => {
-    const req = request(target, { method: 'POST', timeout: timeoutMs, headers: { 'content-type': 'application/json', 'user-agent': 'Svix-Webhooks/1.x (clerk-bapi-toolkit)', ...delivery.headers, 'content-length': Buffer.byteLength(delivery.body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${target.origin} within ${timeoutMs / 1000} s`)));
-    req.on('error', reject);
-    req.end(delivery.body);
-  });
+  const headers = { 'content-type': 'application/json', 'user-agent': 'Svix-Webhooks/1.x (clerk-bapi-toolkit)', ...delivery.headers };
+  const { status, body } = await postOnce(target, headers, delivery.body, timeoutMs);
+  return { status, body };
 }
 
 /** `PATH=VALUE` pairs applied to a payload: VALUE is JSON when it parses, else a string. */
@@ -134,12 +123,51 @@ export interface PreparedEvent {
   added: string[];
 }
 
+/**
+ * An event's payload as the rule builds it (example plus what the schema requires), where it holds
+ * the time, and where it still breaks the schema: what `trigger EVENT` keeps in the store, by version
+ * and event (payload.v1: a new name when what buildPayload makes changes), to send again with the
+ * time stamped anew without reading the document.
+ */
+export interface KeptPayload {
+  type: string;
+  payload: Record<string, unknown>;
+  added: string[];
+  from: 'example' | 'schema';
+  clock: ClockField[];
+  problems: string[];
+}
+
+export const KEPT_PAYLOAD = 'payload.v1';
+
+export function keptPayload(event: WebhookEvent, spec: WebhooksSpec, options: { schemaOnly?: boolean; sets?: Array<[string, unknown]>; now?: number } = {}): KeptPayload {
+  const built = buildPayload(event, { ...(options.schemaOnly ? { schemaOnly: true } : {}), ...(options.now !== undefined ? { now: options.now } : {}) });
+  applySets(built.payload, options.sets ?? []);
+  const problems = payloadProblems(built.payload, event, spec).map((p) => `${p.path} ${p.message}`);
+  return { type: event.type, ...built, problems };
+}
+
+export function isKeptPayload(value: unknown): value is KeptPayload {
+  return (
+    isObject(value) &&
+    typeof value.type === 'string' &&
+    isObject(value.payload) &&
+    (value.from === 'example' || value.from === 'schema') &&
+    [value.added, value.problems].every((list) => Array.isArray(list) && list.every((item) => typeof item === 'string')) &&
+    Array.isArray(value.clock) &&
+    value.clock.every((c) => isObject(c) && Array.isArray(c.at) && ['s', 'ms', 'iso'].includes(c.unit as string))
+  );
+}
+
+/** What to send and how it was made; `now` stamps a kept payload's time fields anew (not after --set: a set field stays as set). */
+export function preparedPayload(kept: KeptPayload, version: string, now: number | null): PreparedEvent {
+  const payload = now === null ? kept.payload : stampClock(kept.payload, kept.clock, now);
+  const how = kept.from === 'example' ? `the spec's example${kept.added.length > 0 ? `, with what its schema requires added: ${kept.added.join(', ')}` : ''}` : 'generated from the schema';
+  const note = `${kept.type} (webhooks ${version}), ${how}${kept.problems.length > 0 ? `; still not valid against the schema: ${kept.problems.slice(0, 3).join('; ')}` : ''}`;
+  return { body: JSON.stringify(payload), type: kept.type, note, added: kept.added };
+}
+
 /** An event's payload, built by the rule (example plus what the schema requires), with the sets applied. */
 export function prepareEvent(event: WebhookEvent, spec: WebhooksSpec & { version: string }, options: { schemaOnly?: boolean; sets?: Array<[string, unknown]> } = {}): PreparedEvent {
-  const { payload, added, from } = buildPayload(event, options.schemaOnly ? { schemaOnly: true } : {});
-  applySets(payload, options.sets ?? []);
-  const problems = payloadProblems(payload, event, spec);
-  const how = from === 'example' ? `the spec's example${added.length > 0 ? `, with what its schema requires added: ${added.join(', ')}` : ''}` : 'generated from the schema';
-  const note = `${event.type} (webhooks ${spec.version}), ${how}${problems.length > 0 ? `; still not valid against the schema: ${problems.slice(0, 3).map((p) => `${p.path} ${p.message}`).join('; ')}` : ''}`;
-  return { body: JSON.stringify(payload), type: event.type, note, added };
+  return preparedPayload(keptPayload(event, spec, options), spec.version, null);
 }

@@ -61,7 +61,7 @@ export function addWebhookTools(context: ToolContext): void {
       if (!event) throw new UsageError(`no webhook event ${JSON.stringify(args.event)} in webhooks ${spec.version}: list_webhook_events lists them`);
       const sets = Object.entries((args.set ?? {}) as Record<string, unknown>);
       const prepared = prepareEvent(event, spec, { ...(args.schema_only === true ? { schemaOnly: true } : {}), sets });
-      const delivery = signDelivery(prepared.body, signingSecret(undefined, env, cwd).value);
+      const delivery = await signDelivery(prepared.body, signingSecret(undefined, env, cwd).value);
       const answer = await postDelivery(url, delivery, 10_000);
       const result = { type: prepared.type, url, status: answer.status, body: answer.body.slice(0, 10_000), svix_id: delivery.headers['svix-id'], added: prepared.added };
       return structured(result, `${prepared.note}\nPOST ${url}: ${answer.status}\n${answer.body}`, limit, 'the app answered at length');
