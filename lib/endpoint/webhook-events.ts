@@ -75,7 +75,8 @@ export interface ClockField {
 
 /**
  * A payload for `event`, the fields the schema required that were added to (or replaced in) the
- * example, and where the payload holds the time `now` (so a kept payload can be stamped anew).
+ * example, and where the payload holds the time `now` (so a kept payload can be stamped anew). The
+ * store keeps what this makes (KEPT_PAYLOAD in http/webhook-delivery): a change here renames that.
  */
 export function buildPayload(event: WebhookEvent, options: { schemaOnly?: boolean; now?: number } = {}): { payload: Record<string, unknown>; added: string[]; from: 'example' | 'schema'; clock: ClockField[] } {
   const generator = new Generator(event.type, options.now ?? Date.now());

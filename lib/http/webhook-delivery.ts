@@ -155,7 +155,7 @@ export function isKeptPayload(value: unknown): value is KeptPayload {
     (value.from === 'example' || value.from === 'schema') &&
     [value.added, value.problems].every((list) => Array.isArray(list) && list.every((item) => typeof item === 'string')) &&
     Array.isArray(value.clock) &&
-    value.clock.every((c) => isObject(c) && Array.isArray(c.at) && ['s', 'ms', 'iso'].includes(c.unit as string))
+    value.clock.every((c) => isObject(c) && Array.isArray(c.at) && c.at.every((key) => typeof key === 'string' || typeof key === 'number') && ['s', 'ms', 'iso'].includes(c.unit as string))
   );
 }
 
