@@ -4,6 +4,7 @@
 // (served by the fake GitHub), and the secret nowhere. In process, but for receive and the built
 // command's start.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,7 +21,9 @@ import { memoryIO, runInProcess } from './helpers/in-process.js';
 import { cleanEnv, scriptPath, tempDir } from './helpers/run-cli.js';
 import { PROJECT_DIR, SHARED_SPECS_DIR } from './helpers/spec-fixtures.js';
 
-const SECRET = `whsec_${Buffer.from('a test secret of 32 bytes, fixed').toString('base64')}`;
+// Secrets made per run, like every test key: none is written down.
+const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
+const SECRET = newSecret();
 const store = tempDir('webhooks-store-');
 const work = tempDir('webhooks-work-');
 const env = cleanEnv({ CLERK_SPECS_DIR: store, HOME: work });
@@ -174,7 +177,7 @@ describe('bapi-webhooks', () => {
     const changed = await run(['verify', '--secret', SECRET, ...headers(good), '-'], body.replace('created', 'deleted'));
     assert.equal(changed.exitCode, 1);
     assert.match(changed.stderr, /signature does not match/);
-    const other = await run(['verify', '--secret', `whsec_${Buffer.from('another secret of 32 bytes, here').toString('base64')}`, ...headers(good), '-'], body);
+    const other = await run(['verify', '--secret', newSecret(), ...headers(good), '-'], body);
     assert.equal(other.exitCode, 1);
     const old = await signDelivery(body, SECRET, new Date(Date.now() - 6 * 60 * 1000));
     const late = await run(['verify', '--secret', SECRET, ...headers(old), '-'], body);
@@ -198,7 +201,7 @@ describe('bapi-webhooks', () => {
     const url = /receiving on (http:\S+)/.exec(said)![1] as string;
     try {
       assert.equal((await run(['trigger', 'organization.created', '--url', url, '--secret', SECRET])).exitCode, 0);
-      const forged = await run(['trigger', 'organization.deleted', '--url', url, '--secret', `whsec_${Buffer.from('not the receiver secret, 32 byte').toString('base64')}`]);
+      const forged = await run(['trigger', 'organization.deleted', '--url', url, '--secret', newSecret()]);
       assert.equal(forged.exitCode, 1, 'the receiver refuses another secret');
     } finally {
       child.kill('SIGTERM');

@@ -101,7 +101,7 @@ describe('bapi-mcp', () => {
   });
 
   it('the webhook tools: the events as data; an event sent to a local app, signed with the secret of the environment; elsewhere only when allowed', async () => {
-    const secret = `whsec_${Buffer.from('the mcp test secret, 32 bytes ok').toString('base64')}`;
+    const secret = `whsec_${randomBytes(32).toString('base64')}`;
     const received: Array<{ type: string; signature: string | undefined }> = [];
     const app = createServer((req, res) => {
       let body = '';

@@ -5,6 +5,7 @@
 // built command) is answered.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -141,7 +142,7 @@ describe('postOnce', () => {
       await assert.rejects(postOnce(new URL(`https://localhost:${port}/hook`), {}, '{}', 5000), /self[- ]signed certificate/);
       const payload = join(dir, 'payload.json');
       writeFileSync(payload, JSON.stringify({ type: 'user.deleted', object: 'event', data: { id: 'user_1', deleted: true } }));
-      const secret = `whsec_${Buffer.alloc(24, 9).toString('base64')}`;
+      const secret = `whsec_${randomBytes(32).toString('base64')}`;
       const sent = await runCli('bapi-webhooks', ['trigger', '--data', `@${payload}`, '--url', `https://localhost:${port}/hook`, '--secret', secret], { env: cleanEnv({ NODE_EXTRA_CA_CERTS: cert }) });
       assert.equal(sent.exitCode, 0, sent.stderr);
       assert.equal(sent.stdout, 'hello, https\n');
