@@ -1,5 +1,6 @@
-// How the commands meet their file descriptors: stdout written straight to a pipe or file, a closed
-// pipe (`| head`) ending quietly, stdin read from a pipe, a file or nothing at all.
+// How the commands meet their file descriptors: stdout and stderr written straight to a pipe or
+// file (stderr's controls escaped there too), a closed pipe (`| head`) ending quietly, and for stderr
+// a closed pipe only dropping the words; stdin read from a pipe, a file or nothing at all.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +39,23 @@ describe('standard streams', () => {
     assert.ok(piped.stdout.split('\n').length > 200);
     const devnull = await sh(`${all} > /dev/null`);
     assert.equal(devnull.exitCode, 0, devnull.stderr);
+  });
+
+  it("stderr: controls escaped in a pipe and a file; a closed stderr pipe leaves the exit code as it was", async () => {
+    const dir = tempDir();
+    // An option carrying a terminal title sequence: the usage error repeats it.
+    const bad = `${all} "--x$(printf '\\033]0;pwned\\007')"`;
+    const piped = await sh(`${bad} 2>&1 | cat`);
+    const file = join(dir, 'err.txt');
+    const redirected = await sh(`${bad} 2> ${file}; echo "status=$?"`);
+    for (const text of [piped.stdout, readFileSync(file, 'utf8')]) {
+      assert.match(text, /unknown option: --x/);
+      assert.doesNotMatch(text, /[\u001b\u0007]/, 'a control character reached stderr');
+    }
+    assert.match(redirected.stdout, /^status=2$/m);
+    // A closed stderr: the usage error cannot be said, the exit code still is.
+    const closed = await sh(`${bad} 2>&-; echo "status=$?"; ${bad} 2> >(exec 0<&-); echo "status=$?"`);
+    assert.deepEqual(closed.stdout.match(/status=\d+/g), ['status=2', 'status=2']);
   });
 
   it('reads stdin from a pipe and from a file, and treats /dev/null as no input', async () => {
