@@ -9,7 +9,7 @@ import { colorsFor, escapeControls, readStdin, writeLine, type IO } from '../lib
 import { isObject } from '../lib/core/values.js';
 import { eventFields, exampleConflicts, findEvent, webhookEvents, type WebhookEvent } from '../lib/endpoint/webhook-events.js';
 import { applySets, DEFAULT_WEBHOOK_URL, isKeptPayload, KEPT_PAYLOAD, keptPayload, parseDelivery, parseSet, postDelivery, prepareEvent, preparedPayload, SECRET_VARIABLE, signDelivery, signingSecret, verifyDelivery, type Delivery } from '../lib/http/webhook-delivery.js';
-import { loadWebhooks, loadWebhooksSummary, type WebhooksDocument } from '../lib/spec/webhooks.js';
+import { loadWebhooks, loadWebhooksSummary, type WebhooksDocument, type WebhooksOptions } from '../lib/spec/webhooks.js';
 
 export const USAGE = `Usage: bapi-webhooks events [--grep WORDS] [--json]
        bapi-webhooks show EVENT [--example] [--json]
@@ -154,8 +154,13 @@ export async function main(argv: string[], io: IO): Promise<number> {
   }
 }
 
+/** The webhooks version asked for (--webhooks-version, else the latest) and --refresh. */
+function selection(options: Options): WebhooksOptions {
+  return { ...(options.version ? { version: options.version } : {}), refresh: options.refresh };
+}
+
 async function spec(options: Options, io: IO): Promise<{ document: WebhooksDocument; events: WebhookEvent[] }> {
-  const document = await loadWebhooks({ ...(options.version ? { version: options.version } : {}), refresh: options.refresh }, io);
+  const document = await loadWebhooks(selection(options), io);
   return { document, events: webhookEvents(document) };
 }
 
@@ -185,7 +190,7 @@ function eventLines(value: unknown): value is EventLine[] {
 
 async function events(options: Options, io: IO): Promise<number> {
   const summarize = (document: WebhooksDocument): EventLine[] => webhookEvents(document).map((e) => ({ type: e.type, description: e.description, example: e.hasExample, conflicts: exampleConflicts(e, document).length }));
-  const { version, summary } = await loadWebhooksSummary({ ...(options.version ? { version: options.version } : {}), refresh: options.refresh }, io, 'events.v1', summarize, eventLines);
+  const { version, summary } = await loadWebhooksSummary(selection(options), io, 'events.v1', summarize, eventLines);
   const words = (options.grep ?? '').toLowerCase().split(/\s+/).filter((w) => w !== '');
   const chosen = summary.filter((e) => words.every((w) => `${e.type} ${e.description}`.toLowerCase().includes(w)));
   if (options.json) {
@@ -244,9 +249,8 @@ async function payloadFor(options: Options, io: IO): Promise<{ body: string; typ
   const name = options.args[0];
   // The usual trigger (an event by name, nothing set): its payload as kept in the store, the time stamped anew.
   if (name !== undefined && /^[\w.-]+$/.test(name) && options.set.length === 0 && !options.schemaOnly) {
-    const selected = { ...(options.version ? { version: options.version } : {}), refresh: options.refresh };
     const made = (document: WebhooksDocument) => keptPayload(eventNamed(webhookEvents(document), name, document.version), document);
-    const { version, summary } = await loadWebhooksSummary(selected, io, `${KEPT_PAYLOAD}.${name}`, made, isKeptPayload);
+    const { version, summary } = await loadWebhooksSummary(selection(options), io, `${KEPT_PAYLOAD}.${name}`, made, isKeptPayload);
     return preparedPayload(summary, version, Date.now());
   }
   const { document, events: all } = await spec(options, io);
