@@ -171,8 +171,7 @@ class Generator {
       if (name === 'timestamp') return this.stamp(at, 's');
       return /(_at|_at_ms)$/.test(name) ? this.stamp(at, 'ms') : 0;
     }
-    if (shape.format === 'date-time' && name !== 'type' && name !== 'object') return this.stamp(at, 'iso');
-    return this.string(name, shape.format);
+    return this.string(name, shape.format, at);
   }
 
   stamp(at: Array<string | number>, unit: ClockField['unit']): number | string {
@@ -180,9 +179,10 @@ class Generator {
     return unit === 's' ? Math.floor(this.now / 1000) : unit === 'ms' ? this.now : new Date(this.now).toISOString();
   }
 
-  string(name: string, format: string | null): string {
+  string(name: string, format: string | null, at: Array<string | number>): string | number {
     if (name === 'type') return this.type;
     if (name === 'object') return 'event';
+    if (format === 'date-time') return this.stamp(at, 'iso');
     if (format === 'email' || /email_address$|^email$/.test(name)) return 'ada@example.com';
     if (format === 'uri' || format === 'url' || /_url$|^url$/.test(name)) return 'https://example.com';
     if (name === 'id' || name.endsWith('_id')) {
