@@ -31,11 +31,14 @@ export async function postOnce(target: URL, headers: Record<string, string>, bod
       if (settled) return;
       settled = true;
       socket.setTimeout(0);
-      // An answer in hand: the app closes the connection (connection: close), which no longer holds the process.
-      if (error) socket.destroy();
-      else socket.unref();
-      if (error) reject(error);
-      else resolve(answer as Answer);
+      if (error) {
+        socket.destroy();
+        reject(error);
+      } else {
+        // An answer in hand: the app closes the connection (connection: close), which no longer holds the process.
+        socket.unref();
+        resolve(answer as Answer);
+      }
     };
     socket.setTimeout(timeoutMs, () => settle(new Error(`no answer from ${target.origin} within ${timeoutMs / 1000} s`)));
     socket.on('error', (error) => settle(error));
