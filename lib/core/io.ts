@@ -93,14 +93,16 @@ function lazyOutput(fd: 1 | 2, open: () => NodeJS.WriteStream, onError: (error: 
     }
     return stream;
   };
+  const terminal = (): boolean => {
+    kind ??= fdKind(fd);
+    return kind === 'tty' && open().isTTY === true;
+  };
   return {
     get isTTY() {
-      kind ??= fdKind(fd);
-      return kind === 'tty' && open().isTTY === true;
+      return terminal();
     },
     get columns() {
-      kind ??= fdKind(fd);
-      return kind === 'tty' && open().isTTY === true ? open().columns : undefined;
+      return terminal() ? open().columns : undefined;
     },
     once(event: 'drain', listener: () => void) {
       return fallback().once(event, listener);
